@@ -1,0 +1,96 @@
+package dev.jemma.generate;
+
+import dev.jemma.tokenizer.Tokenizer;
+
+import java.util.List;
+
+/**
+ * Gemma 3's chat format (../shared/docs/gemma3-reference.md 4.1), rendered straight to token ids:
+ * <pre>
+ * &lt;bos&gt;&lt;start_of_turn&gt;user\n{system}\n\n{user}&lt;end_of_turn&gt;\n&lt;start_of_turn&gt;model\n ...
+ * </pre>
+ * Control tokens are emitted by id; message text is encoded as plain text, so text a user types
+ * can never become a control token. Each run of text between two control tokens is encoded as one
+ * piece, which gives the same ids as tokenizing the rendered string.
+ */
+public final class ChatTemplate {
+    private final Tokenizer tok;
+    private final int startOfTurn;
+    private final int endOfTurn;
+
+    public ChatTemplate(Tokenizer tok) {
+        this.tok = tok;
+        this.startOfTurn = require(tok, "<start_of_turn>");
+        this.endOfTurn = require(tok, "<end_of_turn>");
+    }
+
+    private static int require(Tokenizer tok, String piece) {
+        int id = tok.idOf(piece);
+        if (id < 0) throw new ChatFormatException("the tokenizer has no " + piece + " token, so it cannot chat");
+        return id;
+    }
+
+    public int endOfTurnId() {
+        return endOfTurn;
+    }
+
+    /**
+     * Ids of the whole conversation followed by the generation prompt, BOS first. Messages after an
+     * optional leading system message must alternate user/model, starting with user and ending with user.
+     */
+    public IntList render(List<ChatMessage> messages, boolean addBos) {
+        IntList out = new IntList();
+        if (addBos) out.add(tok.bosId());
+        appendTurns(out, messages, true);
+        appendGenerationPrompt(out);
+        return out;
+    }
+
+    /**
+     * Ids of further turns for a conversation already in the cache (which ends with the model's
+     * {@code <end_of_turn>}): "\n" then the turns and the generation prompt.
+     */
+    public IntList renderContinuation(List<ChatMessage> newMessages) {
+        IntList out = new IntList();
+        out.addAll(tok.encode("\n"));
+        appendTurns(out, newMessages, false);
+        appendGenerationPrompt(out);
+        return out;
+    }
+
+    private void appendTurns(IntList out, List<ChatMessage> messages, boolean isStart) {
+        if (messages.isEmpty()) throw new ChatFormatException("messages is empty");
+        String prefix = "";
+        int first = 0;
+        if (messages.get(0).role() == ChatMessage.Role.SYSTEM) {
+            if (!isStart) throw new ChatFormatException("a system message may only open the conversation");
+            prefix = messages.get(0).content() + "\n\n";
+            first = 1;
+        }
+        if (first == messages.size()) throw new ChatFormatException("the conversation has a system message but no user message");
+        for (int i = first; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            ChatMessage.Role expected = (i - first) % 2 == 0 ? ChatMessage.Role.USER : ChatMessage.Role.MODEL;
+            if (m.role() == ChatMessage.Role.SYSTEM) {
+                throw new ChatFormatException("message " + i + ": a system message may only come first");
+            }
+            if (m.role() != expected) {
+                throw new ChatFormatException("message " + i + ": conversation roles must alternate user/model starting with user");
+            }
+            String role = m.role() == ChatMessage.Role.USER ? "user" : "model";
+            if (i > first) out.addAll(tok.encode("\n"));
+            out.add(startOfTurn);
+            out.addAll(tok.encode(role + "\n" + (i == first ? prefix : "") + m.content().strip()));
+            out.add(endOfTurn);
+        }
+        if (messages.get(messages.size() - 1).role() != ChatMessage.Role.USER) {
+            throw new ChatFormatException("the last message must be from the user");
+        }
+        out.addAll(tok.encode("\n"));
+    }
+
+    private void appendGenerationPrompt(IntList out) {
+        out.add(startOfTurn);
+        out.addAll(tok.encode("model\n"));
+    }
+}

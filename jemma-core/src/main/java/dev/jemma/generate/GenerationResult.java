@@ -1,0 +1,25 @@
+package dev.jemma.generate;
+
+/** The outcome of one generation: its text, token counts and timings. */
+public record GenerationResult(
+        String text,
+        int[] tokens,
+        FinishReason finishReason,
+        int promptTokens,
+        /** prompt tokens actually computed; the rest came from the cache */
+        int prefilledTokens,
+        long prefillNanos,
+        long decodeNanos) {
+
+    public int generatedTokens() {
+        return tokens.length;
+    }
+
+    public double decodeTokensPerSecond() {
+        return decodeNanos == 0 ? 0 : tokens.length / (decodeNanos / 1e9);
+    }
+
+    public double prefillTokensPerSecond() {
+        return prefillNanos == 0 ? 0 : prefilledTokens / (prefillNanos / 1e9);
+    }
+}

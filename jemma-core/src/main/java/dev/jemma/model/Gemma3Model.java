@@ -1,0 +1,158 @@
+package dev.jemma.model;
+
+import dev.jemma.JemmaException;
+import dev.jemma.gguf.GGUFFile;
+import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.WorkerPool;
+import dev.jemma.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A loaded Gemma 3 text model: config, memory-mapped weights, tokenizer and a fixed worker pool.
+ * Immutable and safe to share between threads; each sequence runs in its own {@link InferenceState}.
+ * Forward passes of different states are serialized on the model's worker pool.
+ * The pass follows ../shared/docs/gemma3-reference.md section 1.1, with activations in f32.
+ */
+public final class Gemma3Model implements AutoCloseable {
+    /** Tokens processed together in one chunk of a prefill. */
+    public static final int DEFAULT_CHUNK = 32;
+
+    public final GGUFFile file;
+    public final GemmaConfig config;
+    public final GemmaWeights weights;
+    public final Tokenizer tokenizer;
+    private final WorkerPool pool;
+    private final MatMul matmul;
+    private final Attention attention;
+
+    private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads) {
+        this.file = file;
+        this.config = config;
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.pool = new WorkerPool(threads);
+        this.matmul = new MatMul(pool, Math.max(Math.max(config.hidden(), config.ffn()), config.qDim()));
+        this.attention = new Attention(config);
+    }
+
+    /** Opens, validates and maps a Gemma 3 GGUF file. */
+    public static Gemma3Model load(Path path, int threads) throws IOException {
+        GGUFFile file = GGUFFile.open(path);
+        try {
+            GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
+            GemmaWeights weights = GemmaWeights.load(file, config);
+            Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
+            return new Gemma3Model(file, config, weights, tokenizer, threads);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public int vocabRows() {
+        return weights.vocabRows;
+    }
+
+    public int threads() {
+        return pool.size();
+    }
+
+    /** A fresh sequence state with room for {@code contextLength} positions. */
+    public InferenceState newState(int contextLength) {
+        return newState(contextLength, DEFAULT_CHUNK);
+    }
+
+    public InferenceState newState(int contextLength, int maxChunk) {
+        if (contextLength < 1) throw new JemmaException("context length must be ≥ 1, got " + contextLength);
+        if (contextLength > config.contextLength()) {
+            throw new JemmaException("context length " + contextLength + " exceeds the model's trained maximum "
+                    + config.contextLength());
+        }
+        return new InferenceState(config, contextLength, maxChunk, pool.size());
+    }
+
+    /**
+     * Runs {@code n} tokens at the state's next positions and appends them to its KV cache.
+     * If {@code logits} is non-null it receives the logits of the last token ({@code allPositions}
+     * false, length ≥ vocabRows) or of every token ({@code allPositions} true, n × vocabRows).
+     */
+    public void forward(InferenceState s, int[] tokens, int off, int n, float[] logits, boolean allPositions) {
+        if (n < 0 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range");
+        if (s.position + n > s.contextLength) {
+            throw new ContextOverflowException(s.position + n, s.contextLength);
+        }
+        for (int i = off; i < off + n; i++) {
+            if (tokens[i] < 0 || tokens[i] >= weights.vocabRows) {
+                throw new JemmaException("token id " + tokens[i] + " is outside the embedding table [0, " + weights.vocabRows + ")");
+            }
+        }
+        synchronized (pool) {
+            for (int done = 0; done < n; ) {
+                int chunk = Math.min(s.maxChunk, n - done);
+                boolean last = done + chunk == n;
+                forwardChunk(s, tokens, off + done, chunk);
+                if (logits != null && allPositions) {
+                    outputLogits(s, chunk, 0, logits, done);
+                } else if (logits != null && last) {
+                    outputLogits(s, 1, chunk - 1, logits, 0);
+                }
+                done += chunk;
+            }
+        }
+    }
+
+    private void forwardChunk(InferenceState s, int[] tokens, int off, int n) {
+        GemmaConfig c = config;
+        int h = c.hidden();
+        for (int t = 0; t < n; t++) {
+            weights.tokenEmbedding.dequantizeRow(tokens[off + t], s.x, t * h);
+            for (int i = 0; i < h; i++) s.x[t * h + i] *= c.embeddingScale();
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            GemmaWeights.Layer w = weights.layers[l];
+            for (int t = 0; t < n; t++) Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.attnNorm(), h, c.rmsEps());
+            matmul.apply(w.q(), s.xb, h, s.q, c.qDim(), n);
+            matmul.apply(w.k(), s.xb, h, s.k, c.kvDim(), n);
+            matmul.apply(w.v(), s.xb, h, s.v, c.kvDim(), n);
+            attention.prepare(s, w, l, n);
+            pool.run(n * c.heads(), attention.bind(s, l, n));
+            matmul.apply(w.o(), s.att, c.qDim(), s.o, h, n);
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(s.o, t * h, s.o, t * h, w.postAttnNorm(), h, c.rmsEps());
+                Ops.addInPlace(s.x, t * h, s.o, t * h, h);
+                Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.ffnNorm(), h, c.rmsEps());
+            }
+            matmul.apply(w.gate(), s.xb, h, s.gate, c.ffn(), n);
+            matmul.apply(w.up(), s.xb, h, s.up, c.ffn(), n);
+            Ops.geluTanhMul(s.gate, s.up, n * c.ffn());
+            matmul.apply(w.down(), s.gate, c.ffn(), s.o, h, n);
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(s.o, t * h, s.o, t * h, w.postFfnNorm(), h, c.rmsEps());
+                Ops.addInPlace(s.x, t * h, s.o, t * h, h);
+            }
+        }
+        for (int t = 0; t < n; t++) Ops.rmsNorm(s.hiddenOut, t * h, s.x, t * h, weights.outputNorm, h, c.rmsEps());
+        s.position += n;
+    }
+
+    /** Logits of rows [first, first+count) of the last chunk into out[outRow·vocab ..]. */
+    private void outputLogits(InferenceState s, int count, int first, float[] out, int outRow) {
+        int h = config.hidden();
+        int vocab = weights.vocabRows;
+        matmul.apply(weights.output, s.hiddenOut, first * h, h, out, outRow * vocab, vocab, count);
+        float cap = config.finalLogitSoftcap();
+        if (cap > 0) {
+            for (int i = outRow * vocab, end = (outRow + count) * vocab; i < end; i++) {
+                out[i] = (float) (cap * Math.tanh(out[i] / cap));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        file.close();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.jemma.model;
+
+/**
+ * Everything one sequence needs while it runs: its KV cache, its position, and the activation
+ * buffers for one chunk of tokens. Allocated once per session, so the forward pass allocates nothing.
+ * Not thread-safe: one state belongs to one session.
+ */
+public final class InferenceState {
+    public final int contextLength;
+    public final int maxChunk;
+    final KVCache cache;
+    /** number of positions already in the cache */
+    int position;
+
+    final float[] x, xb, q, k, v, att, o, gate, up;
+    /** final-normed hidden rows of the chunk, input of the output projection */
+    final float[] hiddenOut;
+    final float[][] scores;
+    final float[] ropeCos, ropeSin;
+
+    InferenceState(GemmaConfig c, int contextLength, int maxChunk, int workers) {
+        this.contextLength = contextLength;
+        this.maxChunk = maxChunk;
+        this.cache = new KVCache(c, contextLength, maxChunk);
+        int h = c.hidden();
+        x = new float[maxChunk * h];
+        xb = new float[maxChunk * h];
+        q = new float[maxChunk * c.qDim()];
+        k = new float[maxChunk * c.kvDim()];
+        v = new float[maxChunk * c.kvDim()];
+        att = new float[maxChunk * c.qDim()];
+        o = new float[maxChunk * h];
+        gate = new float[maxChunk * c.ffn()];
+        up = new float[maxChunk * c.ffn()];
+        hiddenOut = new float[maxChunk * h];
+        scores = new float[workers][contextLength];
+        ropeCos = new float[maxChunk * (c.headDim() / 2)];
+        ropeSin = new float[maxChunk * (c.headDim() / 2)];
+    }
+
+    /** Positions already processed (the next token goes at this position). */
+    public int position() {
+        return position;
+    }
+
+    /**
+     * Forgets positions from {@code n} on, keeping the first n for reuse, and returns how many were kept.
+     * Local layers hold only a ring of recent positions, so a rewind further back than the ring
+     * can restore keeps nothing (returns 0) and the caller recomputes from the start.
+     */
+    public int rewind(int n) {
+        if (n < 0 || n > position) throw new IllegalArgumentException("rewind to " + n + " of " + position);
+        position = position - n <= maxChunk ? n : 0;
+        return position;
+    }
+
+    public void reset() {
+        position = 0;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.jemma.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * out[t·outStride + r] = W[r] · in[t·inStride ..] for t < tokens, split by rows across a worker pool.
+ * With one token each row is a fused dequantize-and-dot; with several, each row is dequantized once
+ * into a per-worker buffer and reused for every token. Instances are reusable and allocate nothing per call.
+ */
+public final class MatMul implements WorkerPool.RangeTask {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private final WorkerPool pool;
+    private final float[][] rowScratch;
+
+    private WeightMatrix w;
+    private float[] in;
+    private int inOff;
+    private int inStride;
+    private float[] out;
+    private int outOff;
+    private int outStride;
+    private int tokens;
+
+    public MatMul(WorkerPool pool, int maxCols) {
+        this.pool = pool;
+        this.rowScratch = new float[pool.size()][maxCols];
+    }
+
+    public void apply(WeightMatrix w, float[] in, int inStride, float[] out, int outStride, int tokens) {
+        apply(w, in, 0, inStride, out, 0, outStride, tokens);
+    }
+
+    /** As above with input rows starting at in[inOff] and output rows at out[outOff]. */
+    public void apply(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
+        if (w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
+        this.w = w;
+        this.in = in;
+        this.inOff = inOff;
+        this.outOff = outOff;
+        this.inStride = inStride;
+        this.out = out;
+        this.outStride = outStride;
+        this.tokens = tokens;
+        pool.run(w.rows, this);
+        this.in = null;
+        this.out = null;
+    }
+
+    @Override
+    public void run(int worker, int start, int end) {
+        WeightMatrix w = this.w;
+        if (tokens == 1) {
+            for (int r = start; r < end; r++) out[outOff + r] = w.dot(r, in, inOff);
+            return;
+        }
+        float[] row = rowScratch[worker];
+        int cols = w.cols;
+        for (int r = start; r < end; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
+            }
+        }
+    }
+
+    /** f32 dot of a[0..n) and b[bOff..bOff+n). */
+    public static float dot(float[] a, float[] b, int bOff, int n) {
+        return dot(a, 0, b, bOff, n);
+    }
+
+    /** f32 dot of a[aOff..aOff+n) and b[bOff..bOff+n). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+}

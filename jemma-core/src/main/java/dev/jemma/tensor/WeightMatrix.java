@@ -1,0 +1,38 @@
+package dev.jemma.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A row-major weight matrix in its stored (possibly quantized) form: {@code rows} rows of {@code cols}
+ * elements, row r at byte {@code r * rowBytes}. Row r is output neuron r: y[r] = dot(row r, x).
+ */
+public final class WeightMatrix {
+    public final String name;
+    public final GGMLType type;
+    public final int rows;
+    public final int cols;
+    public final long rowBytes;
+    public final MemorySegment data;
+    public final RowKernel kernel;
+
+    public WeightMatrix(String name, GGMLType type, int rows, int cols, MemorySegment data) {
+        this.name = name;
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.rowBytes(cols);
+        this.data = data;
+        this.kernel = RowKernels.forType(type);
+        if (data.byteSize() < Math.multiplyExact(rowBytes, (long) rows)) {
+            throw new IllegalArgumentException(name + ": segment too small");
+        }
+    }
+
+    public float dot(int row, float[] x, int xOff) {
+        return kernel.dot(data, row * rowBytes, x, xOff, cols);
+    }
+
+    public void dequantizeRow(int row, float[] out, int outOff) {
+        kernel.dequantize(data, row * rowBytes, out, outOff, cols);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.jemma.tensor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed set of threads that split a range of work items between them. The calling thread takes
+ * part as worker 0, so a pool of N threads starts N-1 daemon threads. One job runs at a time
+ * ({@link #run} is synchronized); tasks are reusable objects, so a job allocates nothing.
+ */
+public final class WorkerPool implements AutoCloseable {
+
+    /** Work on items [start, end) by worker {@code worker} (0 ≤ worker < size()). */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int worker, int start, int end);
+    }
+
+    private final int size;
+    private final Thread[] threads;
+    private volatile RangeTask task;
+    private volatile int items;
+    private volatile long epoch;
+    private volatile boolean closed;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Throwable failure;
+
+    public WorkerPool(int size) {
+        if (size < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + size);
+        this.size = size;
+        this.threads = new Thread[size - 1];
+        for (int i = 1; i < size; i++) {
+            int worker = i;
+            Thread t = new Thread(() -> loop(worker), "jemma-worker-" + i);
+            t.setDaemon(true);
+            threads[i - 1] = t;
+            t.start();
+        }
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Splits [0, n) into {@code size()} contiguous slices and runs them; returns when all are done. */
+    public synchronized void run(int n, RangeTask job) {
+        if (closed) throw new IllegalStateException("worker pool closed");
+        if (size == 1 || n < 2) {
+            job.run(0, 0, n);
+            return;
+        }
+        task = job;
+        items = n;
+        failure = null;
+        pending.set(size - 1);
+        epoch++;
+        for (Thread t : threads) LockSupport.unpark(t);
+        Throwable own = null;
+        try {
+            job.run(0, 0, sliceEnd(0, n));
+        } catch (Throwable e) {
+            own = e;
+        }
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (++spins < 20000) Thread.onSpinWait();
+            else Thread.yield();
+        }
+        task = null;
+        Throwable f = own != null ? own : failure;
+        if (f instanceof RuntimeException re) throw re;
+        if (f instanceof Error er) throw er;
+    }
+
+    private int sliceEnd(int worker, int n) {
+        return (int) ((long) n * (worker + 1) / size);
+    }
+
+    private void loop(int worker) {
+        long seen = 0;
+        while (!closed) {
+            int spins = 0;
+            while (epoch == seen && !closed) {
+                if (++spins < 2000) Thread.onSpinWait();
+                else LockSupport.parkNanos(200_000);
+            }
+            if (closed) return;
+            seen = epoch;
+            RangeTask job = task;
+            int n = items;
+            try {
+                int start = (int) ((long) n * worker / size);
+                job.run(worker, start, sliceEnd(worker, n));
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                pending.decrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : threads) LockSupport.unpark(t);
+    }
+}
