@@ -25,6 +25,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -170,6 +171,17 @@ def build_vocab(size: int):
     return tokens, scores, types
 
 
+def resize_vocab(vocab, size: int):
+    tokens, scores, types = (list(x) for x in vocab)
+    if size <= len(tokens):
+        return tokens[:size], scores[:size], types[:size]
+    for i in range(len(tokens), size):
+        tokens.append(f"[PAD{i}]")
+        scores.append(-1000.0)
+        types.append(TT_UNUSED)
+    return tokens, scores, types
+
+
 # --------------------------------------------------------------------------------------------
 # Quantization helpers
 # --------------------------------------------------------------------------------------------
@@ -203,6 +215,30 @@ def _ggml():
     return _ggml_lib
 
 
+class _TypeTraits(ctypes.Structure):
+    # struct ggml_type_traits (ggml.h of the bundled ggml)
+    _fields_ = [("type_name", ctypes.c_char_p), ("blck_size", ctypes.c_int64),
+                ("blck_size_interleave", ctypes.c_int64), ("type_size", ctypes.c_size_t),
+                ("is_quantized", ctypes.c_bool), ("to_float", ctypes.c_void_p),
+                ("from_float_ref", ctypes.c_void_p)]
+
+
+_TO_FLOAT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
+
+
+def ggml_dequantize(q: np.ndarray, t: QT, shape) -> np.ndarray:
+    """Dequantize with ggml's own to_float (cross-check of gguf-py's numpy dequantizer)."""
+    lib = _ggml()
+    lib.ggml_get_type_traits.restype = ctypes.POINTER(_TypeTraits)
+    lib.ggml_get_type_traits.argtypes = [ctypes.c_int]
+    tr = lib.ggml_get_type_traits(int(t)).contents
+    assert tr.type_name.decode().upper() == t.name.upper(), (tr.type_name, t.name)
+    q = np.ascontiguousarray(q)
+    out = np.empty(int(np.prod(shape)), dtype=np.float32)
+    _TO_FLOAT(tr.to_float)(q.ctypes.data, out.ctypes.data, out.size)
+    return out.reshape(shape)
+
+
 def quantize(w: np.ndarray, t: QT) -> np.ndarray:
     """w: float32 [rows, n_per_row] -> array to hand to GGUFWriter (raw bytes for quant types)."""
     w = np.ascontiguousarray(w, dtype=np.float32)
@@ -233,12 +269,16 @@ def make_weights(case: dict, rng: np.random.Generator):
     types = case["types"]
     g_tensors: list = []
     hf: dict = {}
+    dq_check: dict = {}  # type -> max |gguf-py dequant - ggml dequant|
 
     def matrix(gname, hfname, out_dim, in_dim, role, std):
         w = rng.normal(0.0, std, size=(out_dim, in_dim)).astype(np.float32)
         t = types[role]
         q = quantize(w, t)
         wd = w if t == QT.F32 else dequantize(q, t, w.shape)
+        if t != QT.F32:
+            ref = ggml_dequantize(q, t, w.shape)
+            dq_check[t.name] = max(dq_check.get(t.name, 0.0), float(np.max(np.abs(ref - wd))))
         g_tensors.append((gname, q, t))
         hf[hfname] = wd
 
@@ -267,7 +307,7 @@ def make_weights(case: dict, rng: np.random.Generator):
         matrix(b + "ffn_down.weight", p + "mlp.down_proj.weight", H, F, "ffn_down", 0.05)
         norm(b + "post_ffw_norm.weight", p + "post_feedforward_layernorm.weight", H)
     norm("output_norm.weight", "model.norm.weight", H)
-    return g_tensors, hf
+    return g_tensors, hf, dq_check
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,7 +469,7 @@ def gen_case(case: dict):
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(case_seed(name))
     vocab = build_vocab(case["tokenizer_size"])
-    g_tensors, hf_sd = make_weights(case, rng)
+    g_tensors, hf_sd, dq_check = make_weights(case, rng)
     n_valid = min(case["tokenizer_size"], case["vocab_rows"])
     tokens = [2] + [int(t) for t in rng.integers(4, n_valid, size=case["n_tokens"] - 1)]
 
@@ -444,8 +484,24 @@ def gen_case(case: dict):
     notes = []
     max_abs = None
     lc_file = out / "logits_llamacpp.npy"
+    lc_path = gguf_path
+    tmpdir = None
+    if case["tokenizer_size"] != case["vocab_rows"]:
+        # llama.cpp requires token_embd rows == tokenizer size ("check_tensor_dims: tensor
+        # 'token_embd.weight' has wrong shape"). The forward pass does not depend on the
+        # tokenizer, so run llama.cpp on a twin file whose token list is padded/truncated to
+        # the embedding row count; weights and all other metadata are identical.
+        tmpdir = tempfile.TemporaryDirectory(prefix="jemma-synth-")
+        lc_path = Path(tmpdir.name) / "model_twin.gguf"
+        write_gguf(lc_path, case, g_tensors, resize_vocab(vocab, case["vocab_rows"]))
+        notes.append("llama.cpp refuses model.gguf itself (token_embd rows %d != tokenizer size %d: "
+                     "'check_tensor_dims: tensor token_embd.weight has wrong shape'); logits_llamacpp.npy "
+                     "comes from a twin GGUF with identical weights whose token list was %s to %d entries."
+                     % (case["vocab_rows"], case["tokenizer_size"],
+                        "padded with [PADn] (type UNUSED)" if case["vocab_rows"] > case["tokenizer_size"]
+                        else "truncated", case["vocab_rows"]))
     try:
-        logits_lc = run_llamacpp(gguf_path, case["vocab_rows"], tokens)
+        logits_lc = run_llamacpp(lc_path, case["vocab_rows"], tokens)
         assert np.all(np.isfinite(logits_lc)), "non-finite llama.cpp logits"
         np.save(lc_file, logits_lc)
         max_abs = float(np.max(np.abs(logits_lc - logits_hf)))
@@ -454,6 +510,9 @@ def gen_case(case: dict):
             lc_file.unlink()
         notes.append(f"llama.cpp reference not produced: {type(e).__name__}: {e}")
         print(f"  [{name}] llama.cpp failed: {e}", file=sys.stderr)
+    finally:
+        if tmpdir is not None:
+            tmpdir.cleanup()
 
     notes.append("HF reference: transformers Gemma3ForCausalLM (Gemma3TextConfig), float32, eager attention, "
                  "weights = dequantized GGUF tensors (gguf.quants.dequantize), HF norm = GGUF norm - 1.")
@@ -494,9 +553,11 @@ def gen_case(case: dict):
         norm_weight_type="F32",
         hf_rope_parameters=info["rope_parameters"],
         hf_layer_types=info["layer_types"],
+        hf_attn_implementation=info["attn_implementation"],
         logits_hf_stats=spread,
         max_abs_hf_vs_llamacpp=max_abs,
         llamacpp_reference=max_abs is not None,
+        max_abs_dequant_ggufpy_vs_ggml=dq_check,
         seed=case_seed(name),
         notes=" ".join(notes),
     )

@@ -4,6 +4,7 @@ package dev.jemma.tokenizer;
 public final class Tokenizer {
     private final String[] tokens;
     private Tokenizer(String[] t) { tokens = t; }
+    public static Tokenizer fromTokenizerJson(java.nio.file.Path p) { throw new UnsupportedOperationException(); }
     public static Tokenizer fromGGUF(dev.jemma.gguf.GGUFMetadata md) { return new Tokenizer(md.stringArray("tokenizer.ggml.tokens")); }
     public int[] encode(String text) { throw new UnsupportedOperationException(); }
     public int[] encodeWithSpecial(String text) { throw new UnsupportedOperationException(); }

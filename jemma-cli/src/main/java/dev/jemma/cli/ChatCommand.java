@@ -1,0 +1,60 @@
+package dev.jemma.cli;
+
+import dev.jemma.JemmaException;
+import dev.jemma.generate.GenerationResult;
+import dev.jemma.generate.Session;
+import dev.jemma.model.Gemma3Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+
+@Command(name = "chat", description = "Interactive multi-turn chat. /reset starts over, /exit (or end of input) quits.")
+final class ChatCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--system", description = "system prompt")
+    String system;
+    @Option(names = "--ctx", description = "context length (default: 8192, at most the model's)")
+    int ctx = 8192;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Gemma3Model m = model.load();
+             Session s = new Session(m, Math.min(ctx, m.config.contextLength()))) {
+            s.setSystem(system);
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            Log.info("chat ready: type a message; /reset to start over, /exit to quit");
+            var out = System.out;
+            while (true) {
+                System.err.print("> ");
+                System.err.flush();
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/exit")) break;
+                if (line.strip().equals("/reset")) {
+                    s.reset();
+                    Log.info("conversation reset");
+                    continue;
+                }
+                if (line.isBlank()) continue;
+                try {
+                    GenerationResult r = s.chat(line, sampling.params(), d -> { out.print(d); out.flush(); });
+                    out.println();
+                    out.flush();
+                    Stats.print(r);
+                } catch (JemmaException e) {
+                    System.err.println("jemma: error: " + e.getMessage());
+                    if (e instanceof dev.jemma.model.ContextOverflowException) {
+                        Log.info("the conversation no longer fits the context; use /reset");
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+}

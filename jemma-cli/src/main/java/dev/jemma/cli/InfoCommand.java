@@ -1,0 +1,70 @@
+package dev.jemma.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jemma.gguf.GGUFFile;
+import dev.jemma.gguf.TensorInfo;
+import dev.jemma.model.GemmaConfig;
+import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.KVCache;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+@Command(name = "info", description = "Model metadata, tensor types, parameter counts and memory needs.")
+final class InfoCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+    @Option(names = "--ctx", description = "context length for the memory estimate (default: the model's maximum)")
+    Integer ctx;
+    @Option(names = "--json", description = "print JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Log.quiet = json;
+        try (Gemma3Model m = Gemma3Model.load(model.resolve(), 1)) {
+            GGUFFile f = m.file;
+            GemmaConfig c = m.config;
+            int context = ctx == null ? c.contextLength() : ctx;
+            if (context < 1 || context > c.contextLength()) {
+                throw new dev.jemma.JemmaException("--ctx " + context + " must be between 1 and the model's maximum " + c.contextLength());
+            }
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("file", f.path().toString());
+            info.put("file_bytes", f.fileSize());
+            info.put("name", f.metadata().string("general.name", ""));
+            info.put("architecture", "gemma3");
+            info.put("config", c);
+            info.put("vocab_rows", m.vocabRows());
+            info.put("tokenizer_size", m.tokenizer.vocabularySize());
+            long embedding = (long) m.vocabRows() * c.hidden();
+            long total = 0;
+            Map<String, Long> types = new TreeMap<>();
+            for (TensorInfo t : f.tensors()) {
+                total += t.elementCount();
+                types.merge(t.type().name(), 1L, Long::sum);
+            }
+            info.put("parameters", total);
+            info.put("parameters_embedding", embedding);
+            info.put("parameters_non_embedding", total - embedding);
+            info.put("tensor_types", types);
+            info.put("context_length", context);
+            info.put("kv_type", "f32");
+            long kv = KVCache.bytes(c, context, Gemma3Model.DEFAULT_CHUNK);
+            info.put("kv_cache_bytes", kv);
+            info.put("memory_bytes_estimate", f.fileSize() + kv);
+            if (json) {
+                System.out.println(new ObjectMapper().writeValueAsString(info));
+            } else {
+                ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                System.out.println(om.writeValueAsString(info));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.jemma.cli;
+
+import dev.jemma.JemmaException;
+import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.InferenceState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "logits", description = "Write float32 logits for every position, shape [n_tokens, n_vocab], to a .npy file. Tokens are used exactly as given (no BOS added).")
+final class LogitsCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+    @Option(names = "--tokens", required = true, split = ",", description = "comma-separated token ids")
+    int[] tokens;
+    @Option(names = "--out", required = true, description = "output .npy file")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (tokens.length == 0) throw new JemmaException("--tokens is empty");
+        try (Gemma3Model m = model.load()) {
+            int vocab = m.vocabRows();
+            if (tokens.length > m.config.contextLength()) {
+                throw new JemmaException(tokens.length + " tokens exceed the model's context length " + m.config.contextLength());
+            }
+            InferenceState s = m.newState(tokens.length);
+            int chunk = Gemma3Model.DEFAULT_CHUNK;
+            float[] logits = new float[chunk * vocab];
+            try (NpyWriter w = NpyWriter.create(out, tokens.length, vocab)) {
+                for (int done = 0; done < tokens.length; done += chunk) {
+                    int n = Math.min(chunk, tokens.length - done);
+                    m.forward(s, tokens, done, n, logits, true);
+                    w.write(logits, n * vocab);
+                }
+            }
+            Log.info("wrote " + tokens.length + " x " + vocab + " logits to " + out);
+        }
+        return 0;
+    }
+}

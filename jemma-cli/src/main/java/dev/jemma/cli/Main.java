@@ -1,0 +1,36 @@
+package dev.jemma.cli;
+
+import dev.jemma.JemmaException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** The {@code jemma} command line. stdout carries only results; logs, progress and timings go to stderr. */
+@Command(name = "jemma", mixinStandardHelpOptions = true, version = "jemma 0.1.0",
+        description = "Gemma 3 in pure Java.",
+        subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, TokenizeCommand.class,
+                LogitsCommand.class, PerplexityCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.setOut(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            System.out.flush();
+            if (ex instanceof JemmaException || ex instanceof java.io.IOException
+                    || ex instanceof java.io.UncheckedIOException) {
+                System.err.println("jemma: error: " + ex.getMessage());
+                return 1;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.jemma.cli;
+
+import dev.jemma.model.Gemma3Model;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** --model and --threads, shared by the commands that load a model. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, description = "Gemma 3 GGUF file (default: Gemma 3 270M Q4_K_M, installed on first use)")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, description = "worker threads (default: all cores)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    Path resolve() throws IOException {
+        if (model != null) return model;
+        try {
+            return DefaultModel.locate();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while installing the default model", e);
+        }
+    }
+
+    Gemma3Model load() throws IOException {
+        Path p = resolve();
+        long t0 = System.nanoTime();
+        Gemma3Model m = Gemma3Model.load(p, threads);
+        Log.info(String.format("loaded %s in %.0f ms (%d threads)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads));
+        return m;
+    }
+}

