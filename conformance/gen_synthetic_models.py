@@ -270,6 +270,7 @@ def make_weights(case: dict, rng: np.random.Generator):
     g_tensors: list = []
     hf: dict = {}
     dq_check: dict = {}  # type -> max |gguf-py dequant - ggml dequant|
+    deq: dict = {}  # GGUF name -> dequantized float32 matrix
 
     def matrix(gname, hfname, out_dim, in_dim, role, std):
         w = rng.normal(0.0, std, size=(out_dim, in_dim)).astype(np.float32)
@@ -281,6 +282,7 @@ def make_weights(case: dict, rng: np.random.Generator):
             dq_check[t.name] = max(dq_check.get(t.name, 0.0), float(np.max(np.abs(ref - wd))))
         g_tensors.append((gname, q, t))
         hf[hfname] = wd
+        deq[gname] = wd
 
     def norm(gname, hfname, dim):
         w_hf = rng.normal(0.0, 0.1, size=dim).astype(np.float32)
@@ -307,7 +309,7 @@ def make_weights(case: dict, rng: np.random.Generator):
         matrix(b + "ffn_down.weight", p + "mlp.down_proj.weight", H, F, "ffn_down", 0.05)
         norm(b + "post_ffw_norm.weight", p + "post_feedforward_layernorm.weight", H)
     norm("output_norm.weight", "model.norm.weight", H)
-    return g_tensors, hf, dq_check
+    return g_tensors, hf, dq_check, deq
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,7 +471,7 @@ def gen_case(case: dict):
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(case_seed(name))
     vocab = build_vocab(case["tokenizer_size"])
-    g_tensors, hf_sd, dq_check = make_weights(case, rng)
+    g_tensors, hf_sd, dq_check, deq = make_weights(case, rng)
     n_valid = min(case["tokenizer_size"], case["vocab_rows"])
     tokens = [2] + [int(t) for t in rng.integers(4, n_valid, size=case["n_tokens"] - 1)]
 
@@ -510,9 +512,21 @@ def gen_case(case: dict):
             lc_file.unlink()
         notes.append(f"llama.cpp reference not produced: {type(e).__name__}: {e}")
         print(f"  [{name}] llama.cpp failed: {e}", file=sys.stderr)
-    finally:
-        if tmpdir is not None:
-            tmpdir.cleanup()
+
+    # Diagnostic: llama.cpp on an all-F32 twin holding the dequantized weights. Its distance to HF
+    # shows how much of the gap above comes from llama.cpp quantizing activations in its
+    # quantized/F16/BF16 matmuls rather than from the weights themselves.
+    max_abs_f32_twin = None
+    if any(t != QT.F32 for t in case["types"].values()) and max_abs is not None:
+        if tmpdir is None:
+            tmpdir = tempfile.TemporaryDirectory(prefix="jemma-synth-")
+        twin = Path(tmpdir.name) / "model_f32_twin.gguf"
+        f32_tensors = [(n, deq[n] if t != QT.F32 else a, QT.F32) for n, a, t in g_tensors]
+        write_gguf(twin, case, f32_tensors, resize_vocab(vocab, case["vocab_rows"]))
+        logits_twin = run_llamacpp(twin, case["vocab_rows"], tokens)
+        max_abs_f32_twin = float(np.max(np.abs(logits_twin - logits_hf)))
+    if tmpdir is not None:
+        tmpdir.cleanup()
 
     notes.append("HF reference: transformers Gemma3ForCausalLM (Gemma3TextConfig), float32, eager attention, "
                  "weights = dequantized GGUF tensors (gguf.quants.dequantize), HF norm = GGUF norm - 1.")
@@ -520,7 +534,10 @@ def gen_case(case: dict):
                  f"{info['embed_scale']!r}.")
     notes.append("llama.cpp reference: llama-cpp-python, F32 KV cache (type_k=type_v=F32), flash attention off, "
                  "n_threads=2, all tokens in one batch; quantized matmuls quantize activations (Q8_0/Q8_K), "
-                 "F16/BF16 matmuls round activations, hence the larger HF/llama.cpp gap for those cases.")
+                 "F16/BF16 matmuls round activations, hence the larger HF/llama.cpp gap for those cases "
+                 "(see max_abs_hf_vs_llamacpp_f32_dequantized_twin for llama.cpp on the same weights in F32). "
+                 "Even in F32 llama.cpp differs from HF by ~1e-3..2e-2: its CPU GELU rounds input and output "
+                 "to f16 (lookup table); an independent float64 NumPy forward pass matches HF to ~1e-5.")
     if case["layers"] == 62:
         notes.append("62 layers: llama.cpp treats the model as 27B and scales attention by "
                      "1/sqrt(hidden/heads) = 1/sqrt(%d); HF uses query_pre_attn_scalar = %d."
@@ -557,6 +574,7 @@ def gen_case(case: dict):
         logits_hf_stats=spread,
         max_abs_hf_vs_llamacpp=max_abs,
         llamacpp_reference=max_abs is not None,
+        max_abs_hf_vs_llamacpp_f32_dequantized_twin=max_abs_f32_twin,
         max_abs_dequant_ggufpy_vs_ggml=dq_check,
         seed=case_seed(name),
         notes=" ".join(notes),
@@ -564,7 +582,7 @@ def gen_case(case: dict):
     (out / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
     size = gguf_path.stat().st_size
     print(f"{name:16s} gguf={size/1024:8.1f} KiB  logits std={spread['std']:.3f}  "
-          f"max|hf-lc|={max_abs}", flush=True)
+          f"max|hf-lc|={max_abs}  f32-twin={max_abs_f32_twin}", flush=True)
 
 
 def main(argv):
