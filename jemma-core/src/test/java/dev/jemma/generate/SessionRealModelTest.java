@@ -1,0 +1,116 @@
+package dev.jemma.generate;
+
+import dev.jemma.Jemma;
+import dev.jemma.testutil.Assets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The library API on the real 270M: streaming, multi-turn prefix reuse, stop strings, shared-model threads. */
+class SessionRealModelTest {
+    static Jemma jemma;
+
+    @BeforeAll
+    static void load() {
+        jemma = Jemma.builder().model(Assets.realModel()).threads(2).contextLength(1024).build();
+    }
+
+    @AfterAll
+    static void close() {
+        if (jemma != null) jemma.close();
+    }
+
+    @Test
+    void streamedPiecesConcatenateToTheResult() {
+        try (Session s = jemma.newSession()) {
+            StringBuilder streamed = new StringBuilder();
+            GenerationResult r = s.chat("Write one sentence about the sea.", SamplingParams.greedy(40), streamed::append);
+            assertEquals(r.text(), streamed.toString());
+            assertFalse(r.text().isBlank());
+            assertFalse(r.text().contains("<end_of_turn>"));
+            assertTrue(r.generatedTokens() > 0);
+        }
+    }
+
+    @Test
+    void secondTurnComputesOnlyItsNewTokens() {
+        try (Session s = jemma.newSession()) {
+            GenerationResult first = s.chat("Hello! What is your name?", SamplingParams.greedy(24), TextListener.NONE);
+            int cached = s.cachedTokens();
+            assertEquals(first.promptTokens(), first.prefilledTokens());
+            GenerationResult second = s.chat("And what can you do?", SamplingParams.greedy(24), TextListener.NONE);
+            // everything up to the first answer came from the cache
+            assertEquals(second.promptTokens() - cached, second.prefilledTokens());
+            assertTrue(second.prefilledTokens() < 25, "new tokens only: " + second.prefilledTokens());
+            assertEquals(4, s.history().size());
+        }
+    }
+
+    @Test
+    void stopStringEndsGenerationAndNeverAppears() {
+        try (Session s = jemma.newSession()) {
+            String full = s.complete("The capital of France is", SamplingParams.greedy(30), TextListener.NONE).text();
+            assertTrue(full.length() > 12, full);
+            String stop = full.substring(6, 10);
+            s.reset();
+            StringBuilder streamed = new StringBuilder();
+            GenerationResult r = s.complete("The capital of France is",
+                    SamplingParams.greedy(30).withStop(List.of(stop)), streamed::append);
+            assertEquals(full.substring(0, full.indexOf(stop)), r.text());
+            assertEquals(r.text(), streamed.toString());
+            assertEquals(FinishReason.STOP, r.finishReason());
+        }
+    }
+
+    @Test
+    void maxTokensEndsWithLength() {
+        try (Session s = jemma.newSession()) {
+            GenerationResult r = s.complete("Once upon a time", SamplingParams.greedy(5), TextListener.NONE);
+            assertEquals(5, r.generatedTokens());
+            assertEquals(FinishReason.LENGTH, r.finishReason());
+        }
+    }
+
+    @Test
+    void sessionsOnSeveralThreadsShareOneModel() throws Exception {
+        String[] prompts = {"Name a fruit.", "Count to five.", "Say hello in French."};
+        String[] alone = new String[prompts.length];
+        for (int i = 0; i < prompts.length; i++) {
+            try (Session s = jemma.newSession()) {
+                alone[i] = s.chat(prompts[i], SamplingParams.greedy(20), TextListener.NONE).text();
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(prompts.length);
+        try {
+            @SuppressWarnings("unchecked")
+            Future<String>[] futures = new Future[prompts.length];
+            for (int i = 0; i < prompts.length; i++) {
+                String p = prompts[i];
+                futures[i] = pool.submit(() -> {
+                    try (Session s = jemma.newSession()) {
+                        return s.chat(p, SamplingParams.greedy(20), TextListener.NONE).text();
+                    }
+                });
+            }
+            for (int i = 0; i < prompts.length; i++) assertEquals(alone[i], futures[i].get());
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void seededSamplingIsReproducible() {
+        SamplingParams p = SamplingParams.GEMMA_DEFAULTS.withSeed(1234).withMaxTokens(20);
+        try (Session a = jemma.newSession(); Session b = jemma.newSession()) {
+            assertEquals(a.chat("Tell me a story.", p, TextListener.NONE).text(),
+                    b.chat("Tell me a story.", p, TextListener.NONE).text());
+        }
+    }
+}
