@@ -25,12 +25,16 @@ class SyntheticModelConformanceTest {
     /** transformers in fp32 on the same (dequantized) weights */
     static final double TOL_HF = 1e-3;
     /**
-     * llama.cpp rounds the GELU input to f16, and in quantized matmuls quantizes the activations to
-     * 8 bits (Q8_0/Q8_K) before the integer dot, so its logits differ from the exact computation by
-     * up to a few hundredths on these random models; we allow 0.1 (measured differences per case are
-     * printed and recorded in each case.json as max_abs_hf_vs_llamacpp).
+     * llama.cpp is a secondary reference with looser tolerances. Its CPU GELU rounds input and output
+     * to f16, which moves float-weight logits by up to 0.021 (f32_27b_scale) and 0.052 (bf16) from the
+     * exact result: we allow 0.06. In quantized matmuls it also rounds the activations to 8 bits
+     * (Q8_0/Q8_K) before an integer dot, which moves logits (spread 4–10 units here) by up to 0.43
+     * (q2_k): we allow 0.6. On an F32 copy of the same dequantized weights llama.cpp is within 0.004
+     * of transformers, so these gaps are its activation rounding, not a weight difference
+     * (each case.json records max_abs_hf_vs_llamacpp).
      */
-    static final double TOL_LLAMACPP = 0.1;
+    static final double TOL_LLAMACPP_FLOAT_WEIGHTS = 0.06;
+    static final double TOL_LLAMACPP_QUANTIZED = 0.6;
 
     static Path fixtures() {
         return Assets.repoRoot().resolve("jemma-core/src/test/resources/fixtures/synthetic");
@@ -64,7 +68,10 @@ class SyntheticModelConformanceTest {
                     try (Npy lc = new Npy(dir.resolve("logits_llamacpp.npy"))) {
                         double d = maxAbs(ours, lc, vocab);
                         System.out.printf("%s max|jemma-llama.cpp|=%.2e%n", dir.getFileName(), d);
-                        assertTrue(d <= TOL_LLAMACPP, dir.getFileName() + ": max |jemma − llama.cpp| = " + d);
+                        String name = dir.getFileName().toString();
+                        double tol = name.startsWith("f32") || name.startsWith("f16") || name.startsWith("bf16")
+                                ? TOL_LLAMACPP_FLOAT_WEIGHTS : TOL_LLAMACPP_QUANTIZED;
+                        assertTrue(d <= tol, name + ": max |jemma − llama.cpp| = " + d + " > " + tol);
                     }
                 }
             }
