@@ -80,13 +80,25 @@ public final class ChatTemplate {
             String role = m.role() == ChatMessage.Role.USER ? "user" : "model";
             if (i > first) out.addAll(tok.encode("\n"));
             out.add(startOfTurn);
-            out.addAll(tok.encode(role + "\n" + (i == first ? prefix : "") + m.content().strip()));
+            out.addAll(tok.encode(role + "\n" + (i == first ? prefix : "") + trim(m.content())));
             out.add(endOfTurn);
         }
         if (messages.get(messages.size() - 1).role() != ChatMessage.Role.USER) {
             throw new ChatFormatException("the last message must be from the user");
         }
         out.addAll(tok.encode("\n"));
+    }
+
+    /** Jinja's trim (Python's str.strip): also removes no-break spaces, which Java's strip keeps. */
+    static String trim(String s) {
+        int a = 0, b = s.length();
+        while (a < b && isSpace(s.charAt(a))) a++;
+        while (b > a && isSpace(s.charAt(b - 1))) b--;
+        return s.substring(a, b);
+    }
+
+    private static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || c == '\u00a0' || c == '\u2007' || c == '\u202f' || c == '\u0085';
     }
 
     private void appendGenerationPrompt(IntList out) {
