@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -11,8 +12,8 @@ import java.nio.ByteOrder;
 
 /** bfloat16 rows: the top 16 bits of an f32. */
 final class BF16Kernel extends BlockKernel {
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Float> F16L = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     BF16Kernel() {
         super(GGMLType.BF16);
@@ -34,13 +35,13 @@ final class BF16Kernel extends BlockKernel {
 
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
-        FloatVector acc = FloatVector.zero(F16L);
+        FloatVector acc = FloatVector.zero(F);
         int i = 0;
-        for (; i + 16 <= cols; i += 16) {
+        for (; i + L <= cols; i += L) {
             ShortVector s = ShortVector.fromMemorySegment(S, data, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            IntVector bits = (IntVector) s.convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+            IntVector bits = (IntVector) s.castShape(I, 0);
             FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F16L, x, xOff + i), acc);
+            acc = w.fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) s += bf16(data, offset + 2L * i) * x[xOff + i];

@@ -1,7 +1,9 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -13,7 +15,12 @@ import java.lang.foreign.ValueLayout;
  * takes a vector dot with x; the common types override it with a fused vector kernel.
  */
 abstract class BlockKernel implements RowKernel {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** the machine's vector width (8 floats on AVX2, 16 on AVX-512); 512-bit species are slow emulation on AVX2 */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
+    /** bytes with one lane per float lane, so a byte load widens to exactly one float vector */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    static final int L = F.length();
     static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256]);
@@ -52,6 +59,16 @@ abstract class BlockKernel implements RowKernel {
             if (tail != 0) acc = acc.add(FloatVector.zero(F).withLane(0, tail));
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** L bytes at {@code off}. */
+    static ByteVector bytes(MemorySegment data, long off) {
+        return ByteVector.fromMemorySegment(B, data, off, java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Signed bytes widened to floats. */
+    static FloatVector floats(ByteVector v) {
+        return (FloatVector) v.castShape(F, 0);
     }
 
     static float f16(MemorySegment data, long off) {

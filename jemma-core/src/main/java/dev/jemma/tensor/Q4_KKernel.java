@@ -3,10 +3,8 @@ package dev.jemma.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 
 /**
  * Q4_K: super-blocks of 256 = f16 d, f16 dmin, scales[12] (eight 6-bit scales and mins), qs[128].
@@ -14,9 +12,6 @@ import java.nio.ByteOrder;
  * (high nibbles, sub-block 2c+1); value = d·scale·q − dmin·min.
  */
 final class Q4_KKernel extends BlockKernel {
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Float> F16L = FloatVector.SPECIES_512;
-
     Q4_KKernel() {
         super(GGMLType.Q4_K);
     }
@@ -38,22 +33,22 @@ final class Q4_KKernel extends BlockKernel {
 
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
-        FloatVector acc = FloatVector.zero(F16L);
-        FloatVector accMin = FloatVector.zero(F16L);
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector accMin = FloatVector.zero(F);
         for (int b = 0, n = cols / 256; b < n; b++) {
             long off = offset + 144L * b;
             float d = f16(data, off), dmin = f16(data, off + 2);
             for (int c = 0; c < 4; c++) {
                 int xo = xOff + 256 * b + 64 * c;
                 long q = off + 16 + 32L * c;
-                FloatVector lo = FloatVector.zero(F16L), hi = FloatVector.zero(F16L);
-                FloatVector xsLo = FloatVector.zero(F16L), xsHi = FloatVector.zero(F16L);
-                for (int part = 0; part < 2; part++) {
-                    ByteVector v = ByteVector.fromMemorySegment(B16, data, q + 16 * part, ByteOrder.LITTLE_ENDIAN);
-                    FloatVector x1 = FloatVector.fromArray(F16L, x, xo + 16 * part);
-                    FloatVector x2 = FloatVector.fromArray(F16L, x, xo + 32 + 16 * part);
-                    lo = ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F16L, 0)).fma(x1, lo);
-                    hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F16L, 0)).fma(x2, hi);
+                FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
+                FloatVector xsLo = FloatVector.zero(F), xsHi = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector v = bytes(data, q + j);
+                    FloatVector x1 = FloatVector.fromArray(F, x, xo + j);
+                    FloatVector x2 = FloatVector.fromArray(F, x, xo + 32 + j);
+                    lo = floats(v.and((byte) 0xF)).fma(x1, lo);
+                    hi = floats(v.lanewise(VectorOperators.LSHR, 4)).fma(x2, hi);
                     xsLo = xsLo.add(x1);
                     xsHi = xsHi.add(x2);
                 }
