@@ -31,8 +31,14 @@ class SessionRealModelTest {
     void streamedPiecesConcatenateToTheResult() {
         try (Session s = jemma.newSession()) {
             StringBuilder streamed = new StringBuilder();
-            GenerationResult r = s.chat("Write one sentence about the sea.", SamplingParams.greedy(40), streamed::append);
+            int[] pieces = {0};
+            GenerationResult r = s.chat("Write one sentence about the sea.", SamplingParams.greedy(40), d -> {
+                streamed.append(d);
+                pieces[0]++;
+            });
             assertEquals(r.text(), streamed.toString());
+            // streamed as it is generated: about one piece per token, not one block at the end
+            assertTrue(pieces[0] >= r.generatedTokens() / 2, pieces[0] + " pieces for " + r.generatedTokens() + " tokens");
             assertFalse(r.text().isBlank());
             assertFalse(r.text().contains("<end_of_turn>"));
             assertTrue(r.generatedTokens() > 0);
