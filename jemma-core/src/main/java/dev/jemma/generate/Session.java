@@ -40,7 +40,8 @@ public final class Session implements AutoCloseable {
     private static int[] stopIds(Tokenizer tok) {
         IntList ids = new IntList();
         ids.add(tok.eosId());
-        for (String s : new String[] {"<eos>", "<end_of_turn>"}) {
+        // <start_of_turn> too: a model that opens a new turn has finished its own (pretrained models do this)
+        for (String s : new String[] {"<eos>", "<end_of_turn>", "<start_of_turn>"}) {
             int id = tok.idOf(s);
             if (id >= 0) ids.add(id);
         }
