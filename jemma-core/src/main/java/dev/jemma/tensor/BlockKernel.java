@@ -1,6 +1,7 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -21,6 +22,7 @@ abstract class BlockKernel implements RowKernel {
     /** bytes with one lane per float lane, so a byte load widens to exactly one float vector */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
     static final int L = F.length();
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256]);
@@ -68,6 +70,15 @@ abstract class BlockKernel implements RowKernel {
 
     /** Signed bytes widened to floats. */
     static FloatVector floats(ByteVector v) {
+        return (FloatVector) v.castShape(F, 0);
+    }
+
+    /** L unsigned bytes at {@code off}, widened to ints (shifts on byte lanes are not native on x86). */
+    static IntVector ints(MemorySegment data, long off) {
+        return ((IntVector) bytes(data, off).castShape(I, 0)).and(0xFF);
+    }
+
+    static FloatVector floats(IntVector v) {
         return (FloatVector) v.castShape(F, 0);
     }
 

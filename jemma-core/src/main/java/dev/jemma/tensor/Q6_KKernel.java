@@ -1,6 +1,6 @@
 package dev.jemma.tensor;
 
-import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -48,13 +48,14 @@ final class Q6_KKernel extends BlockKernel {
                 int xo = xOff + 256 * blk + 128 * h;
                 for (int l = 0; l < 32; l += L) { // L ≤ 16, so a group never straddles the scale change at 16
                     int is = l / 16;
-                    ByteVector a = bytes(data, ql + l);
-                    ByteVector b = bytes(data, ql + 32 + l);
-                    ByteVector hb = bytes(data, qh + l);
-                    ByteVector q1 = a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = b.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    // widened to ints: x86 has no byte shifts, so byte-lane shifts would not be intrinsified
+                    IntVector a = ints(data, ql + l);
+                    IntVector b = ints(data, ql + 32 + l);
+                    IntVector hb = ints(data, qh + l);
+                    IntVector q1 = a.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = b.and(0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
                     acc = floats(q1).mul(FloatVector.fromArray(F, x, xo + l)).mul(d * scale(data, sc + is)).add(acc);
                     acc = floats(q2).mul(FloatVector.fromArray(F, x, xo + l + 32)).mul(d * scale(data, sc + is + 2)).add(acc);
                     acc = floats(q3).mul(FloatVector.fromArray(F, x, xo + l + 64)).mul(d * scale(data, sc + is + 4)).add(acc);
