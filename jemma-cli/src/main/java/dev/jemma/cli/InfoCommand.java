@@ -2,6 +2,7 @@ package dev.jemma.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jemma.JemmaException;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.gguf.TensorInfo;
 import dev.jemma.model.GemmaConfig;
@@ -27,36 +28,42 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Log.quiet = json;
-        try (Gemma3Model m = Gemma3Model.load(model.resolve(), 1)) {
-            GGUFFile f = m.file;
-            GemmaConfig c = m.config;
+        // Metadata and tensor headers only: works on files without weights, and needs no tokenizer build.
+        try (GGUFFile f = GGUFFile.open(model.resolve())) {
+            GemmaConfig c = GemmaConfig.fromGGUF(f.metadata());
             int context = ctx == null ? c.contextLength() : ctx;
             if (context < 1 || context > c.contextLength()) {
-                throw new dev.jemma.JemmaException("--ctx " + context + " must be between 1 and the model's maximum " + c.contextLength());
+                throw new JemmaException("--ctx " + context + " must be between 1 and the model's maximum " + c.contextLength());
             }
+            int tokenizerSize = f.metadata().contains("tokenizer.ggml.tokens") ? f.metadata().arrayLength("tokenizer.ggml.tokens") : 0;
+            TensorInfo emb = f.tensor("token_embd.weight");
+            long vocabRows = emb != null && emb.shape().length == 2 ? emb.shape()[1] : tokenizerSize;
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("file", f.path().toString());
             info.put("file_bytes", f.fileSize());
             info.put("name", f.metadata().string("general.name", ""));
             info.put("architecture", "gemma3");
             info.put("config", c);
-            info.put("vocab_rows", m.vocabRows());
-            info.put("tokenizer_size", m.tokenizer.vocabularySize());
-            long embedding = (long) m.vocabRows() * c.hidden();
+            info.put("vocab_rows", vocabRows);
+            info.put("tokenizer_size", tokenizerSize);
+            long embedding = vocabRows * c.hidden();
             long total = 0;
             Map<String, Long> types = new TreeMap<>();
             for (TensorInfo t : f.tensors()) {
                 total += t.elementCount();
                 types.merge(t.type().name(), 1L, Long::sum);
             }
-            info.put("parameters", total);
-            info.put("parameters_embedding", embedding);
-            info.put("parameters_non_embedding", total - embedding);
+            if (emb != null) { // a metadata-only file has no parameters to count
+                info.put("parameters", total);
+                info.put("parameters_embedding", embedding);
+                info.put("parameters_non_embedding", total - embedding);
+            }
             info.put("tensor_types", types);
             info.put("context_length", context);
             info.put("kv_type", "f32");
             long kv = KVCache.bytes(c, context, Gemma3Model.DEFAULT_CHUNK);
             info.put("kv_cache_bytes", kv);
+            info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, context));
             info.put("memory_bytes_estimate", f.fileSize() + kv);
             if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(info));

@@ -70,6 +70,64 @@ class CliTest {
         assertTrue(j.get("parameters").asLong() > 0);
     }
 
+    /** A GGUF with Gemma 3 hyper-parameters and no tensors: enough for `info`. */
+    static Path metadataOnly(Path dir, int hidden, int layers, int heads, int kvHeads, int headDim, int ffn, int ctx, int window)
+            throws Exception {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.util.function.Consumer<Long> u32 = v -> b.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v.intValue()).array());
+        java.util.function.Consumer<Long> u64 = v -> b.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+        java.util.function.Consumer<String> str = s -> { byte[] x = s.getBytes(StandardCharsets.UTF_8); u64.accept((long) x.length); b.writeBytes(x); };
+        String[] keys = {"gemma3.embedding_length", "gemma3.block_count", "gemma3.attention.head_count",
+                "gemma3.attention.head_count_kv", "gemma3.attention.key_length", "gemma3.feed_forward_length",
+                "gemma3.context_length", "gemma3.attention.sliding_window"};
+        long[] values = {hidden, layers, heads, kvHeads, headDim, ffn, ctx, window};
+        u32.accept(0x46554747L);
+        u32.accept(3L);
+        u64.accept(0L);
+        u64.accept((long) keys.length + 1);
+        str.accept("general.architecture");
+        u32.accept(8L);
+        str.accept("gemma3");
+        for (int i = 0; i < keys.length; i++) {
+            str.accept(keys[i]);
+            u32.accept(4L);
+            u32.accept(values[i]);
+        }
+        Path f = Files.createTempFile(dir, "meta", ".gguf");
+        Files.write(f, b.toByteArray());
+        return f;
+    }
+
+    /** The KV formula written out independently: global layers (every 6th) hold ctx positions, local ones window + 32. */
+    static long expectedKv(int layers, int kvDim, int ctx, int window) {
+        long total = 0;
+        for (int l = 0; l < layers; l++) {
+            long positions = (l + 1) % 6 == 0 ? ctx : Math.min(ctx, window + 32);
+            total += 2 * positions * kvDim * 4;
+        }
+        return total;
+    }
+
+    @Test
+    void kvCacheBytesFollowTheSlidingWindowFormula(@TempDir Path tmp) throws Exception {
+        // 270M at 32K and a 4B-shaped configuration at 128K
+        int[][] shapes = {{640, 18, 4, 1, 256, 2048, 32768, 512}, {2560, 34, 8, 4, 256, 10240, 131072, 1024}};
+        for (int[] s : shapes) {
+            Path f = metadataOnly(tmp, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+            Outcome o = jemma("info", "--json", "--model", f.toString());
+            assertEquals(0, o.code(), o.err());
+            JsonNode j = new ObjectMapper().readTree(o.out());
+            long kv = j.get("kv_cache_bytes").asLong();
+            long full = j.get("kv_cache_bytes_without_window").asLong();
+            assertEquals(expectedKv(s[1], s[3] * s[4], s[6], s[7]), kv);
+            assertEquals(2L * s[1] * s[6] * s[3] * s[4] * 4, full);
+            assertTrue(full >= 4 * kv, "sliding window saves ≥ 4×: " + full + " vs " + kv);
+            assertEquals(Files.size(f), j.get("file_bytes").asLong());
+            System.out.printf("kv cache: %d layers at ctx %d: %d bytes (%.1f MiB), %.1fx smaller than without the window%n",
+                    s[1], s[6], kv, kv / 1048576.0, full / (double) kv);
+        }
+    }
+
     @Test
     void missingModelIsAnErrorOnStderrWithExitCode1(@TempDir Path tmp) {
         Outcome o = jemma("info", "--model", tmp.resolve("nope.gguf").toString());

@@ -36,6 +36,11 @@ public final class KVCache {
         return total;
     }
 
+    /** What a cache without the sliding-window saving would hold: every layer keeps the whole context. */
+    public static long bytesWithoutWindow(GemmaConfig c, int contextLength) {
+        return 2L * c.layers() * contextLength * c.kvDim() * Float.BYTES;
+    }
+
     int offset(int layer, int pos) {
         return (pos % length[layer]) * kvDim;
     }

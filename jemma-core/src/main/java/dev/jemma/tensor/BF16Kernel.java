@@ -4,7 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -12,37 +11,30 @@ import java.nio.ByteOrder;
 
 /** bfloat16 rows: the top 16 bits of an f32. */
 final class BF16Kernel extends BlockKernel {
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-
-    BF16Kernel() {
-        super(GGMLType.BF16);
-    }
+    private static final VectorSpecies<Short> S = L == 16 ? ShortVector.SPECIES_256 : ShortVector.SPECIES_128;
 
     private static float bf16(MemorySegment data, long off) {
-        return Float.intBitsToFloat(data.get(F16, off) << 16);
+        return Float.intBitsToFloat(data.get(U16, off) << 16);
     }
 
-    @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        out[outOff] = bf16(data, off);
+    private static FloatVector load(MemorySegment data, long off) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, data, off, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     @Override
     public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
-        for (int i = 0; i < cols; i++) out[outOff + i] = bf16(data, offset + 2L * i);
+        int i = 0;
+        for (; i + L <= cols; i += L) load(data, offset + 2L * i).intoArray(out, outOff + i);
+        for (; i < cols; i++) out[outOff + i] = bf16(data, offset + 2L * i);
     }
 
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
-        for (; i + L <= cols; i += L) {
-            ShortVector s = ShortVector.fromMemorySegment(S, data, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            IntVector bits = (IntVector) s.castShape(I, 0);
-            FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xOff + i), acc);
-        }
+        for (; i + L <= cols; i += L) acc = load(data, offset + 2L * i).fma(xv(x, xOff + i), acc);
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) s += bf16(data, offset + 2L * i) * x[xOff + i];
         return s;

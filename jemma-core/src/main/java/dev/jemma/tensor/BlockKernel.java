@@ -1,100 +1,94 @@
 package dev.jemma.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
- * Base of the kernels of block-quantized types: a row is a run of blocks, each decoded by
- * {@link #dequantizeBlock}. The default {@link #dot} decodes a block into a per-thread buffer and
- * takes a vector dot with x; the common types override it with a fused vector kernel.
+ * Shared vector plumbing of the kernels. Every kernel works in groups of {@link #L} elements, where L
+ * is 8 (AVX2, 256-bit) or 16 (AVX-512); all block sizes are multiples of 16, so a group never straddles
+ * a block or sub-block. Quantized bytes are widened to int lanes before any bit work (x86 has no byte-lane
+ * shifts), converted to float and FMA'd against the activations. Scales are applied once per
+ * (sub-)block, after the Σ q·x of that (sub-)block.
+ *
+ * <p>The vector width can be forced with {@code -Djemma.vectorBits=256|512} (used by tests to check
+ * the other width; a width the CPU lacks is emulated, correct but slow).
  */
 abstract class BlockKernel implements RowKernel {
-    /** the machine's vector width (8 floats on AVX2, 16 on AVX-512); 512-bit species are slow emulation on AVX2 */
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8
-            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
-    /** bytes with one lane per float lane, so a byte load widens to exactly one float vector */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    static final VectorSpecies<Float> F = pickSpecies();
     static final int L = F.length();
-    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** L bytes: one byte lane per float lane */
+    static final VectorSpecies<Byte> B = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    static final VectorSpecies<Integer> I = L == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** 0, 1, .., L-1 */
+    static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256]);
-
-    final int blockSize;
-    final int blockBytes;
-
-    BlockKernel(GGMLType type) {
-        this.blockSize = type.blockSize;
-        this.blockBytes = type.blockBytes;
+    private static VectorSpecies<Float> pickSpecies() {
+        String forced = System.getProperty("jemma.vectorBits");
+        if ("512".equals(forced)) return FloatVector.SPECIES_512;
+        if ("256".equals(forced)) return FloatVector.SPECIES_256;
+        // 512-bit species are slow emulation on AVX2; narrower than 256 cannot hold one byte lane per float in 64 bits
+        return FloatVector.SPECIES_PREFERRED.length() >= 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     }
 
-    /** Decodes the block at byte {@code off} into out[outOff .. outOff + blockSize). */
-    abstract void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff);
-
-    @Override
-    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
-        for (int b = 0, n = cols / blockSize; b < n; b++) {
-            dequantizeBlock(data, offset + (long) b * blockBytes, out, outOff + b * blockSize);
-        }
-    }
-
-    @Override
-    public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
-        float[] buf = SCRATCH.get();
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0, n = cols / blockSize; b < n; b++) {
-            dequantizeBlock(data, offset + (long) b * blockBytes, buf, 0);
-            int xo = xOff + b * blockSize;
-            int i = 0;
-            for (int bound = F.loopBound(blockSize); i < bound; i += F.length()) {
-                acc = FloatVector.fromArray(F, buf, i).fma(FloatVector.fromArray(F, x, xo + i), acc);
-            }
-            float tail = 0;
-            for (; i < blockSize; i++) tail += buf[i] * x[xo + i];
-            if (tail != 0) acc = acc.add(FloatVector.zero(F).withLane(0, tail));
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+    /** Name of the vector species in use, for diagnostics. */
+    static String vectorShape() {
+        return F.toString();
     }
 
     /** L bytes at {@code off}. */
     static ByteVector bytes(MemorySegment data, long off) {
-        return ByteVector.fromMemorySegment(B, data, off, java.nio.ByteOrder.LITTLE_ENDIAN);
+        return ByteVector.fromMemorySegment(B, data, off, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Signed bytes widened to floats. */
-    static FloatVector floats(ByteVector v) {
-        return (FloatVector) v.castShape(F, 0);
+    /** L unsigned bytes at {@code off}, widened to int lanes. */
+    static IntVector u8(MemorySegment data, long off) {
+        return (IntVector) bytes(data, off).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
-    /** L unsigned bytes at {@code off}, widened to ints (shifts on byte lanes are not native on x86). */
-    static IntVector ints(MemorySegment data, long off) {
-        return ((IntVector) bytes(data, off).castShape(I, 0)).and(0xFF);
+    /** L signed bytes at {@code off}, as floats. */
+    static FloatVector s8f(MemorySegment data, long off) {
+        return (FloatVector) bytes(data, off).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    static FloatVector floats(IntVector v) {
-        return (FloatVector) v.castShape(F, 0);
+    static FloatVector fl(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
+    }
+
+    static FloatVector xv(float[] x, int off) {
+        return FloatVector.fromArray(F, x, off);
+    }
+
+    static FloatVector bc(float v) {
+        return FloatVector.broadcast(F, v);
     }
 
     static float f16(MemorySegment data, long off) {
-        return Float.float16ToFloat(data.get(F16, off));
+        return Float.float16ToFloat(data.get(U16, off));
     }
 
-    static int u8(MemorySegment data, long off) {
+    static int u8s(MemorySegment data, long off) {
         return data.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
     }
 
-    /** The 6-bit scale (j < 8) or min (j + 8) of sub-block j in the 12-byte K-quant scale array at {@code off}. */
-    static int scaleMinK4(MemorySegment data, long off, int j, boolean min) {
-        if (j < 4) return u8(data, off + j + (min ? 4 : 0)) & 63;
-        int low = min ? u8(data, off + j + 4) >> 4 : u8(data, off + j + 4) & 0xF;
-        int high = u8(data, off + j - (min ? 0 : 4)) >> 6;
-        return low | high << 4;
+    /** 6-bit scale of sub-block j (0..7) of the 12-byte K-quant packing, given its bytes 0..7 ({@code a}) and 8..11 ({@code b}). */
+    static int k4Scale(long a, int b, int j) {
+        if (j < 4) return (int) (a >>> (8 * j)) & 63;
+        return (b >>> (8 * (j - 4))) & 0xF | ((int) (a >>> (8 * (j - 4) + 6)) & 3) << 4;
+    }
+
+    /** 6-bit min of sub-block j (0..7), same packing. */
+    static int k4Min(long a, int b, int j) {
+        if (j < 4) return (int) (a >>> (8 * (j + 4))) & 63;
+        return (b >>> (8 * (j - 4) + 4)) & 0xF | ((int) (a >>> (8 * j + 6)) & 3) << 4;
     }
 }

@@ -1,7 +1,7 @@
 package dev.jemma.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -11,17 +11,17 @@ import java.lang.foreign.MemorySegment;
  * 16..31 (not interleaved); value = d·(nibble − 8).
  */
 final class Q4_0Kernel extends BlockKernel {
-    Q4_0Kernel() {
-        super(GGMLType.Q4_0);
-    }
-
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off);
-        for (int j = 0; j < 16; j++) {
-            int b = u8(data, off + 2 + j);
-            out[outOff + j] = d * ((b & 0xF) - 8);
-            out[outOff + j + 16] = d * ((b >> 4) - 8);
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long off = offset + 18L * b;
+            FloatVector d = bc(f16(data, off));
+            int o = outOff + 32 * b;
+            for (int j = 0; j < 16; j += L) {
+                IntVector q = u8(data, off + 2 + j);
+                d.mul(fl(q.and(0xF).sub(8))).intoArray(out, o + j);
+                d.mul(fl(q.lanewise(VectorOperators.LSHR, 4).sub(8))).intoArray(out, o + 16 + j);
+            }
         }
     }
 
@@ -33,11 +33,11 @@ final class Q4_0Kernel extends BlockKernel {
             int xo = xOff + 32 * b;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                ByteVector q = bytes(data, off + 2 + j);
-                s = floats(q.and((byte) 0xF).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + j), s);
-                s = floats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + 16 + j), s);
+                IntVector q = u8(data, off + 2 + j);
+                s = fl(q.and(0xF).sub(8)).fma(xv(x, xo + j), s);
+                s = fl(q.lanewise(VectorOperators.LSHR, 4).sub(8)).fma(xv(x, xo + 16 + j), s);
             }
-            acc = s.mul(f16(data, off)).add(acc);
+            acc = s.fma(bc(f16(data, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -1,7 +1,7 @@
 package dev.jemma.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -9,55 +9,57 @@ import java.lang.foreign.MemorySegment;
 /**
  * Q4_K: super-blocks of 256 = f16 d, f16 dmin, scales[12] (eight 6-bit scales and mins), qs[128].
  * Chunk c of 32 bytes holds elements 64c..64c+31 (low nibbles, sub-block 2c) and 64c+32..64c+63
- * (high nibbles, sub-block 2c+1); value = d·scale·q − dmin·min.
+ * (high nibbles, sub-block 2c+1); value = d·scale·q − dmin·min. The dot is Σ_s (d·sc_s·Σq·x − dmin·m_s·Σx).
  */
 final class Q4_KKernel extends BlockKernel {
-    Q4_KKernel() {
-        super(GGMLType.Q4_K);
-    }
-
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off), dmin = f16(data, off + 2);
-        for (int c = 0; c < 4; c++) {
-            float d1 = d * scaleMinK4(data, off + 4, 2 * c, false), m1 = dmin * scaleMinK4(data, off + 4, 2 * c, true);
-            float d2 = d * scaleMinK4(data, off + 4, 2 * c + 1, false), m2 = dmin * scaleMinK4(data, off + 4, 2 * c + 1, true);
-            long q = off + 16 + 32L * c;
-            for (int l = 0; l < 32; l++) {
-                int b = u8(data, q + l);
-                out[outOff + 64 * c + l] = d1 * (b & 0xF) - m1;
-                out[outOff + 64 * c + 32 + l] = d2 * (b >> 4) - m2;
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 144L * b;
+            float d = f16(data, off), dmin = f16(data, off + 2);
+            long sa = data.get(U64, off + 4);
+            int sb = data.get(U32, off + 12);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = bc(d * k4Scale(sa, sb, 2 * c)), m1 = bc(dmin * k4Min(sa, sb, 2 * c));
+                FloatVector d2 = bc(d * k4Scale(sa, sb, 2 * c + 1)), m2 = bc(dmin * k4Min(sa, sb, 2 * c + 1));
+                long q = off + 16 + 32L * c;
+                int o = outOff + 256 * b + 64 * c;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = u8(data, q + l);
+                    d1.mul(fl(v.and(0xF))).sub(m1).intoArray(out, o + l);
+                    d2.mul(fl(v.lanewise(VectorOperators.LSHR, 4))).sub(m2).intoArray(out, o + 32 + l);
+                }
             }
         }
     }
 
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        FloatVector accMin = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), accM = FloatVector.zero(F);
         for (int b = 0, n = cols / 256; b < n; b++) {
             long off = offset + 144L * b;
             float d = f16(data, off), dmin = f16(data, off + 2);
+            long sa = data.get(U64, off + 4);
+            int sb = data.get(U32, off + 12);
             for (int c = 0; c < 4; c++) {
                 int xo = xOff + 256 * b + 64 * c;
                 long q = off + 16 + 32L * c;
                 FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
-                FloatVector xsLo = FloatVector.zero(F), xsHi = FloatVector.zero(F);
-                for (int j = 0; j < 32; j += L) {
-                    ByteVector v = bytes(data, q + j);
-                    FloatVector x1 = FloatVector.fromArray(F, x, xo + j);
-                    FloatVector x2 = FloatVector.fromArray(F, x, xo + 32 + j);
-                    lo = floats(v.and((byte) 0xF)).fma(x1, lo);
-                    hi = floats(v.lanewise(VectorOperators.LSHR, 4)).fma(x2, hi);
-                    xsLo = xsLo.add(x1);
-                    xsHi = xsHi.add(x2);
+                FloatVector xs1 = FloatVector.zero(F), xs2 = FloatVector.zero(F);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = u8(data, q + l);
+                    FloatVector x1 = xv(x, xo + l), x2 = xv(x, xo + 32 + l);
+                    lo = fl(v.and(0xF)).fma(x1, lo);
+                    hi = fl(v.lanewise(VectorOperators.LSHR, 4)).fma(x2, hi);
+                    xs1 = xs1.add(x1);
+                    xs2 = xs2.add(x2);
                 }
-                acc = lo.mul(d * scaleMinK4(data, off + 4, 2 * c, false)).add(acc);
-                acc = hi.mul(d * scaleMinK4(data, off + 4, 2 * c + 1, false)).add(acc);
-                accMin = xsLo.mul(dmin * scaleMinK4(data, off + 4, 2 * c, true)).add(accMin);
-                accMin = xsHi.mul(dmin * scaleMinK4(data, off + 4, 2 * c + 1, true)).add(accMin);
+                acc = lo.fma(bc(d * k4Scale(sa, sb, 2 * c)), acc);
+                acc = hi.fma(bc(d * k4Scale(sa, sb, 2 * c + 1)), acc);
+                accM = xs1.fma(bc(dmin * k4Min(sa, sb, 2 * c)), accM);
+                accM = xs2.fma(bc(dmin * k4Min(sa, sb, 2 * c + 1)), accM);
             }
         }
-        return acc.sub(accMin).reduceLanes(VectorOperators.ADD);
+        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -1,32 +1,33 @@
 package dev.jemma.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
- * Q5_0: blocks of 32 = f16 scale d, 32 high bits qh (u32, bit j belongs to element j), 16 bytes of
+ * Q5_0: blocks of 32 = f16 scale d, 32 high bits qh (u32 LE, bit j belongs to element j), 16 bytes of
  * nibbles (low: 0..15, high: 16..31); value = d·((nibble | bit<<4) − 16).
  */
 final class Q5_0Kernel extends BlockKernel {
-    private static final long LANE_BITS = (1L << L) - 1;
-
-    Q5_0Kernel() {
-        super(GGMLType.Q5_0);
+    /** bit (j + lane) of qh, as 0 or 16, in each lane */
+    static IntVector high(IntVector qh, int j) {
+        return qh.lanewise(VectorOperators.LSHR, IOTA.add(j)).and(1).lanewise(VectorOperators.LSHL, 4);
     }
 
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off);
-        int qh = data.get(ValueLayout.JAVA_INT_UNALIGNED, off + 2);
-        for (int j = 0; j < 16; j++) {
-            int b = u8(data, off + 6 + j);
-            out[outOff + j] = d * (((b & 0xF) | ((qh >>> j) & 1) << 4) - 16);
-            out[outOff + j + 16] = d * (((b >> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16);
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long off = offset + 22L * b;
+            FloatVector d = bc(f16(data, off));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, off + 2));
+            int o = outOff + 32 * b;
+            for (int j = 0; j < 16; j += L) {
+                IntVector q = u8(data, off + 6 + j);
+                d.mul(fl(q.and(0xF).or(high(qh, j)).sub(16))).intoArray(out, o + j);
+                d.mul(fl(q.lanewise(VectorOperators.LSHR, 4).or(high(qh, 16 + j)).sub(16))).intoArray(out, o + 16 + j);
+            }
         }
     }
 
@@ -36,18 +37,14 @@ final class Q5_0Kernel extends BlockKernel {
         for (int b = 0, n = cols / 32; b < n; b++) {
             long off = offset + 22L * b;
             int xo = xOff + 32 * b;
-            long qh = data.get(ValueLayout.JAVA_INT_UNALIGNED, off + 2) & 0xFFFFFFFFL;
+            IntVector qh = IntVector.broadcast(I, data.get(U32, off + 2));
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                ByteVector q = bytes(data, off + 6 + j);
-                VectorMask<Byte> hLo = VectorMask.fromLong(B, (qh >>> j) & LANE_BITS);
-                VectorMask<Byte> hHi = VectorMask.fromLong(B, (qh >>> (16 + j)) & LANE_BITS);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 16).add((byte) 16, hLo);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 16).add((byte) 16, hHi);
-                s = floats(lo).fma(FloatVector.fromArray(F, x, xo + j), s);
-                s = floats(hi).fma(FloatVector.fromArray(F, x, xo + 16 + j), s);
+                IntVector q = u8(data, off + 6 + j);
+                s = fl(q.and(0xF).or(high(qh, j)).sub(16)).fma(xv(x, xo + j), s);
+                s = fl(q.lanewise(VectorOperators.LSHR, 4).or(high(qh, 16 + j)).sub(16)).fma(xv(x, xo + 16 + j), s);
             }
-            acc = s.mul(f16(data, off)).add(acc);
+            acc = s.fma(bc(f16(data, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

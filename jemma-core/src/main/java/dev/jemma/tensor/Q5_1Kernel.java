@@ -1,22 +1,49 @@
 package dev.jemma.tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
-/** Q5_1: blocks of 32 = f16 d, f16 m, u32 high bits, 16 bytes of nibbles; value = d·(nibble | bit<<4) + m. */
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q5_1: blocks of 32 = f16 d, f16 m, u32 high bits, 16 bytes of nibbles; value = d·(nibble | bit<<4) + m.
+ * The dot is d·Σq·x + m·Σx.
+ */
 final class Q5_1Kernel extends BlockKernel {
-    Q5_1Kernel() {
-        super(GGMLType.Q5_1);
+    @Override
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long off = offset + 24L * b;
+            FloatVector d = bc(f16(data, off)), m = bc(f16(data, off + 2));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, off + 4));
+            int o = outOff + 32 * b;
+            for (int j = 0; j < 16; j += L) {
+                IntVector q = u8(data, off + 8 + j);
+                d.mul(fl(q.and(0xF).or(Q5_0Kernel.high(qh, j)))).add(m).intoArray(out, o + j);
+                d.mul(fl(q.lanewise(VectorOperators.LSHR, 4).or(Q5_0Kernel.high(qh, 16 + j)))).add(m).intoArray(out, o + 16 + j);
+            }
+        }
     }
 
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off), m = f16(data, off + 2);
-        int qh = data.get(ValueLayout.JAVA_INT_UNALIGNED, off + 4);
-        for (int j = 0; j < 16; j++) {
-            int b = u8(data, off + 8 + j);
-            out[outOff + j] = ((b & 0xF) | ((qh >>> j) & 1) << 4) * d + m;
-            out[outOff + j + 16] = ((b >> 4) | ((qh >>> (j + 16)) & 1) << 4) * d + m;
+    public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
+        FloatVector acc = FloatVector.zero(F), accM = FloatVector.zero(F);
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long off = offset + 24L * b;
+            int xo = xOff + 32 * b;
+            IntVector qh = IntVector.broadcast(I, data.get(U32, off + 4));
+            FloatVector s = FloatVector.zero(F), xs = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                IntVector q = u8(data, off + 8 + j);
+                FloatVector x1 = xv(x, xo + j), x2 = xv(x, xo + 16 + j);
+                s = fl(q.and(0xF).or(Q5_0Kernel.high(qh, j))).fma(x1, s);
+                s = fl(q.lanewise(VectorOperators.LSHR, 4).or(Q5_0Kernel.high(qh, 16 + j))).fma(x2, s);
+                xs = xs.add(x1).add(x2);
+            }
+            acc = s.fma(bc(f16(data, off)), acc);
+            accM = xs.fma(bc(f16(data, off + 2)), accM);
         }
+        return acc.add(accM).reduceLanes(VectorOperators.ADD);
     }
 }

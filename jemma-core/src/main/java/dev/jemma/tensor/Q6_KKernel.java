@@ -1,7 +1,7 @@
 package dev.jemma.tensor;
 
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -9,30 +9,39 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Q6_K: super-blocks of 256 = ql[128] (low 4 bits), qh[64] (high 2 bits), scales int8[16], f16 d.
- * Each half of 128 elements uses 64 ql bytes, 32 qh bytes and 8 scales; value = d·scale·(q − 32).
+ * Each half h of 128 elements uses ql[64h..], qh[32h..] and scales[8h..]; for l in 0..31 (is = l/16):
+ * elements l, l+32, l+64, l+96 are lo(ql[l]), lo(ql[l+32]), hi(ql[l]), hi(ql[l+32]), each with 2 bits of
+ * qh[l] (bits 0-1, 2-3, 4-5, 6-7) on top and scales is, is+2, is+4, is+6; value = d·scale·(q − 32).
  */
 final class Q6_KKernel extends BlockKernel {
-    Q6_KKernel() {
-        super(GGMLType.Q6_K);
-    }
-
-    private static int scale(MemorySegment data, long off) {
+    private static float scale(MemorySegment data, long off) {
         return data.get(ValueLayout.JAVA_BYTE, off);
     }
 
+    /**
+     * The 16 quants of quarter k (0..3) of a half at elements l..l+L-1: nibble k>>1 of ql[32·(k&1) + l] with
+     * bits 2k..2k+1 of qh[l] on top, minus 32. One code path for the four quarters keeps the compiled method
+     * small enough for C2 to inline every vector operation.
+     */
+    private static IntVector quarter(MemorySegment data, long ql, long qh, int k, int l) {
+        IntVector low = u8(data, ql + 32 * (k & 1) + l).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0xF);
+        return low.or(u8(data, qh + l).lanewise(VectorOperators.LSHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+    }
+
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off + 208);
-        for (int h = 0; h < 2; h++) {
-            long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
-            int base = outOff + 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int is = l / 16;
-                int a = u8(data, ql + l), b = u8(data, ql + l + 32), hb = u8(data, qh + l);
-                out[base + l] = d * scale(data, sc + is) * (((a & 0xF) | (hb & 3) << 4) - 32);
-                out[base + l + 32] = d * scale(data, sc + is + 2) * (((b & 0xF) | ((hb >> 2) & 3) << 4) - 32);
-                out[base + l + 64] = d * scale(data, sc + is + 4) * (((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
-                out[base + l + 96] = d * scale(data, sc + is + 6) * (((b >> 4) | ((hb >> 6) & 3) << 4) - 32);
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 210L * b;
+            float d = f16(data, off + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
+                int o = outOff + 256 * b + 128 * h;
+                for (int k = 0; k < 4; k++) {
+                    for (int l = 0; l < 32; l += L) { // L ≤ 16: a group never straddles the scale change at 16
+                        FloatVector dl = bc(d * scale(data, sc + (l >> 4) + 2 * k));
+                        dl.mul(fl(quarter(data, ql, qh, k, l))).intoArray(out, o + 32 * k + l);
+                    }
+                }
             }
         }
     }
@@ -40,26 +49,25 @@ final class Q6_KKernel extends BlockKernel {
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
         FloatVector acc = FloatVector.zero(F);
-        for (int blk = 0, n = cols / 256; blk < n; blk++) {
-            long off = offset + 210L * blk;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 210L * b;
             float d = f16(data, off + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
-                int xo = xOff + 256 * blk + 128 * h;
-                for (int l = 0; l < 32; l += L) { // L ≤ 16, so a group never straddles the scale change at 16
-                    int is = l / 16;
-                    // widened to ints: x86 has no byte shifts, so byte-lane shifts would not be intrinsified
-                    IntVector a = ints(data, ql + l);
-                    IntVector b = ints(data, ql + 32 + l);
-                    IntVector hb = ints(data, qh + l);
-                    IntVector q1 = a.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = b.and(0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    acc = floats(q1).mul(FloatVector.fromArray(F, x, xo + l)).mul(d * scale(data, sc + is)).add(acc);
-                    acc = floats(q2).mul(FloatVector.fromArray(F, x, xo + l + 32)).mul(d * scale(data, sc + is + 2)).add(acc);
-                    acc = floats(q3).mul(FloatVector.fromArray(F, x, xo + l + 64)).mul(d * scale(data, sc + is + 4)).add(acc);
-                    acc = floats(q4).mul(FloatVector.fromArray(F, x, xo + l + 96)).mul(d * scale(data, sc + is + 6)).add(acc);
+                int xo = xOff + 256 * b + 128 * h;
+                for (int k = 0; k < 2; k++) { // quarters k and k + 2 share their ql and qh bytes
+                    for (int g = 0; g < 32; g += 16) { // 16-element sub-blocks: Σ q·x, then × d·scale
+                        FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
+                        for (int l = g; l < g + 16; l += L) {
+                            IntVector q = u8(data, ql + 32 * k + l), hb = u8(data, qh + l);
+                            IntVector q1 = q.and(0xF).or(hb.lanewise(VectorOperators.LSHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4));
+                            IntVector q2 = q.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2 * k + 4).and(3).lanewise(VectorOperators.LSHL, 4));
+                            s1 = fl(q1.sub(32)).fma(xv(x, xo + 32 * k + l), s1);
+                            s2 = fl(q2.sub(32)).fma(xv(x, xo + 32 * k + 64 + l), s2);
+                        }
+                        acc = s1.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k)), acc);
+                        acc = s2.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k + 4)), acc);
+                    }
                 }
             }
         }

@@ -4,18 +4,16 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Q8_0: blocks of 32 = f16 scale d, then 32 signed bytes q; value = d·q. */
 final class Q8_0Kernel extends BlockKernel {
-    Q8_0Kernel() {
-        super(GGMLType.Q8_0);
-    }
-
     @Override
-    void dequantizeBlock(MemorySegment data, long off, float[] out, int outOff) {
-        float d = f16(data, off);
-        for (int j = 0; j < 32; j++) out[outOff + j] = d * data.get(ValueLayout.JAVA_BYTE, off + 2 + j);
+    public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long off = offset + 34L * b;
+            FloatVector d = bc(f16(data, off));
+            for (int j = 0; j < 32; j += L) s8f(data, off + 2 + j).mul(d).intoArray(out, outOff + 32 * b + j);
+        }
     }
 
     @Override
@@ -24,11 +22,9 @@ final class Q8_0Kernel extends BlockKernel {
         for (int b = 0, n = cols / 32; b < n; b++) {
             long off = offset + 34L * b;
             int xo = xOff + 32 * b;
-            FloatVector s = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) {
-                s = floats(bytes(data, off + 2 + j)).fma(FloatVector.fromArray(F, x, xo + j), s);
-            }
-            acc = s.mul(f16(data, off)).add(acc);
+            FloatVector s = s8f(data, off + 2).mul(xv(x, xo));
+            for (int j = L; j < 32; j += L) s = s8f(data, off + 2 + j).fma(xv(x, xo + j), s);
+            acc = s.fma(bc(f16(data, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
