@@ -60,6 +60,23 @@ class SessionRealModelTest {
     }
 
     @Test
+    void tenTurnChatPrefillsOnlyNewTokens() {
+        try (Session s = jemma.newSession()) {
+            s.setSystem("Answer briefly.");
+            for (int turn = 0; turn < 10; turn++) {
+                int cachedBefore = s.cachedTokens();
+                GenerationResult r = s.chat("Question number " + turn + ": name a colour.", SamplingParams.greedy(12), TextListener.NONE);
+                // the previous answer's last token (not yet in the cache) is the only re-fed old token
+                int newTokens = r.promptTokens() - cachedBefore;
+                assertEquals(newTokens, r.prefilledTokens(), "turn " + turn);
+                if (turn > 0) assertTrue(r.prefilledTokens() < 30, "turn " + turn + " computed " + r.prefilledTokens());
+                assertEquals(r.promptTokens(), cachedBefore + r.prefilledTokens());
+            }
+            assertEquals(20, s.history().size());
+        }
+    }
+
+    @Test
     void stopStringEndsGenerationAndNeverAppears() {
         try (Session s = jemma.newSession()) {
             String full = s.complete("The capital of France is", SamplingParams.greedy(30), TextListener.NONE).text();
