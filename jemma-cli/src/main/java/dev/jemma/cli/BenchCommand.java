@@ -1,0 +1,106 @@
+package dev.jemma.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jemma.JemmaException;
+import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.InferenceState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * Prompt processing (pp) and generation (tg) speed, measured like llama.cpp's llama-bench: pp runs P
+ * tokens through an empty context in chunks; tg runs N tokens one at a time, each with its logits, as
+ * generation does. One untimed warm-up of each comes first. Token ids are random (speed does not depend on them).
+ */
+@Command(name = "bench", description = "Prompt-processing and generation speed (tokens/s), like llama-bench.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+    @Option(names = {"-p", "--n-prompt"}, description = "prompt tokens (default: ${DEFAULT-VALUE}; 0 = skip)")
+    int prompt = 512;
+    @Option(names = {"-n", "--n-gen"}, description = "generated tokens (default: ${DEFAULT-VALUE}; 0 = skip)")
+    int gen = 128;
+    @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
+    int reps = 5;
+    @Option(names = "--json", description = "print a JSON array")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompt < 0 || gen < 0 || reps < 1 || prompt + gen == 0) {
+            throw new JemmaException("-p and -n must be ≥ 0 (not both 0) and -r ≥ 1");
+        }
+        try (Gemma3Model m = model.load()) {
+            int ctx = Math.max(prompt, gen) + 1;
+            if (ctx > m.config.contextLength()) throw new JemmaException("-p/-n exceed the model's context " + m.config.contextLength());
+            int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
+            float[] logits = new float[m.vocabRows()];
+            List<Map<String, Object>> rows = new ArrayList<>();
+            if (prompt > 0) rows.add(measure(m, "pp" + prompt, prompt, () -> {
+                InferenceState s = m.newState(ctx);
+                m.forward(s, tokens, 0, prompt, logits, false);
+            }));
+            if (gen > 0) rows.add(measure(m, "tg" + gen, gen, () -> {
+                InferenceState s = m.newState(ctx);
+                for (int i = 0; i < gen; i++) m.forward(s, tokens, i, 1, logits, false);
+            }));
+            long rss = peakRssBytes();
+            if (json) {
+                for (Map<String, Object> r : rows) r.put("peak_rss_bytes", rss);
+                System.out.println(new ObjectMapper().writeValueAsString(rows));
+            } else {
+                System.out.printf("%-8s %8s %6s %12s %12s %12s%n", "test", "threads", "reps", "t/s median", "t/s min", "t/s max");
+                for (Map<String, Object> r : rows) {
+                    System.out.printf("%-8s %8d %6d %12.2f %12.2f %12.2f%n", r.get("test"), r.get("threads"), r.get("repetitions"),
+                            r.get("tokens_per_second_median"), r.get("tokens_per_second_min"), r.get("tokens_per_second_max"));
+                }
+                System.out.printf("peak RSS %.1f MiB%n", rss / 1048576.0);
+            }
+        }
+        return 0;
+    }
+
+    private Map<String, Object> measure(Gemma3Model m, String test, int tokens, Runnable run) {
+        run.run(); // warm-up: JIT and page cache
+        double[] tps = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            run.run();
+            tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
+            Log.info(String.format("%s repetition %d/%d: %.2f t/s", test, i + 1, reps, tps[i]));
+        }
+        double[] sorted = tps.clone();
+        Arrays.sort(sorted);
+        double median = reps % 2 == 1 ? sorted[reps / 2] : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("test", test);
+        r.put("threads", m.threads());
+        r.put("repetitions", reps);
+        r.put("tokens_per_second_median", median);
+        r.put("tokens_per_second_min", sorted[0]);
+        r.put("tokens_per_second_max", sorted[reps - 1]);
+        return r;
+    }
+
+    /** VmHWM from /proc (Linux); -1 elsewhere. */
+    private static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return -1;
+    }
+}
