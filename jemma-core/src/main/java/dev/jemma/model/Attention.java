@@ -1,6 +1,8 @@
 package dev.jemma.model;
 
 import dev.jemma.tensor.MatMul;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.WorkerPool;
 
 /**
@@ -10,6 +12,7 @@ import dev.jemma.tensor.WorkerPool;
  * local layers also p − k < window. One instance per model; bound to a state before each run.
  */
 final class Attention implements WorkerPool.RangeTask {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final GemmaConfig c;
     private final float[] invFreqLocal;
     private final float[] invFreqGlobal;
@@ -107,7 +110,12 @@ final class Attention implements WorkerPool.RangeTask {
             for (int p = first; p <= pos; p++) {
                 float wgt = scores[p - first] * inv;
                 int vo = s.cache.offset(layer, p) + kvHead;
-                for (int i = 0; i < hd; i++) s.att[aOff + i] += wgt * values[vo + i];
+                int i = 0;
+                for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, values, vo + i).fma(FloatVector.broadcast(F, wgt), FloatVector.fromArray(F, s.att, aOff + i))
+                            .intoArray(s.att, aOff + i);
+                }
+                for (; i < hd; i++) s.att[aOff + i] += wgt * values[vo + i];
             }
         }
     }

@@ -60,10 +60,40 @@ public final class MatMul implements WorkerPool.RangeTask {
         int cols = w.cols;
         for (int r = start; r < end; r++) {
             w.dequantizeRow(r, row, 0);
-            for (int t = 0; t < tokens; t++) {
-                out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
-            }
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) dot4(row, cols, r, t);
+            for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
         }
+    }
+
+    /**
+     * Row r against tokens t..t+3 at once: each weight vector is loaded once for four tokens, and the four
+     * independent accumulators keep the FMA pipelines busy (one accumulator would wait on FMA latency).
+     */
+    private void dot4(float[] row, int cols, int r, int t) {
+        int b0 = inOff + t * inStride, b1 = b0 + inStride, b2 = b1 + inStride, b3 = b2 + inStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int bound = F.loopBound(cols); i < bound; i += F.length()) {
+            FloatVector wv = FloatVector.fromArray(F, row, i);
+            a0 = wv.fma(FloatVector.fromArray(F, in, b0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, in, b1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, in, b2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, in, b3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            s0 += row[i] * in[b0 + i];
+            s1 += row[i] * in[b1 + i];
+            s2 += row[i] * in[b2 + i];
+            s3 += row[i] * in[b3 + i];
+        }
+        int o = outOff + t * outStride + r;
+        out[o] = s0;
+        out[o + outStride] = s1;
+        out[o + 2 * outStride] = s2;
+        out[o + 3 * outStride] = s3;
     }
 
     /** f32 dot of a[0..n) and b[bOff..bOff+n). */
