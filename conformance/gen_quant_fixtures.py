@@ -5,6 +5,10 @@ finite random value (so no NaN/Inf), dequantized by gguf.quants.dequantize. Writ
 jemma-core/src/test/resources/fixtures/quant/: <type>.bin (row bytes), <type>.f32 (expected values) and
 x.f32 (a random activation vector of COLS floats).
 
+For the row writers (KV cache storage), also: quantize_src.f32 (f32 rows: normal values, an all-zero block,
+large and tiny magnitudes, exact .5 steps) and their encodings by gguf.quants.quantize as
+quantize_<type>.bin for F16 and Q8_0.
+
 Run: .venv/bin/python conformance/gen_quant_fixtures.py
 """
 import pathlib
@@ -58,6 +62,21 @@ def main():
         (OUT / f"{t.name}.bin").write_bytes(data)
         (OUT / f"{t.name}.f32").write_bytes(values.tobytes())
         print(f"{t.name}: {len(data)} bytes, |values| max {np.abs(values).max():.3g}")
+    write_quantize_fixtures(np.random.default_rng(SEED + 1))
+
+
+def write_quantize_fixtures(rng):
+    src = rng.standard_normal((ROWS, COLS)).astype("<f4")
+    src[0, :32] = 0                                           # a block of zeros: scale 0
+    src[1, :32] *= 1e4                                        # large magnitudes
+    src[1, 32:64] *= 1e-6                                     # tiny ones
+    src[2, :32] = np.arange(-16, 16, dtype="<f4") * 0.5       # max 8 → d = 8/127: exact .5 steps in x/d
+    src[2, 32:64] = np.linspace(-127, 127, 32, dtype="<f4")   # x/d lands on integers and halves
+    (OUT / "quantize_src.f32").write_bytes(src.tobytes())
+    for t in [T.F16, T.Q8_0]:
+        q = quants.quantize(src, t)
+        (OUT / f"quantize_{t.name}.bin").write_bytes(q.tobytes())
+        print(f"quantize {t.name}: {q.nbytes} bytes")
 
 
 if __name__ == "__main__":

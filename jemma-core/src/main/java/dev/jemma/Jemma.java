@@ -1,6 +1,9 @@
 package dev.jemma;
 
+import dev.jemma.generate.ContextConfig;
 import dev.jemma.generate.Session;
+import dev.jemma.model.KVType;
+import dev.jemma.model.PrefixCache;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -23,11 +26,11 @@ import java.util.Objects;
  */
 public final class Jemma implements AutoCloseable {
     private final Gemma3Model model;
-    private final int contextLength;
+    private final ContextConfig context;
 
-    private Jemma(Gemma3Model model, int contextLength) {
+    private Jemma(Gemma3Model model, ContextConfig context) {
         this.model = model;
-        this.contextLength = contextLength;
+        this.context = context;
     }
 
     public static Builder builder() {
@@ -42,13 +45,18 @@ public final class Jemma implements AutoCloseable {
         return model.tokenizer;
     }
 
-    /** A new session with the builder's context length. */
+    /** The context settings new sessions get (length, KV type, truncation, the shared prefix cache). */
+    public ContextConfig context() {
+        return context;
+    }
+
+    /** A new session with the builder's context settings; close it to release its KV cache. */
     public Session newSession() {
-        return new Session(model, contextLength);
+        return new Session(model, context);
     }
 
     public Session newSession(int contextLength) {
-        return new Session(model, contextLength);
+        return new Session(model, new ContextConfig(contextLength, context.kvType(), context.truncateLeft(), context.prefixCache()));
     }
 
     @Override
@@ -60,6 +68,9 @@ public final class Jemma implements AutoCloseable {
         private Path model;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int contextLength = 0;
+        private KVType kvType = KVType.F32;
+        private boolean truncateLeft;
+        private long prefixCacheBytes = 256L << 20;
 
         public Builder model(Path path) {
             this.model = path;
@@ -79,6 +90,25 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
+        /** Storage of the KV cache: f32 (default), f16 or q8_0. */
+        public Builder kvType(KVType t) {
+            this.kvType = Objects.requireNonNull(t, "kvType");
+            return this;
+        }
+
+        /** Cut prompts too long for the context from the left (keeping BOS) instead of refusing them. */
+        public Builder truncateLeft(boolean b) {
+            this.truncateLeft = b;
+            return this;
+        }
+
+        /** Memory for prompt prefixes shared between sessions (default 256 MiB; 0 turns the cache off). */
+        public Builder prefixCacheBytes(long bytes) {
+            if (bytes < 0) throw new JemmaException("prefix cache bytes must be ≥ 0, got " + bytes);
+            this.prefixCacheBytes = bytes;
+            return this;
+        }
+
         public Jemma build() {
             Objects.requireNonNull(model, "model path");
             try {
@@ -88,7 +118,8 @@ public final class Jemma implements AutoCloseable {
                     m.close();
                     throw new JemmaException("context length " + ctx + " exceeds the model's trained maximum " + m.config.contextLength());
                 }
-                return new Jemma(m, ctx);
+                PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
+                return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read model " + model + ": " + e.getMessage(), e);
             }

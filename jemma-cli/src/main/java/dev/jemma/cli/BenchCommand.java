@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jemma.JemmaException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
+import dev.jemma.model.KVType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,19 +18,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
 
 /**
  * Prompt processing (pp) and generation (tg) speed, measured like llama.cpp's llama-bench: pp runs P
  * tokens through an empty context in chunks; tg runs N tokens one at a time, each with its logits, as
- * generation does. One untimed warm-up of each comes first. Token ids are random (speed does not depend on them).
+ * generation does. One untimed warm-up of each comes first (at most 512 tokens: it is for the JIT and the
+ * page cache). -p and -n take comma-separated lists. Token ids are random (speed does not depend on them).
  */
 @Command(name = "bench", description = "Prompt-processing and generation speed (tokens/s), like llama-bench.")
 final class BenchCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
-    @Option(names = {"-p", "--n-prompt"}, description = "prompt tokens (default: ${DEFAULT-VALUE}; 0 = skip)")
-    int prompt = 512;
-    @Option(names = {"-n", "--n-gen"}, description = "generated tokens (default: ${DEFAULT-VALUE}; 0 = skip)")
-    int gen = 128;
+    @Option(names = {"-p", "--n-prompt"}, split = ",", description = "prompt tokens, comma-separated (default: 512; 0 = skip)")
+    List<Integer> prompts = List.of(512);
+    @Option(names = {"-n", "--n-gen"}, split = ",", description = "generated tokens, comma-separated (default: 128; 0 = skip)")
+    List<Integer> gens = List.of(128);
+    @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
+    String kvType = "f32";
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
     int reps = 5;
     @Option(names = "--json", description = "print a JSON array")
@@ -37,26 +42,39 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (prompt < 0 || gen < 0 || reps < 1 || prompt + gen == 0) {
-            throw new JemmaException("-p and -n must be ≥ 0 (not both 0) and -r ≥ 1");
+        List<Integer> p = prompts.stream().filter(x -> x != 0).toList();
+        List<Integer> g = gens.stream().filter(x -> x != 0).toList();
+        if (p.stream().anyMatch(x -> x < 0) || g.stream().anyMatch(x -> x < 0) || reps < 1 || p.size() + g.size() == 0) {
+            throw new JemmaException("-p and -n must be ≥ 0 (not all 0) and -r ≥ 1");
         }
+        KVType kv = KVType.parse(kvType);
         try (Gemma3Model m = model.load()) {
-            int ctx = Math.max(prompt, gen) + 1;
+            int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
+            int ctx = longest + 1;
             if (ctx > m.config.contextLength()) throw new JemmaException("-p/-n exceed the model's context " + m.config.contextLength());
             int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
             float[] logits = new float[m.vocabRows()];
             List<Map<String, Object>> rows = new ArrayList<>();
-            if (prompt > 0) rows.add(measure(m, "pp" + prompt, prompt, () -> {
-                InferenceState s = m.newState(ctx);
-                m.forward(s, tokens, 0, prompt, logits, false);
-            }));
-            if (gen > 0) rows.add(measure(m, "tg" + gen, gen, () -> {
-                InferenceState s = m.newState(ctx);
-                for (int i = 0; i < gen; i++) m.forward(s, tokens, i, 1, logits, false);
-            }));
+            for (int prompt : p) {
+                rows.add(measure(m, "pp" + prompt, prompt, n -> {
+                    try (InferenceState s = m.newState(n + 1, kv)) {
+                        m.forward(s, tokens, 0, n, logits, false);
+                    }
+                }));
+            }
+            for (int gen : g) {
+                rows.add(measure(m, "tg" + gen, gen, n -> {
+                    try (InferenceState s = m.newState(n + 1, kv)) {
+                        for (int i = 0; i < n; i++) m.forward(s, tokens, i, 1, logits, false);
+                    }
+                }));
+            }
             long rss = peakRssBytes();
             if (json) {
-                for (Map<String, Object> r : rows) r.put("peak_rss_bytes", rss);
+                for (Map<String, Object> r : rows) {
+                    r.put("kv_type", kv.id());
+                    r.put("peak_rss_bytes", rss);
+                }
                 System.out.println(new ObjectMapper().writeValueAsString(rows));
             } else {
                 System.out.printf("%-8s %8s %6s %12s %12s %12s%n", "test", "threads", "reps", "t/s median", "t/s min", "t/s max");
@@ -64,18 +82,18 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf("%-8s %8d %6d %12.2f %12.2f %12.2f%n", r.get("test"), r.get("threads"), r.get("repetitions"),
                             r.get("tokens_per_second_median"), r.get("tokens_per_second_min"), r.get("tokens_per_second_max"));
                 }
-                System.out.printf("peak RSS %.1f MiB%n", rss / 1048576.0);
+                System.out.printf("peak RSS %.1f MiB (kv %s)%n", rss / 1048576.0, kv.id());
             }
         }
         return 0;
     }
 
-    private Map<String, Object> measure(Gemma3Model m, String test, int tokens, Runnable run) {
-        run.run(); // warm-up: JIT and page cache
+    private Map<String, Object> measure(Gemma3Model m, String test, int tokens, IntConsumer run) {
+        run.accept(Math.min(tokens, 512)); // warm-up: JIT and page cache
         double[] tps = new double[reps];
         for (int i = 0; i < reps; i++) {
             long t0 = System.nanoTime();
-            run.run();
+            run.accept(tokens);
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             Log.info(String.format("%s repetition %d/%d: %.2f t/s", test, i + 1, reps, tps[i]));
         }

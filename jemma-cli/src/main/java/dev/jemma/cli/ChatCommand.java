@@ -17,16 +17,15 @@ import java.util.concurrent.Callable;
 final class ChatCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin SamplingOptions sampling;
+    @Mixin ContextOptions context;
 
     @Option(names = "--system", description = "system prompt")
     String system;
-    @Option(names = "--ctx", description = "context length (default: 8192, at most the model's)")
-    int ctx = 8192;
 
     @Override
     public Integer call() throws Exception {
         try (Gemma3Model m = model.load();
-             Session s = new Session(m, Math.min(ctx, m.config.contextLength()))) {
+             Session s = new Session(m, context.config(m))) {
             s.setSystem(system);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             Log.info("chat ready: type a message; /reset to start over, /exit to quit");

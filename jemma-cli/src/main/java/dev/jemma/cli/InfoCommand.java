@@ -8,6 +8,7 @@ import dev.jemma.gguf.TensorInfo;
 import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.KVCache;
+import dev.jemma.model.KVType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,6 +23,8 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Option(names = "--ctx", description = "context length for the memory estimate (default: the model's maximum)")
     Integer ctx;
+    @Option(names = "--kv-type", description = "KV cache type for the estimate: f32, f16 or q8_0 (default: f32)")
+    String kvType = "f32";
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
@@ -60,10 +63,11 @@ final class InfoCommand implements Callable<Integer> {
             }
             info.put("tensor_types", types);
             info.put("context_length", context);
-            info.put("kv_type", "f32");
-            long kv = KVCache.bytes(c, context, Gemma3Model.DEFAULT_CHUNK);
+            KVType type = KVType.parse(kvType);
+            info.put("kv_type", type.id());
+            long kv = KVCache.bytes(c, context, Gemma3Model.DEFAULT_CHUNK, type);
             info.put("kv_cache_bytes", kv);
-            info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, context));
+            info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, context, type));
             info.put("memory_bytes_estimate", f.fileSize() + kv);
             if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(info));

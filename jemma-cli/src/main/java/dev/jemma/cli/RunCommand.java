@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 final class RunCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin SamplingOptions sampling;
+    @Mixin ContextOptions context;
 
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "the prompt (or use --prompt-file, or stdin)")
     String prompt;
@@ -26,8 +27,6 @@ final class RunCommand implements Callable<Integer> {
     String system;
     @Option(names = "--raw", description = "plain completion of the text, no chat template")
     boolean raw;
-    @Option(names = "--ctx", description = "context length (default: 4096, at most the model's)")
-    int ctx = 4096;
 
     @Override
     public Integer call() throws Exception {
@@ -35,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
         if (text == null && promptFile != null) text = Files.readString(promptFile, StandardCharsets.UTF_8);
         if (text == null) text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
         try (Gemma3Model m = model.load();
-             Session s = new Session(m, Math.min(ctx, m.config.contextLength()))) {
+             Session s = new Session(m, context.config(m))) {
             s.setSystem(system);
             var out = System.out;
             GenerationResult r = raw

@@ -98,14 +98,23 @@ class CliTest {
         return f;
     }
 
-    /** The KV formula written out independently: global layers (every 6th) hold ctx positions, local ones window + 32. */
-    static long expectedKv(int layers, int kvDim, int ctx, int window) {
+    /**
+     * The KV formula written out independently: global layers (every 6th) hold ctx positions, local ones
+     * window + 32; a row of kvDim values takes 4·kvDim bytes (f32), 2·kvDim (f16) or 34·kvDim/32 (q8_0),
+     * and a quantized cache keeps its first 4 positions in f32 as well.
+     */
+    static long expectedKv(int layers, int kvDim, int ctx, int window, String type) {
+        long row = switch (type) {
+            case "f32" -> 4L * kvDim;
+            case "f16" -> 2L * kvDim;
+            default -> 34L * kvDim / 32;
+        };
         long total = 0;
         for (int l = 0; l < layers; l++) {
             long positions = (l + 1) % 6 == 0 ? ctx : Math.min(ctx, window + 32);
-            total += 2 * positions * kvDim * 4;
+            total += 2 * positions * row;
         }
-        return total;
+        return type.equals("f32") ? total : total + 2L * layers * 4 * kvDim * 4;
     }
 
     @Test
@@ -114,17 +123,20 @@ class CliTest {
         int[][] shapes = {{640, 18, 4, 1, 256, 2048, 32768, 512}, {2560, 34, 8, 4, 256, 10240, 131072, 1024}};
         for (int[] s : shapes) {
             Path f = metadataOnly(tmp, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
-            Outcome o = jemma("info", "--json", "--model", f.toString());
-            assertEquals(0, o.code(), o.err());
-            JsonNode j = new ObjectMapper().readTree(o.out());
-            long kv = j.get("kv_cache_bytes").asLong();
-            long full = j.get("kv_cache_bytes_without_window").asLong();
-            assertEquals(expectedKv(s[1], s[3] * s[4], s[6], s[7]), kv);
-            assertEquals(2L * s[1] * s[6] * s[3] * s[4] * 4, full);
-            assertTrue(full >= 4 * kv, "sliding window saves ≥ 4×: " + full + " vs " + kv);
-            assertEquals(Files.size(f), j.get("file_bytes").asLong());
-            System.out.printf("kv cache: %d layers at ctx %d: %d bytes (%.1f MiB), %.1fx smaller than without the window%n",
-                    s[1], s[6], kv, kv / 1048576.0, full / (double) kv);
+            for (String type : new String[] {"f32", "f16", "q8_0"}) {
+                Outcome o = jemma("info", "--json", "--kv-type", type, "--model", f.toString());
+                assertEquals(0, o.code(), o.err());
+                JsonNode j = new ObjectMapper().readTree(o.out());
+                long kv = j.get("kv_cache_bytes").asLong();
+                long full = j.get("kv_cache_bytes_without_window").asLong();
+                assertEquals(type, j.get("kv_type").asText());
+                assertEquals(expectedKv(s[1], s[3] * s[4], s[6], s[7], type), kv);
+                if (type.equals("f32")) assertEquals(2L * s[1] * s[6] * s[3] * s[4] * 4, full);
+                assertTrue(full >= 4 * kv, "sliding window saves ≥ 4×: " + full + " vs " + kv);
+                assertEquals(Files.size(f), j.get("file_bytes").asLong());
+                System.out.printf("kv cache %s: %d layers at ctx %d: %d bytes (%.1f MiB), %.1fx smaller than without the window%n",
+                        type, s[1], s[6], kv, kv / 1048576.0, full / (double) kv);
+            }
         }
     }
 

@@ -9,7 +9,14 @@ public record GenerationResult(
         /** prompt tokens actually computed; the rest came from the cache */
         int prefilledTokens,
         long prefillNanos,
-        long decodeNanos) {
+        long decodeNanos,
+        /** prompt tokens dropped from the left to fit the context (truncation enabled) */
+        int truncatedTokens) {
+
+    public GenerationResult(String text, int[] tokens, FinishReason finishReason, int promptTokens, int prefilledTokens,
+                            long prefillNanos, long decodeNanos) {
+        this(text, tokens, finishReason, promptTokens, prefilledTokens, prefillNanos, decodeNanos, 0);
+    }
 
     public int generatedTokens() {
         return tokens.length;

@@ -3,6 +3,7 @@ package dev.jemma.generate;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
+import dev.jemma.model.PrefixCache;
 import dev.jemma.tokenizer.StreamingDecoder;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -20,6 +21,7 @@ public final class Session implements AutoCloseable {
     private final Tokenizer tok;
     private final ChatTemplate template;
     private final InferenceState state;
+    private final ContextConfig context;
     private final float[] logits;
     private final IntList cached = new IntList();
     private final List<ChatMessage> history = new ArrayList<>();
@@ -29,10 +31,15 @@ public final class Session implements AutoCloseable {
     private int pendingToken = -1;
 
     public Session(Gemma3Model model, int contextLength) {
+        this(model, ContextConfig.of(contextLength));
+    }
+
+    public Session(Gemma3Model model, ContextConfig context) {
         this.model = model;
         this.tok = model.tokenizer;
         this.template = new ChatTemplate(tok);
-        this.state = model.newState(contextLength);
+        this.context = context;
+        this.state = model.newState(context.contextLength(), context.kvType());
         this.logits = new float[model.vocabRows()];
         this.stopIds = stopIds(tok);
     }
@@ -119,15 +126,32 @@ public final class Session implements AutoCloseable {
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, TextListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
-        if (prompt.length >= state.contextLength) throw new ContextOverflowException(prompt.length + 1, state.contextLength);
+        int truncated = 0;
+        if (prompt.length >= state.contextLength) {
+            if (!context.truncateLeft()) throw ContextOverflowException.prompt(prompt.length, state.contextLength);
+            int[] cut = truncateLeft(prompt, params.maxTokens());
+            truncated = prompt.length - cut.length;
+            prompt = cut;
+        }
         long t0 = System.nanoTime();
         int common = 0;
         int limit = Math.min(cached.size(), prompt.length - 1); // recompute at least the last token for its logits
         while (common < limit && cached.get(common) == prompt[common]) common++;
         int kept = state.rewind(Math.min(common, state.position()));
+        PrefixCache shared = context.prefixCache();
+        if (shared != null) kept = shared.restore(state, prompt, prompt.length - 1, kept);
         cached.clear();
         for (int i = 0; i < kept; i++) cached.add(prompt[i]);
-        model.forward(state, prompt, kept, prompt.length - kept, logits, false);
+        boolean recording = shared != null && shared.beginRecording(state, prompt.length, kept);
+        try {
+            model.forward(state, prompt, kept, prompt.length - kept, logits, false);
+        } catch (RuntimeException e) {
+            if (recording) shared.abandonRecording(state);
+            state.reset();
+            cached.clear();
+            throw e;
+        }
+        if (recording) shared.finishRecording(state, prompt);
         for (int i = kept; i < prompt.length; i++) cached.add(prompt[i]);
         pendingToken = -1;
         long t1 = System.nanoTime();
@@ -178,7 +202,23 @@ public final class Session implements AutoCloseable {
         }
         long t2 = System.nanoTime();
         return new GenerationResult(text.toString(), generated.toArray(), finish, prompt.length,
-                prompt.length - kept, t1 - t0, t2 - t1);
+                prompt.length - kept, t1 - t0, t2 - t1, truncated);
+    }
+
+    /**
+     * The prompt cut from the left to leave room for generation: BOS (if it starts the prompt) and
+     * the most recent tokens, keeping free min(max_tokens, a quarter of the context) positions.
+     */
+    private int[] truncateLeft(int[] prompt, int maxTokens) {
+        int room = Math.max(1, Math.min(maxTokens, state.contextLength / 4));
+        int keep = state.contextLength - room;
+        if (keep < 2) throw ContextOverflowException.prompt(prompt.length, state.contextLength);
+        boolean bos = prompt[0] == tok.bosId();
+        int[] out = new int[keep];
+        int tail = bos ? keep - 1 : keep;
+        if (bos) out[0] = prompt[0];
+        System.arraycopy(prompt, prompt.length - tail, out, keep - tail, tail);
+        return out;
     }
 
     private boolean isStop(int id) {
@@ -186,8 +226,14 @@ public final class Session implements AutoCloseable {
         return false;
     }
 
+    public ContextConfig context() {
+        return context;
+    }
+
+    /** Releases the KV cache; the session cannot be used afterwards. */
     @Override
     public void close() {
         reset();
+        state.close();
     }
 }

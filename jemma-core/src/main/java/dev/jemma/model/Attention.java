@@ -2,6 +2,7 @@ package dev.jemma.model;
 
 import dev.jemma.tensor.MatMul;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.WorkerPool;
 
@@ -54,9 +55,19 @@ final class Attention implements WorkerPool.RangeTask {
                 Ops.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, c.rmsEps());
                 rope(s.k, off, s.ropeCos, s.ropeSin, t * half, half);
             }
-            int slot = s.cache.offset(layer, pos);
-            System.arraycopy(s.k, t * c.kvDim(), s.cache.keys[layer], slot, c.kvDim());
-            System.arraycopy(s.v, t * c.kvDim(), s.cache.values[layer], slot, c.kvDim());
+            if (s.cache.rotated) rotate(s, t);
+            s.cache.write(layer, pos, s.k, t * c.kvDim(), s.v, t * c.kvDim());
+            if (s.recorder != null) s.recorder.write(layer, pos, s.k, t * c.kvDim(), s.v, t * c.kvDim());
+        }
+    }
+
+    /** Every head of the token's q, k and v into the Hadamard basis of an 8-bit cache (see {@link Hadamard}). */
+    private void rotate(InferenceState s, int t) {
+        int hd = c.headDim();
+        for (int h = 0; h < c.heads(); h++) Hadamard.transform(s.q, t * c.qDim() + h * hd, hd);
+        for (int h = 0; h < c.kvHeads(); h++) {
+            Hadamard.transform(s.k, t * c.kvDim() + h * hd, hd);
+            Hadamard.transform(s.v, t * c.kvDim() + h * hd, hd);
         }
     }
 
@@ -69,54 +80,152 @@ final class Attention implements WorkerPool.RangeTask {
         }
     }
 
-    Attention bind(InferenceState s, int layer, int n) {
+    /** Token rows one work item takes: enough queries to reuse each key block, items enough for all workers. */
+    private static final int TOKEN_BLOCK = 8;
+    /** Key positions read (and dequantized) at once: K and V blocks stay in L2. */
+    static final int KEY_BLOCK = 64;
+
+    private int n, tokenBlocks, headSplit;
+
+    /**
+     * Work items are (kv head, part of its query-head group, block of tokens). Each item streams
+     * the keys and values its queries need once, in blocks, with an online softmax, so memory traffic
+     * does not grow with the number of query heads per KV head or tokens in the chunk.
+     */
+    Attention bind(InferenceState s, int layer, int n, int workers) {
         this.s = s;
         this.layer = layer;
+        this.n = n;
+        this.tokenBlocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+        int group = c.heads() / c.kvHeads();
+        headSplit = group;
+        for (int d = 1; d <= group; d++) {
+            if (group % d == 0 && (long) c.kvHeads() * d * tokenBlocks >= workers) {
+                headSplit = d;
+                break;
+            }
+        }
         return this;
     }
 
-    /** Items are (token, head) pairs of the chunk; positions are relative to s.position − n. */
+    int items() {
+        return c.kvHeads() * headSplit * tokenBlocks;
+    }
+
+    static int maxQueriesPerItem(GemmaConfig c, int maxChunk) {
+        return Math.min(maxChunk, TOKEN_BLOCK) * (c.heads() / c.kvHeads());
+    }
+
     @Override
     public void run(int worker, int start, int end) {
         InferenceState s = this.s;
         int hd = c.headDim();
         int group = c.heads() / c.kvHeads();
-        float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
-        float[] scores = s.scores[worker];
+        int headsPerItem = group / headSplit;
+        InferenceState.AttentionScratch w = s.attentionScratch[worker];
         boolean global = c.isGlobal(layer);
+        int window = c.slidingWindow();
+        float scale = c.attentionScale();
         int chunkStart = s.position; // forwardChunk advances position after all layers
         for (int item = start; item < end; item++) {
-            int t = item / c.heads(), h = item % c.heads();
-            int pos = chunkStart + t;
-            int first = global ? 0 : Math.max(0, pos - c.slidingWindow() + 1);
-            int qOff = t * c.qDim() + h * hd;
-            int kvHead = (h / group) * hd;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = first; p <= pos; p++) {
-                int ko = s.cache.offset(layer, p) + kvHead;
-                float sc = MatMul.dot(s.q, qOff, keys, ko, hd) * c.attentionScale();
-                scores[p - first] = sc;
-                if (sc > max) max = sc;
+            int tb = item % tokenBlocks;
+            int rest = item / tokenBlocks;
+            int part = rest % headSplit, kvHead = rest / headSplit;
+            int t0 = tb * TOKEN_BLOCK, t1 = Math.min(n, t0 + TOKEN_BLOCK);
+            int h0 = kvHead * group + part * headsPerItem;
+            int queries = (t1 - t0) * headsPerItem;
+            int lo = global ? 0 : Math.max(0, chunkStart + t0 - window + 1);
+            int hi = chunkStart + t1 - 1;
+            java.util.Arrays.fill(w.max, 0, queries, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(w.sum, 0, queries, 0f);
+            for (int t = t0; t < t1; t++) {
+                int aOff = t * c.qDim() + h0 * hd;
+                java.util.Arrays.fill(s.att, aOff, aOff + headsPerItem * hd, 0f);
             }
-            double sum = 0;
-            for (int p = first; p <= pos; p++) {
-                float e = (float) Math.exp(scores[p - first] - max);
-                scores[p - first] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            int aOff = t * c.qDim() + h * hd;
-            java.util.Arrays.fill(s.att, aOff, aOff + hd, 0f);
-            for (int p = first; p <= pos; p++) {
-                float wgt = scores[p - first] * inv;
-                int vo = s.cache.offset(layer, p) + kvHead;
-                int i = 0;
-                for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
-                    FloatVector.fromArray(F, values, vo + i).fma(FloatVector.broadcast(F, wgt), FloatVector.fromArray(F, s.att, aOff + i))
-                            .intoArray(s.att, aOff + i);
+            for (int b0 = lo; b0 <= hi; b0 += KEY_BLOCK) {
+                int count = Math.min(KEY_BLOCK, hi - b0 + 1);
+                s.cache.readKeys(layer, kvHead, b0, count, w.keys);
+                s.cache.readValues(layer, kvHead, b0, count, w.values);
+                for (int t = t0; t < t1; t++) {
+                    int pos = chunkStart + t;
+                    int first = Math.max(b0, global ? 0 : pos - window + 1);
+                    int last = Math.min(pos, b0 + count - 1);
+                    if (first > last) continue;
+                    for (int hh = 0; hh < headsPerItem; hh++) {
+                        int qi = (t - t0) * headsPerItem + hh;
+                        int qOff = t * c.qDim() + (h0 + hh) * hd;
+                        accumulate(w, qi, s.q, qOff, s.att, qOff, first - b0, last - b0 + 1, scale, hd);
+                    }
                 }
-                for (; i < hd; i++) s.att[aOff + i] += wgt * values[vo + i];
+            }
+            for (int t = t0; t < t1; t++) {
+                for (int hh = 0; hh < headsPerItem; hh++) {
+                    int qi = (t - t0) * headsPerItem + hh;
+                    int off = t * c.qDim() + (h0 + hh) * hd;
+                    scale(s.att, off, hd, 1f / w.sum[qi]);
+                    if (s.cache.rotated) Hadamard.transform(s.att, off, hd); // values were rotated: undo it
+                }
             }
         }
+    }
+
+    /**
+     * One query against key rows [from, to) of the block: scores, then the online-softmax update of
+     * its running max and sum, rescaling the output accumulated so far when the max grows.
+     */
+    private static void accumulate(InferenceState.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
+                                   int from, int to, float scale, int hd) {
+        float[] sc = w.scores;
+        float localMax = Float.NEGATIVE_INFINITY;
+        for (int j = from; j < to; j++) {
+            float v = MatMul.dot(q, qOff, w.keys, j * hd, hd) * scale;
+            sc[j] = v;
+            if (v > localMax) localMax = v;
+        }
+        float oldMax = w.max[qi];
+        float newMax = Math.max(oldMax, localMax);
+        if (newMax > oldMax && oldMax != Float.NEGATIVE_INFINITY) {
+            float correction = (float) Math.exp(oldMax - newMax);
+            w.sum[qi] *= correction;
+            scale(out, oOff, hd, correction);
+        }
+        w.max[qi] = newMax;
+        w.sum[qi] += expInPlace(sc, from, to, newMax);
+        for (int j = from; j < to; j++) {
+            float wgt = sc[j];
+            int vo = j * hd;
+            int i = 0;
+            FloatVector b = FloatVector.broadcast(F, wgt);
+            for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
+                FloatVector.fromArray(F, w.values, vo + i).fma(b, FloatVector.fromArray(F, out, oOff + i)).intoArray(out, oOff + i);
+            }
+            for (; i < hd; i++) out[oOff + i] += wgt * w.values[vo + i];
+        }
+    }
+
+    /** sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum. */
+    private static float expInPlace(float[] sc, int from, int to, float max) {
+        FloatVector acc = FloatVector.zero(F);
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, sc, j).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(sc, j);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < to; j++) {
+            float e = (float) Math.exp(sc[j] - max);
+            sc[j] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    private static void scale(float[] x, int off, int n, float f) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, off + i).mul(f).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] *= f;
     }
 }

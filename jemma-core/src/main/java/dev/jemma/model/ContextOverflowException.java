@@ -8,9 +8,20 @@ public final class ContextOverflowException extends JemmaException {
     public final int contextLength;
 
     public ContextOverflowException(int needed, int contextLength) {
-        super("sequence of " + needed + " tokens does not fit the context of " + contextLength
+        this(needed, contextLength, "sequence of " + needed + " tokens does not fit the context of " + contextLength
                 + " tokens (raise --ctx, up to the model's maximum, or shorten the prompt)");
+    }
+
+    private ContextOverflowException(int needed, int contextLength, String message) {
+        super(message);
         this.needed = needed;
         this.contextLength = contextLength;
+    }
+
+    /** A prompt that leaves no room to generate: it must be shorter than the context. */
+    public static ContextOverflowException prompt(int promptTokens, int contextLength) {
+        return new ContextOverflowException(promptTokens + 1, contextLength, "prompt of " + promptTokens
+                + " tokens does not fit the context of " + contextLength + " tokens (it must leave room for at least one"
+                + " generated token; raise --ctx up to the model's maximum, shorten the prompt, or truncate it with --truncate)");
     }
 }

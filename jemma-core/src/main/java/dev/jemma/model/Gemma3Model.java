@@ -59,18 +59,47 @@ public final class Gemma3Model implements AutoCloseable {
         return pool.size();
     }
 
-    /** A fresh sequence state with room for {@code contextLength} positions. */
+    /** A fresh sequence state with room for {@code contextLength} positions and an f32 KV cache. */
     public InferenceState newState(int contextLength) {
-        return newState(contextLength, DEFAULT_CHUNK);
+        return newState(contextLength, DEFAULT_CHUNK, KVType.F32);
     }
 
     public InferenceState newState(int contextLength, int maxChunk) {
+        return newState(contextLength, maxChunk, KVType.F32);
+    }
+
+    public InferenceState newState(int contextLength, KVType kvType) {
+        return newState(contextLength, DEFAULT_CHUNK, kvType);
+    }
+
+    /**
+     * A fresh state. The KV cache's size comes from the formula of {@link KVCache#bytes} and is checked
+     * against available memory first, so a context that cannot fit fails with the numbers.
+     * Close it (or the session owning it) to release the cache at once.
+     */
+    public InferenceState newState(int contextLength, int maxChunk, KVType kvType) {
         if (contextLength < 1) throw new JemmaException("context length must be ≥ 1, got " + contextLength);
+        if (maxChunk < 1) throw new JemmaException("chunk size must be ≥ 1, got " + maxChunk);
         if (contextLength > config.contextLength()) {
             throw new JemmaException("context length " + contextLength + " exceeds the model's trained maximum "
                     + config.contextLength());
         }
-        return new InferenceState(config, contextLength, maxChunk, pool.size());
+        KVCache.checkSupported(config, kvType);
+        checkMemory(config, contextLength, maxChunk, kvType, AvailableMemory.bytes());
+        return new InferenceState(config, contextLength, maxChunk, pool.size(), kvType);
+    }
+
+    /** Fails, with the numbers and what would fit, when a KV cache needs more than {@code available} bytes. */
+    static void checkMemory(GemmaConfig config, int contextLength, int maxChunk, KVType kvType, long available) {
+        long need = KVCache.bytes(config, contextLength, maxChunk, kvType);
+        if (need <= available) return;
+        StringBuilder m = new StringBuilder(String.format("the KV cache for a context of %,d tokens (%s) needs %s, but only %s is available",
+                contextLength, kvType.id(), AvailableMemory.mib(need), AvailableMemory.mib(available)));
+        if (kvType != KVType.Q8_0) {
+            m.append("; with --kv-type q8_0 it needs ").append(AvailableMemory.mib(KVCache.bytes(config, contextLength, maxChunk, KVType.Q8_0)));
+        }
+        m.append("; or lower --ctx");
+        throw new InsufficientMemoryException(m.toString());
     }
 
     /**
@@ -117,7 +146,8 @@ public final class Gemma3Model implements AutoCloseable {
             matmul.apply(w.k(), s.xb, h, s.k, c.kvDim(), n);
             matmul.apply(w.v(), s.xb, h, s.v, c.kvDim(), n);
             attention.prepare(s, w, l, n);
-            pool.run(n * c.heads(), attention.bind(s, l, n));
+            attention.bind(s, l, n, pool.size());
+            pool.run(attention.items(), attention);
             matmul.apply(w.o(), s.att, c.qDim(), s.o, h, n);
             for (int t = 0; t < n; t++) {
                 Ops.rmsNorm(s.o, t * h, s.o, t * h, w.postAttnNorm(), h, c.rmsEps());

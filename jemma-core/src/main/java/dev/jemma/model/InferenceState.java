@@ -5,23 +5,43 @@ package dev.jemma.model;
  * buffers for one chunk of tokens. Allocated once per session, so the forward pass allocates nothing.
  * Not thread-safe: one state belongs to one session.
  */
-public final class InferenceState {
+public final class InferenceState implements AutoCloseable {
     public final int contextLength;
     public final int maxChunk;
     final KVCache cache;
+    /** when set, every key/value row written is also stored here (a prefix-cache entry being built) */
+    KVCache recorder;
+    /** the prefix-cache entry holding every position of this state's first positions, if any */
+    PrefixCache.Entry source;
+    /** how many of this state's first positions equal the source entry's */
+    int sourceLength;
     /** number of positions already in the cache */
     int position;
 
     final float[] x, xb, q, k, v, att, o, gate, up;
     /** final-normed hidden rows of the chunk, input of the output projection */
     final float[] hiddenOut;
-    final float[][] scores;
+    final AttentionScratch[] attentionScratch;
     final float[] ropeCos, ropeSin;
 
-    InferenceState(GemmaConfig c, int contextLength, int maxChunk, int workers) {
+    /** One worker's key/value block and online-softmax state. */
+    static final class AttentionScratch {
+        final float[] keys, values, scores, max, sum;
+
+        AttentionScratch(GemmaConfig c, int maxChunk) {
+            keys = new float[Attention.KEY_BLOCK * c.headDim()];
+            values = new float[Attention.KEY_BLOCK * c.headDim()];
+            scores = new float[Attention.KEY_BLOCK];
+            int q = Attention.maxQueriesPerItem(c, maxChunk);
+            max = new float[q];
+            sum = new float[q];
+        }
+    }
+
+    InferenceState(GemmaConfig c, int contextLength, int maxChunk, int workers, KVType kvType) {
         this.contextLength = contextLength;
         this.maxChunk = maxChunk;
-        this.cache = new KVCache(c, contextLength, maxChunk);
+        this.cache = new KVCache(c, contextLength, maxChunk, kvType);
         int h = c.hidden();
         x = new float[maxChunk * h];
         xb = new float[maxChunk * h];
@@ -33,7 +53,8 @@ public final class InferenceState {
         gate = new float[maxChunk * c.ffn()];
         up = new float[maxChunk * c.ffn()];
         hiddenOut = new float[maxChunk * h];
-        scores = new float[workers][contextLength];
+        attentionScratch = new AttentionScratch[workers];
+        for (int w = 0; w < workers; w++) attentionScratch[w] = new AttentionScratch(c, maxChunk);
         ropeCos = new float[maxChunk * (c.headDim() / 2)];
         ropeSin = new float[maxChunk * (c.headDim() / 2)];
     }
@@ -51,10 +72,28 @@ public final class InferenceState {
     public int rewind(int n) {
         if (n < 0 || n > position) throw new IllegalArgumentException("rewind to " + n + " of " + position);
         position = position - n <= maxChunk ? n : 0;
+        sourceLength = Math.min(sourceLength, position);
         return position;
     }
 
     public void reset() {
         position = 0;
+        source = null;
+        sourceLength = 0;
+    }
+
+    public KVType kvType() {
+        return cache.type;
+    }
+
+    /** Bytes of native memory held by the KV cache. */
+    public long kvCacheBytes() {
+        return cache.byteSize();
+    }
+
+    /** Releases the KV cache; the state cannot be used afterwards. */
+    @Override
+    public void close() {
+        cache.close();
     }
 }
