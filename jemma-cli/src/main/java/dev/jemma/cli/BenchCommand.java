@@ -2,7 +2,9 @@ package dev.jemma.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jemma.JemmaException;
+import dev.jemma.gguf.GGUFFile;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.tokenizer.Tokenizer;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
 import picocli.CommandLine.Command;
@@ -37,6 +39,8 @@ final class BenchCommand implements Callable<Integer> {
     String kvType = "f32";
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
     int reps = 5;
+    @Option(names = "--tokenize", paramLabel = "FILE", description = "measure only the tokenizer: encode this UTF-8 file on one thread (MB/s)")
+    Path tokenizeFile;
     @Option(names = "--json", description = "print a JSON array")
     boolean json;
 
@@ -48,6 +52,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new JemmaException("-p and -n must be ≥ 0 (not all 0) and -r ≥ 1");
         }
         KVType kv = KVType.parse(kvType);
+        if (tokenizeFile != null) return benchTokenizer();
         try (Gemma3Model m = model.load()) {
             int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
             int ctx = longest + 1;
@@ -108,6 +113,39 @@ final class BenchCommand implements Callable<Integer> {
         r.put("tokens_per_second_min", sorted[0]);
         r.put("tokens_per_second_max", sorted[reps - 1]);
         return r;
+    }
+
+    /** Encode throughput of the model's tokenizer (built from the GGUF; loading is not timed), one thread. */
+    private int benchTokenizer() throws Exception {
+        String text = Files.readString(tokenizeFile);
+        double mb = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / 1e6;
+        Tokenizer tok;
+        try (GGUFFile f = GGUFFile.open(model.resolve())) {
+            tok = Tokenizer.fromGGUF(f.metadata());
+        }
+        int ids = tok.encode(text).length; // warm-up
+        double[] mbps = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            tok.encode(text);
+            mbps[i] = mb / ((System.nanoTime() - t0) / 1e9);
+            Log.info(String.format("tokenize repetition %d/%d: %.2f MB/s", i + 1, reps, mbps[i]));
+        }
+        Arrays.sort(mbps);
+        double median = reps % 2 == 1 ? mbps[reps / 2] : (mbps[reps / 2 - 1] + mbps[reps / 2]) / 2;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("test", "tokenize");
+        r.put("bytes", (long) (mb * 1e6));
+        r.put("tokens", ids);
+        r.put("threads", 1);
+        r.put("repetitions", reps);
+        r.put("mb_per_second_median", median);
+        r.put("mb_per_second_min", mbps[0]);
+        r.put("mb_per_second_max", mbps[reps - 1]);
+        if (json) System.out.println(new ObjectMapper().writeValueAsString(List.of(r)));
+        else System.out.printf("tokenize %d bytes → %d tokens: %.2f MB/s median (min %.2f, max %.2f)%n",
+                (long) (mb * 1e6), ids, median, mbps[0], mbps[reps - 1]);
+        return 0;
     }
 
     /** VmHWM from /proc (Linux); -1 elsewhere. */
