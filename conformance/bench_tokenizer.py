@@ -19,7 +19,7 @@ def main():
     ap.add_argument("-r", type=int, default=5)
     a = ap.parse_args()
     tok = Tokenizer.from_file(a.tokenizer)
-    text = open(a.file, encoding="utf-8").read()
+    text = open(a.file, encoding="utf-8", newline="").read()  # keep \r as it is, as Java reads it
     data = len(text.encode("utf-8"))
     ids = len(tok.encode(text, add_special_tokens=False).ids)
     rates = []
