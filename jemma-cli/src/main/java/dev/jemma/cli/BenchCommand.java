@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.function.IntConsumer;
 
 /**
  * Prompt processing (pp) and generation (tg) speed, measured like llama.cpp's llama-bench: pp runs P
@@ -35,6 +34,8 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> prompts = List.of(512);
     @Option(names = {"-n", "--n-gen"}, split = ",", description = "generated tokens, comma-separated (default: 128; 0 = skip)")
     List<Integer> gens = List.of(128);
+    @Option(names = {"-d", "--depth"}, description = "positions already in the context (prefilled, untimed) before each test (default: 0)")
+    int depth;
     @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
     String kvType = "f32";
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
@@ -57,22 +58,27 @@ final class BenchCommand implements Callable<Integer> {
         if (tokenizeFile != null) return benchTokenizer();
         try (Gemma3Model m = model.load()) {
             int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
-            int ctx = longest + 1;
+            if (depth < 0) throw new JemmaException("-d must be ≥ 0");
+            int ctx = depth + longest + 1;
             if (ctx > m.config.contextLength()) throw new JemmaException("-p/-n exceed the model's context " + m.config.contextLength());
             int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
             float[] logits = new float[m.vocabRows()];
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int prompt : p) {
-                rows.add(measure(m, "pp" + prompt, prompt, n -> {
-                    try (InferenceState s = m.newState(n + 1, kv)) {
-                        m.forward(s, tokens, 0, n, logits, false);
+                rows.add(measure(m, "pp" + prompt + at(), prompt, n -> {
+                    try (InferenceState s = m.newState(depth + n + 1, kv)) {
+                        long t0 = prefillDepth(m, s, tokens, logits);
+                        m.forward(s, tokens, depth, n, logits, false);
+                        return t0;
                     }
                 }));
             }
             for (int gen : g) {
-                rows.add(measure(m, "tg" + gen, gen, n -> {
-                    try (InferenceState s = m.newState(n + 1, kv)) {
-                        for (int i = 0; i < n; i++) m.forward(s, tokens, i, 1, logits, false);
+                rows.add(measure(m, "tg" + gen + at(), gen, n -> {
+                    try (InferenceState s = m.newState(depth + n + 1, kv)) {
+                        long t0 = prefillDepth(m, s, tokens, logits);
+                        for (int i = 0; i < n; i++) m.forward(s, tokens, depth + i, 1, logits, false);
+                        return t0;
                     }
                 }));
             }
@@ -84,9 +90,9 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.println(new ObjectMapper().writeValueAsString(rows));
             } else {
-                System.out.printf("%-8s %8s %6s %12s %12s %12s%n", "test", "threads", "reps", "t/s median", "t/s min", "t/s max");
+                System.out.printf("%-16s %8s %6s %12s %12s %12s%n", "test", "threads", "reps", "t/s median", "t/s min", "t/s max");
                 for (Map<String, Object> r : rows) {
-                    System.out.printf("%-8s %8d %6d %12.2f %12.2f %12.2f%n", r.get("test"), r.get("threads"), r.get("repetitions"),
+                    System.out.printf("%-16s %8d %6d %12.2f %12.2f %12.2f%n", r.get("test"), r.get("threads"), r.get("repetitions"),
                             r.get("tokens_per_second_median"), r.get("tokens_per_second_min"), r.get("tokens_per_second_max"));
                 }
                 System.out.printf("peak RSS %.1f MiB (kv %s)%n", rss / 1048576.0, kv.id());
@@ -95,12 +101,26 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Map<String, Object> measure(Gemma3Model m, String test, int tokens, IntConsumer run) {
-        run.accept(Math.min(tokens, 512)); // warm-up: JIT and page cache
+    private String at() {
+        return depth > 0 ? " @ d" + depth : "";
+    }
+
+    /** Fills the first {@code depth} positions (untimed); returns the time the timed part starts. */
+    private long prefillDepth(Gemma3Model m, InferenceState s, int[] tokens, float[] logits) {
+        if (depth > 0) m.forward(s, tokens, 0, depth, null, false);
+        return System.nanoTime();
+    }
+
+    /** A timed body: runs the test for n tokens and returns System.nanoTime() at which timing starts. */
+    interface Body {
+        long run(int n);
+    }
+
+    private Map<String, Object> measure(Gemma3Model m, String test, int tokens, Body run) {
+        if (depth == 0) run.run(Math.min(tokens, 512)); // warm-up: JIT and page cache (with a depth, its prefill warms up)
         double[] tps = new double[reps];
         for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            run.accept(tokens);
+            long t0 = run.run(tokens);
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             Log.info(String.format("%s repetition %d/%d: %.2f t/s", test, i + 1, reps, tps[i]));
         }

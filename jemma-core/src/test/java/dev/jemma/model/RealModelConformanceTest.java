@@ -51,20 +51,31 @@ class RealModelConformanceTest {
     @ParameterizedTest
     @ValueSource(strings = {"english", "chinese", "code"})
     void logitsOfEveryPositionMatchTransformers(String text) throws Exception {
+        compareWithTransformers(text, Integer.MAX_VALUE);
+    }
+
+    /** Decode steps (one token at a time, as generation runs) from position 300 to 640, past the 512 window. */
+    @Test
+    void decodeStepsMatchTransformersPastTheWindow() throws Exception {
+        compareWithTransformers("code", 300);
+    }
+
+    /** Positions before {@code decodeFrom} run in chunks of 32, later ones one at a time. */
+    private static void compareWithTransformers(String text, int decodeFrom) throws Exception {
         int[] tokens = ints(JSON.readTree(refs.resolve(text + ".tokens.json").toFile()).get("tokens"));
         assertTrue(tokens.length >= 256);
         int vocab = model.vocabRows();
-        int chunk = Gemma3Model.DEFAULT_CHUNK;
         InferenceState s = model.newState(tokens.length);
-        float[] ours = new float[chunk * vocab];
+        float[] ours = new float[Gemma3Model.DEFAULT_CHUNK * vocab];
         float[] ref = new float[vocab];
         double maxAbs = 0, sumAbs = 0;
         int sameArgmax = 0;
         try (Npy npy = new Npy(refs.resolve(text + ".logits.npy"))) {
             assertEquals(tokens.length, npy.rows);
             assertEquals(vocab, npy.cols);
-            for (int done = 0; done < tokens.length; done += chunk) {
-                int n = Math.min(chunk, tokens.length - done);
+            for (int done = 0; done < tokens.length; ) {
+                int chunk = done < decodeFrom ? Gemma3Model.DEFAULT_CHUNK : 1;
+                int n = Math.min(Math.min(chunk, tokens.length - done), Math.max(1, decodeFrom - done));
                 model.forward(s, tokens, done, n, ours, true);
                 for (int t = 0; t < n; t++) {
                     npy.row(done + t, ref, 0);
@@ -79,11 +90,12 @@ class RealModelConformanceTest {
                     }
                     if (a == b) sameArgmax++;
                 }
+                done += n;
             }
         }
         double rate = sameArgmax / (double) tokens.length;
-        System.out.printf("real 270M %s: %d positions, max|jemma-transformers| %.3e, mean %.3e, argmax agreement %.4f%n",
-                text, tokens.length, maxAbs, sumAbs / ((double) tokens.length * vocab), rate);
+        System.out.printf("real 270M %s%s: %d positions, max|jemma-transformers| %.3e, mean %.3e, argmax agreement %.4f%n",
+                text, decodeFrom < tokens.length ? " (decode steps from " + decodeFrom + ")" : "", tokens.length, maxAbs, sumAbs / ((double) tokens.length * vocab), rate);
         assertTrue(maxAbs <= 1e-2, text + ": max abs " + maxAbs);
         assertTrue(rate >= 0.999, text + ": argmax agreement " + rate);
     }
