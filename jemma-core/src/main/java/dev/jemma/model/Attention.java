@@ -176,12 +176,12 @@ final class Attention implements WorkerPool.RangeTask {
     private static void accumulate(InferenceState.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
                                    int from, int to, float scale, int hd) {
         float[] sc = w.scores;
+        float[] keys = w.keys, values = w.values;
+        int j = from;
+        for (; j + 4 <= to; j += 4) dot4(q, qOff, keys, j * hd, hd, sc, j, scale);
+        for (; j < to; j++) sc[j] = MatMul.dot(q, qOff, keys, j * hd, hd) * scale;
         float localMax = Float.NEGATIVE_INFINITY;
-        for (int j = from; j < to; j++) {
-            float v = MatMul.dot(q, qOff, w.keys, j * hd, hd) * scale;
-            sc[j] = v;
-            if (v > localMax) localMax = v;
-        }
+        for (j = from; j < to; j++) localMax = Math.max(localMax, sc[j]);
         float oldMax = w.max[qi];
         float newMax = Math.max(oldMax, localMax);
         if (newMax > oldMax && oldMax != Float.NEGATIVE_INFINITY) {
@@ -191,29 +191,69 @@ final class Attention implements WorkerPool.RangeTask {
         }
         w.max[qi] = newMax;
         w.sum[qi] += expInPlace(sc, from, to, newMax);
-        for (int j = from; j < to; j++) {
-            float wgt = sc[j];
+        // out += Σ sc[j]·v[j], four value rows per pass so out is loaded and stored once per four
+        j = from;
+        for (; j + 4 <= to; j += 4) {
+            FloatVector w0 = FloatVector.broadcast(F, sc[j]), w1 = FloatVector.broadcast(F, sc[j + 1]);
+            FloatVector w2 = FloatVector.broadcast(F, sc[j + 2]), w3 = FloatVector.broadcast(F, sc[j + 3]);
+            int v0 = j * hd, v1 = v0 + hd, v2 = v1 + hd, v3 = v2 + hd;
+            int i = 0;
+            for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
+                FloatVector o = FloatVector.fromArray(F, out, oOff + i);
+                o = FloatVector.fromArray(F, values, v0 + i).fma(w0, o);
+                o = FloatVector.fromArray(F, values, v1 + i).fma(w1, o);
+                o = FloatVector.fromArray(F, values, v2 + i).fma(w2, o);
+                o = FloatVector.fromArray(F, values, v3 + i).fma(w3, o);
+                o.intoArray(out, oOff + i);
+            }
+            for (; i < hd; i++) {
+                out[oOff + i] += sc[j] * values[v0 + i] + sc[j + 1] * values[v1 + i] + sc[j + 2] * values[v2 + i] + sc[j + 3] * values[v3 + i];
+            }
+        }
+        for (; j < to; j++) {
+            FloatVector b = FloatVector.broadcast(F, sc[j]);
             int vo = j * hd;
             int i = 0;
-            FloatVector b = FloatVector.broadcast(F, wgt);
             for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
-                FloatVector.fromArray(F, w.values, vo + i).fma(b, FloatVector.fromArray(F, out, oOff + i)).intoArray(out, oOff + i);
+                FloatVector.fromArray(F, values, vo + i).fma(b, FloatVector.fromArray(F, out, oOff + i)).intoArray(out, oOff + i);
             }
-            for (; i < hd; i++) out[oOff + i] += wgt * w.values[vo + i];
+            for (; i < hd; i++) out[oOff + i] += sc[j] * values[vo + i];
         }
     }
 
-    /** sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum. */
-    private static float expInPlace(float[] sc, int from, int to, float max) {
-        FloatVector acc = FloatVector.zero(F);
-        int j = from;
-        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, sc, j).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(sc, j);
-            acc = acc.add(e);
+    /** sc[at..at+4) = scale · (q · k_r) for the four key rows starting at kOff; q is loaded once for all four. */
+    private static void dot4(float[] q, int qOff, float[] k, int kOff, int hd, float[] sc, int at, float scale) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, q, qOff + i);
+            a0 = FloatVector.fromArray(F, k, kOff + i).fma(x, a0);
+            a1 = FloatVector.fromArray(F, k, kOff + hd + i).fma(x, a1);
+            a2 = FloatVector.fromArray(F, k, kOff + 2 * hd + i).fma(x, a2);
+            a3 = FloatVector.fromArray(F, k, kOff + 3 * hd + i).fma(x, a3);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < to; j++) {
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < hd; i++) {
+            float x = q[qOff + i];
+            s0 += x * k[kOff + i];
+            s1 += x * k[kOff + hd + i];
+            s2 += x * k[kOff + 2 * hd + i];
+            s3 += x * k[kOff + 3 * hd + i];
+        }
+        sc[at] = s0 * scale;
+        sc[at + 1] = s1 * scale;
+        sc[at + 2] = s2 * scale;
+        sc[at + 3] = s3 * scale;
+    }
+
+    /**
+     * sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum. Scalar Math.exp (a C2 intrinsic): the
+     * Vector API's EXP kept this method in C1 code with boxed vectors, four times slower in decode.
+     */
+    private static float expInPlace(float[] sc, int from, int to, float max) {
+        float sum = 0;
+        for (int j = from; j < to; j++) {
             float e = (float) Math.exp(sc[j] - max);
             sc[j] = e;
             sum += e;
