@@ -1,5 +1,7 @@
 package dev.jemma.generate;
 
+import dev.jemma.generate.constrain.ConstraintException;
+import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
@@ -76,6 +78,11 @@ public final class Session implements AutoCloseable {
 
     /** One chat turn: the user's text in, the model's answer streamed to {@code listener}. */
     public GenerationResult chat(String userText, SamplingParams params, TextListener listener) {
+        return chat(userText, params, null, listener);
+    }
+
+    /** One chat turn whose answer obeys constraint (null = unconstrained). */
+    public GenerationResult chat(String userText, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         IntList prompt = new IntList();
         prompt.addAll(cached.toArray());
         if (history.isEmpty()) {
@@ -89,7 +96,7 @@ public final class Session implements AutoCloseable {
             prompt.add(template.endOfTurnId());
             prompt.addAll(template.renderContinuation(List.of(ChatMessage.user(userText))).toArray());
         }
-        GenerationResult r = generate(prompt.toArray(), params, listener);
+        GenerationResult r = generate(prompt.toArray(), params, constraint, listener);
         history.add(ChatMessage.user(userText));
         history.add(ChatMessage.model(r.text()));
         return r;
@@ -97,7 +104,12 @@ public final class Session implements AutoCloseable {
 
     /** A whole conversation rendered with the chat template and answered; the cache is reused where it matches. */
     public GenerationResult chat(List<ChatMessage> messages, SamplingParams params, TextListener listener) {
-        GenerationResult r = generate(template.render(messages, true).toArray(), params, listener);
+        return chat(messages, params, null, listener);
+    }
+
+    /** A whole conversation answered under constraint (null = unconstrained). */
+    public GenerationResult chat(List<ChatMessage> messages, SamplingParams params, TokenConstraint constraint, TextListener listener) {
+        GenerationResult r = generate(template.render(messages, true).toArray(), params, constraint, listener);
         history.clear();
         history.addAll(messages);
         history.add(ChatMessage.model(r.text()));
@@ -106,11 +118,16 @@ public final class Session implements AutoCloseable {
 
     /** A raw completion: BOS + the text as plain tokens, no chat template. */
     public GenerationResult complete(String text, SamplingParams params, TextListener listener) {
+        return complete(text, params, null, listener);
+    }
+
+    /** A raw completion under constraint (null = unconstrained). */
+    public GenerationResult complete(String text, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         IntList prompt = new IntList();
         prompt.add(tok.bosId());
         prompt.addAll(tok.encode(text));
         history.clear();
-        return generate(prompt.toArray(), params, listener);
+        return generate(prompt.toArray(), params, constraint, listener);
     }
 
     /**
@@ -118,6 +135,15 @@ public final class Session implements AutoCloseable {
      * cache as a prefix of {@code prompt} are not computed again.
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, TextListener listener) {
+        return generate(prompt, params, null, listener);
+    }
+
+    /**
+     * As {@link #generate(int[], SamplingParams, TextListener)}, with every token chosen within constraint
+     * (null = unconstrained): end-of-turn/EOS only where it {@link TokenConstraint#canStop() can stop}, and
+     * generation ends with STOP as soon as it {@link TokenConstraint#isComplete() is complete}.
+     */
+    public GenerationResult generate(int[] prompt, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
         if (prompt.length >= state.contextLength) throw new ContextOverflowException(prompt.length + 1, state.contextLength);
         long t0 = System.nanoTime();
@@ -140,8 +166,19 @@ public final class Session implements AutoCloseable {
         IntList generated = new IntList();
         FinishReason finish = FinishReason.LENGTH;
         int[] one = new int[1];
+        float[] stopLogits = new float[stopIds.length];
         while (true) {
+            if (constraint != null && constraint.isComplete()) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            if (constraint != null) {
+                for (int i = 0; i < stopIds.length; i++) stopLogits[i] = logits[stopIds[i]];
+                constraint.mask(logits);
+                if (constraint.canStop()) for (int i = 0; i < stopIds.length; i++) logits[stopIds[i]] = stopLogits[i];
+            }
             int next = sampler.sample(logits);
+            if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = allowedArgmax(constraint);
             if (isStop(next)) {
                 pendingToken = next;
                 finish = FinishReason.STOP;
@@ -149,13 +186,14 @@ public final class Session implements AutoCloseable {
             }
             generated.add(next);
             sampler.accept(next);
+            if (constraint != null) constraint.accept(next);
             String delta = tok.isControl(next) ? "" : decoder.append(next);
             String out = stops.push(delta);
             if (!out.isEmpty()) {
                 text.append(out);
                 listener.onText(out);
             }
-            if (stops.stopped()) {
+            if (stops.stopped() || (constraint != null && constraint.isComplete())) {
                 pendingToken = next;
                 finish = FinishReason.STOP;
                 break;
@@ -179,6 +217,16 @@ public final class Session implements AutoCloseable {
         long t2 = System.nanoTime();
         return new GenerationResult(text.toString(), generated.toArray(), finish, prompt.length,
                 prompt.length - kept, t1 - t0, t2 - t1);
+    }
+
+    /** The sampler's numeric fallback landed on a masked token: take the best allowed one instead. */
+    private int allowedArgmax(TokenConstraint constraint) {
+        int best = -1;
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] != Float.NEGATIVE_INFINITY && (best < 0 || logits[i] > logits[best])) best = i;
+        }
+        if (best < 0) throw new ConstraintException("the constraint allows no token here");
+        return best;
     }
 
     private boolean isStop(int id) {

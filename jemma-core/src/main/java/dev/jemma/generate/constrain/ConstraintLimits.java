@@ -14,5 +14,5 @@ package dev.jemma.generate.constrain;
 public record ConstraintLimits(int maxNodes, long maxCompileNanos, int maxNesting, int maxStackDepth, int maxStacks,
                                int maxSourceChars) {
     public static final ConstraintLimits DEFAULT =
-            new ConstraintLimits(200_000, 1_000_000_000L, 64, 2_048, 64, 4 << 20);
+            new ConstraintLimits(200_000, 1_000_000_000L, 64, 2_048, 256, 4 << 20);
 }

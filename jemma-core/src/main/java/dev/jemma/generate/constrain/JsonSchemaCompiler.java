@@ -22,7 +22,8 @@ import java.util.Set;
  * allows them, numbers without exponent, canonical literals for enum/const.
  */
 public final class JsonSchemaCompiler {
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$comment",
             "$schema", "$id", "deprecated", "readOnly", "writeOnly", "$defs", "definitions");
@@ -315,8 +316,12 @@ public final class JsonSchemaCompiler {
         JsonNode v = s.get(key);
         if (v == null) return null;
         if (!v.isNumber()) throw err(ptr + "/" + key, "must be a number" + (v.isBoolean() ? " (the draft-4 boolean form is not supported)" : ""));
+        if ((v.isDouble() || v.isFloat()) && !Double.isFinite(v.doubleValue())) throw err(ptr + "/" + key, "must be finite");
         return v.decimalValue();
     }
+
+    /** Bounds beyond what a generated number can express are clamped (or refused when nothing remains). */
+    private static final BigDecimal HUGE = BigDecimal.TEN.pow(JsonTerms.MAX_NUMBER_CHARS + 1);
 
     private int number(JsonNode s, String ptr, boolean integer) {
         BigDecimal lo = bound(s, "minimum", ptr), hi = bound(s, "maximum", ptr);
@@ -324,6 +329,21 @@ public final class JsonSchemaCompiler {
         boolean loEx = false, hiEx = false;
         if (xlo != null && (lo == null || xlo.compareTo(lo) >= 0)) { lo = xlo; loEx = true; }
         if (xhi != null && (hi == null || xhi.compareTo(hi) <= 0)) { hi = xhi; hiEx = true; }
+        int scale = JsonTerms.MAX_NUMBER_CHARS;
+        if (lo != null && lo.compareTo(HUGE) > 0) throw err(ptr, "the lower bound " + lo + " is beyond any number of " + scale + " characters");
+        if (hi != null && hi.compareTo(HUGE.negate()) < 0) throw err(ptr, "the upper bound " + hi + " is beyond any number of " + scale + " characters");
+        if (lo != null && lo.compareTo(HUGE.negate()) < 0) lo = null;
+        if (hi != null && hi.compareTo(HUGE) > 0) hi = null;
+        if (lo != null && lo.scale() > scale) {
+            BigDecimal r = lo.setScale(scale, java.math.RoundingMode.CEILING);
+            if (r.compareTo(lo) != 0) loEx = false;
+            lo = r;
+        }
+        if (hi != null && hi.scale() > scale) {
+            BigDecimal r = hi.setScale(scale, java.math.RoundingMode.FLOOR);
+            if (r.compareTo(hi) != 0) hiEx = false;
+            hi = r;
+        }
         NumberRange r = new NumberRange(integer, lo, loEx, hi, hiEx, JsonTerms.MAX_NUMBER_CHARS);
         if (!r.live("")) throw err(ptr, "no " + (integer ? "integer" : "number") + " of at most " + JsonTerms.MAX_NUMBER_CHARS + " characters lies within the bounds");
         return t.number(r);

@@ -19,7 +19,7 @@ final class JsonTerms {
     static final int MAX_NUMBER_CHARS = 24;
 
     final GrammarBuilder b;
-    private int ws = -1, anyString = -1, anyValue = -1;
+    private int ws = -1, anyString = -1, anyValue = -1, anyObject = -1;
 
     JsonTerms(GrammarBuilder b) {
         this.b = b;
@@ -55,12 +55,19 @@ final class JsonTerms {
         int member = b.seq(string(0, Grammar.INF), b.lit(":"), ws(), value);
         int object = b.seq(b.lit("{"), ws(), b.alt(b.lit("}"),
                 b.seq(member, b.rep(b.seq(comma(), member), 0, Grammar.INF), ws(), b.lit("}"))));
+        anyObject = object;
         int array = b.seq(b.lit("["), ws(), b.alt(b.lit("]"),
                 b.seq(value, b.rep(b.seq(comma(), value), 0, Grammar.INF), ws(), b.lit("]"))));
         int scalar = b.alt(string(0, Grammar.INF), number(new NumberRange(false, null, false, null, false, MAX_NUMBER_CHARS)),
                 literals(List.of("true", "false", "null")));
         b.define(anyValue, b.alt(object, array, scalar));
         return anyValue;
+    }
+
+    /** Any JSON object. */
+    int anyObject() {
+        anyValue();
+        return anyObject;
     }
 
     /** One of these exact texts, factored into a trie so the parse stays single. */
