@@ -71,7 +71,7 @@ public final class NumberRange {
         if (ip.isEmpty()) {
             if (r < 1) return false;
             for (char d = '0'; d <= '9'; d++) if (live(p + d)) return true;
-            return false;
+            return p.isEmpty() && live("-");
         }
         if (dot >= 0) {
             String frac = body.substring(dot + 1);
