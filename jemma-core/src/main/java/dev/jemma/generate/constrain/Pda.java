@@ -44,7 +44,7 @@ final class Pda {
         out.add(new Frame(node, a, 0, data, rest));
     }
 
-    /** A continuation frame, or null when the stack is full (the caller's expansion then finds nothing). */
+    /** A continuation frame; depth is enforced where terminals are pushed. */
     private Frame frame(int node, int a, Frame rest) {
         return new Frame(node, a, 0, null, rest);
     }
