@@ -1,7 +1,14 @@
 package dev.jemma.cli;
 
+import dev.jemma.JemmaException;
+import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.Session;
+import dev.jemma.generate.constrain.GbnfParser;
+import dev.jemma.generate.constrain.Grammar;
+import dev.jemma.generate.constrain.JsonGrammar;
+import dev.jemma.generate.constrain.JsonSchemaCompiler;
+import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,23 +34,45 @@ final class RunCommand implements Callable<Integer> {
     String system;
     @Option(names = "--raw", description = "plain completion of the text, no chat template")
     boolean raw;
+    @Option(names = "--json-schema", paramLabel = "FILE", description = "constrain the answer to JSON valid for this JSON Schema; stdout is exactly the JSON")
+    Path jsonSchema;
+    @Option(names = "--grammar", paramLabel = "FILE", description = "constrain the answer to this GBNF grammar (llama.cpp format); stdout is exactly the text")
+    Path grammarFile;
+    @Option(names = "--json", description = "constrain the answer to a JSON object; stdout is exactly the JSON")
+    boolean json;
 
     @Override
     public Integer call() throws Exception {
         String text = prompt;
         if (text == null && promptFile != null) text = Files.readString(promptFile, StandardCharsets.UTF_8);
         if (text == null) text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        Grammar grammar = grammar();
         try (Gemma3Model m = model.load();
              Session s = new Session(m, context.config(m))) {
             s.setSystem(system);
             var out = System.out;
+            TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);
             GenerationResult r = raw
-                    ? s.complete(text, sampling.params(), d -> { out.print(d); out.flush(); })
-                    : s.chat(text, sampling.params(), d -> { out.print(d); out.flush(); });
-            out.println();
+                    ? s.complete(text, sampling.params(), c, d -> { out.print(d); out.flush(); })
+                    : s.chat(text, sampling.params(), c, d -> { out.print(d); out.flush(); });
+            if (grammar == null) out.println(); // constrained output is exactly the text, with no newline added
             out.flush();
             Stats.print(r);
+            if (grammar != null && r.finishReason() == FinishReason.LENGTH) {
+                System.err.println("jemma: error: the output was cut off at --max-tokens " + r.generatedTokens()
+                        + " and is incomplete");
+                return 1;
+            }
         }
         return 0;
+    }
+
+    /** At most one of --json-schema, --grammar, --json; compiled before the model loads so errors come fast. */
+    private Grammar grammar() throws java.io.IOException {
+        int n = (jsonSchema != null ? 1 : 0) + (grammarFile != null ? 1 : 0) + (json ? 1 : 0);
+        if (n > 1) throw new JemmaException("use only one of --json-schema, --grammar and --json");
+        if (jsonSchema != null) return JsonSchemaCompiler.compile(Files.readString(jsonSchema, StandardCharsets.UTF_8));
+        if (grammarFile != null) return GbnfParser.parse(Files.readString(grammarFile, StandardCharsets.UTF_8));
+        return json ? JsonGrammar.object() : null;
     }
 }

@@ -1,5 +1,7 @@
 package dev.jemma.generate;
 
+import dev.jemma.generate.constrain.ConstraintException;
+import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
@@ -83,6 +85,11 @@ public final class Session implements AutoCloseable {
 
     /** One chat turn: the user's text in, the model's answer streamed to {@code listener}. */
     public GenerationResult chat(String userText, SamplingParams params, TextListener listener) {
+        return chat(userText, params, null, listener);
+    }
+
+    /** One chat turn whose answer obeys constraint (null = unconstrained). */
+    public GenerationResult chat(String userText, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         IntList prompt = new IntList();
         prompt.addAll(cached.toArray());
         if (history.isEmpty()) {
@@ -96,7 +103,7 @@ public final class Session implements AutoCloseable {
             prompt.add(template.endOfTurnId());
             prompt.addAll(template.renderContinuation(List.of(ChatMessage.user(userText))).toArray());
         }
-        GenerationResult r = generate(prompt.toArray(), params, listener);
+        GenerationResult r = generate(prompt.toArray(), params, constraint, listener);
         history.add(ChatMessage.user(userText));
         history.add(ChatMessage.model(r.text()));
         return r;
@@ -104,7 +111,12 @@ public final class Session implements AutoCloseable {
 
     /** A whole conversation rendered with the chat template and answered; the cache is reused where it matches. */
     public GenerationResult chat(List<ChatMessage> messages, SamplingParams params, TextListener listener) {
-        GenerationResult r = generate(template.render(messages, true).toArray(), params, listener);
+        return chat(messages, params, null, listener);
+    }
+
+    /** A whole conversation answered under constraint (null = unconstrained). */
+    public GenerationResult chat(List<ChatMessage> messages, SamplingParams params, TokenConstraint constraint, TextListener listener) {
+        GenerationResult r = generate(template.render(messages, true).toArray(), params, constraint, listener);
         history.clear();
         history.addAll(messages);
         history.add(ChatMessage.model(r.text()));
@@ -113,11 +125,16 @@ public final class Session implements AutoCloseable {
 
     /** A raw completion: BOS + the text as plain tokens, no chat template. */
     public GenerationResult complete(String text, SamplingParams params, TextListener listener) {
+        return complete(text, params, null, listener);
+    }
+
+    /** A raw completion under constraint (null = unconstrained). */
+    public GenerationResult complete(String text, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         IntList prompt = new IntList();
         prompt.add(tok.bosId());
         prompt.addAll(tok.encode(text));
         history.clear();
-        return generate(prompt.toArray(), params, listener);
+        return generate(prompt.toArray(), params, constraint, listener);
     }
 
     /**
@@ -125,6 +142,15 @@ public final class Session implements AutoCloseable {
      * cache as a prefix of {@code prompt} are not computed again.
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, TextListener listener) {
+        return generate(prompt, params, null, listener);
+    }
+
+    /**
+     * As {@link #generate(int[], SamplingParams, TextListener)}, with every token chosen within constraint
+     * (null = unconstrained): end-of-turn/EOS only where it {@link TokenConstraint#canStop() can stop}, and
+     * generation ends with STOP as soon as it {@link TokenConstraint#isComplete() is complete}.
+     */
+    public GenerationResult generate(int[] prompt, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
         int truncated = 0;
         if (prompt.length >= state.contextLength) {
@@ -164,8 +190,19 @@ public final class Session implements AutoCloseable {
         IntList generated = new IntList();
         FinishReason finish = FinishReason.LENGTH;
         int[] one = new int[1];
+        float[] stopLogits = new float[stopIds.length];
         while (true) {
+            if (constraint != null && constraint.isComplete()) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            if (constraint != null) {
+                for (int i = 0; i < stopIds.length; i++) stopLogits[i] = logits[stopIds[i]];
+                constraint.mask(logits);
+                if (constraint.canStop()) for (int i = 0; i < stopIds.length; i++) logits[stopIds[i]] = stopLogits[i];
+            }
             int next = sampler.sample(logits);
+            if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = allowedArgmax(constraint);
             if (isStop(next)) {
                 pendingToken = next;
                 finish = FinishReason.STOP;
@@ -173,13 +210,14 @@ public final class Session implements AutoCloseable {
             }
             generated.add(next);
             sampler.accept(next);
+            if (constraint != null) constraint.accept(next);
             String delta = tok.isControl(next) ? "" : decoder.append(next);
             String out = stops.push(delta);
             if (!out.isEmpty()) {
                 text.append(out);
                 listener.onText(out);
             }
-            if (stops.stopped()) {
+            if (stops.stopped() || (constraint != null && constraint.isComplete())) {
                 pendingToken = next;
                 finish = FinishReason.STOP;
                 break;
@@ -219,6 +257,16 @@ public final class Session implements AutoCloseable {
         if (bos) out[0] = prompt[0];
         System.arraycopy(prompt, prompt.length - tail, out, keep - tail, tail);
         return out;
+    }
+
+    /** The sampler's numeric fallback landed on a masked token: take the best allowed one instead. */
+    private int allowedArgmax(TokenConstraint constraint) {
+        int best = -1;
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] != Float.NEGATIVE_INFINITY && (best < 0 || logits[i] > logits[best])) best = i;
+        }
+        if (best < 0) throw new ConstraintException("the constraint allows no token here");
+        return best;
     }
 
     private boolean isStop(int id) {

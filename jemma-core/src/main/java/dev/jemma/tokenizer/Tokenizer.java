@@ -462,6 +462,17 @@ public final class Tokenizer {
         return id >= 0 && id < kinds.length && kinds[id] == SPECIAL;
     }
 
+    /**
+     * The bytes this token contributes to decoded text (a byte token: its one byte; a piece: its UTF-8 with "▁" as
+     * space), or null for control and unused tokens, which never stand for text. Used by constrained decoding.
+     */
+    public byte[] tokenBytes(int id) {
+        checkId(id);
+        if (kinds[id] == SPECIAL || kinds[id] == UNUSED) return null;
+        if (byteValue[id] >= 0) return new byte[] {(byte) byteValue[id]};
+        return decodedPieces[id].getBytes(StandardCharsets.UTF_8);
+    }
+
     /** True for byte-fallback tokens {@code <0xNN>}. */
     boolean isByte(int id) {
         return id >= 0 && id < kinds.length && kinds[id] == BYTE;
