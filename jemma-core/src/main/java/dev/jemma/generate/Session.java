@@ -43,19 +43,9 @@ public final class Session implements AutoCloseable {
         this.context = context;
         this.state = model.newState(context.contextLength(), context.kvType());
         this.logits = new float[model.vocabRows()];
-        this.stopIds = stopIds(tok);
+        this.stopIds = StopTokens.of(tok);
     }
 
-    private static int[] stopIds(Tokenizer tok) {
-        IntList ids = new IntList();
-        ids.add(tok.eosId());
-        // <start_of_turn> too: a model that opens a new turn has finished its own (pretrained models do this)
-        for (String s : new String[] {"<eos>", "<end_of_turn>", "<start_of_turn>"}) {
-            int id = tok.idOf(s);
-            if (id >= 0) ids.add(id);
-        }
-        return ids.toArray();
-    }
 
     public int contextLength() {
         return state.contextLength;

@@ -167,16 +167,84 @@ public final class Gemma3Model implements AutoCloseable {
         s.position += n;
     }
 
+    public DecodeBatch newDecodeBatch(int capacity) {
+        return new DecodeBatch(config, capacity);
+    }
+
+    /**
+     * One decode step for {@code n} sequences: tokens[i] goes at states[i]'s next position, and logits
+     * row i (out[i·vocabRows ..]) receives its next-token logits. Batch-invariant: a sequence gets the same
+     * logits whatever else is in the batch (the products use {@link MatMul#applyInvariant}; attention runs
+     * per sequence). The states must be distinct.
+     */
+    public void decode(DecodeBatch b, InferenceState[] states, int[] tokens, int n, float[] out) {
+        if (n < 1 || n > b.capacity || n > states.length || n > tokens.length) throw new IllegalArgumentException("bad batch size " + n);
+        for (int i = 0; i < n; i++) {
+            if (states[i].position + 1 > states[i].contextLength) throw new ContextOverflowException(states[i].position + 1, states[i].contextLength);
+            if (tokens[i] < 0 || tokens[i] >= weights.vocabRows) {
+                throw new JemmaException("token id " + tokens[i] + " is outside the embedding table [0, " + weights.vocabRows + ")");
+            }
+        }
+        GemmaConfig c = config;
+        int h = c.hidden(), qd = c.qDim(), kvd = c.kvDim();
+        synchronized (pool) {
+            for (int t = 0; t < n; t++) {
+                weights.tokenEmbedding.dequantizeRow(tokens[t], b.x, t * h);
+                for (int i = 0; i < h; i++) b.x[t * h + i] *= c.embeddingScale();
+            }
+            for (int l = 0; l < c.layers(); l++) {
+                GemmaWeights.Layer w = weights.layers[l];
+                for (int t = 0; t < n; t++) Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.attnNorm(), h, c.rmsEps());
+                matmul.applyInvariant(w.q(), b.xb, 0, h, b.q, 0, qd, n);
+                matmul.applyInvariant(w.k(), b.xb, 0, h, b.k, 0, kvd, n);
+                matmul.applyInvariant(w.v(), b.xb, 0, h, b.v, 0, kvd, n);
+                for (int t = 0; t < n; t++) {
+                    InferenceState s = states[t];
+                    System.arraycopy(b.q, t * qd, s.q, 0, qd);
+                    System.arraycopy(b.k, t * kvd, s.k, 0, kvd);
+                    System.arraycopy(b.v, t * kvd, s.v, 0, kvd);
+                    attention.prepare(s, w, l, 1);
+                    attention.bind(s, l, 1, pool.size());
+                    pool.run(attention.items(), attention);
+                    System.arraycopy(s.att, 0, b.att, t * qd, qd);
+                }
+                matmul.applyInvariant(w.o(), b.att, 0, qd, b.o, 0, h, n);
+                for (int t = 0; t < n; t++) {
+                    Ops.rmsNorm(b.o, t * h, b.o, t * h, w.postAttnNorm(), h, c.rmsEps());
+                    Ops.addInPlace(b.x, t * h, b.o, t * h, h);
+                    Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.ffnNorm(), h, c.rmsEps());
+                }
+                matmul.applyInvariant(w.gate(), b.xb, 0, h, b.gate, 0, c.ffn(), n);
+                matmul.applyInvariant(w.up(), b.xb, 0, h, b.up, 0, c.ffn(), n);
+                Ops.geluTanhMul(b.gate, b.up, n * c.ffn());
+                matmul.applyInvariant(w.down(), b.gate, 0, c.ffn(), b.o, 0, h, n);
+                for (int t = 0; t < n; t++) {
+                    Ops.rmsNorm(b.o, t * h, b.o, t * h, w.postFfnNorm(), h, c.rmsEps());
+                    Ops.addInPlace(b.x, t * h, b.o, t * h, h);
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(b.hiddenOut, t * h, b.x, t * h, weights.outputNorm, h, c.rmsEps());
+                states[t].position++;
+            }
+            int vocab = weights.vocabRows;
+            matmul.applyInvariant(weights.output, b.hiddenOut, 0, h, out, 0, vocab, n);
+            softcap(out, 0, n * vocab);
+        }
+    }
+
     /** Logits of rows [first, first+count) of the last chunk into out[outRow·vocab ..]. */
     private void outputLogits(InferenceState s, int count, int first, float[] out, int outRow) {
         int h = config.hidden();
         int vocab = weights.vocabRows;
         matmul.apply(weights.output, s.hiddenOut, first * h, h, out, outRow * vocab, vocab, count);
+        softcap(out, outRow * vocab, (outRow + count) * vocab);
+    }
+
+    private void softcap(float[] out, int from, int to) {
         float cap = config.finalLogitSoftcap();
         if (cap > 0) {
-            for (int i = outRow * vocab, end = (outRow + count) * vocab; i < end; i++) {
-                out[i] = (float) (cap * Math.tanh(out[i] / cap));
-            }
+            for (int i = from; i < to; i++) out[i] = (float) (cap * Math.tanh(out[i] / cap));
         }
     }
 

@@ -23,6 +23,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private int outOff;
     private int outStride;
     private int tokens;
+    private boolean dequantized;
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
@@ -35,6 +36,20 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     /** As above with input rows starting at in[inOff] and output rows at out[outOff]. */
     public void apply(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
+        run(w, in, inOff, inStride, out, outOff, outStride, tokens, false);
+    }
+
+    /**
+     * Batch-invariant product: every token goes through the same dequantize-then-dot arithmetic whatever the
+     * number of tokens (one included), so a sequence's result does not depend on what it is batched with.
+     */
+    public void applyInvariant(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
+        run(w, in, inOff, inStride, out, outOff, outStride, tokens, true);
+    }
+
+    private void run(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens,
+                     boolean dequantized) {
+        this.dequantized = dequantized;
         if (w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
         this.w = w;
         this.in = in;
@@ -52,7 +67,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     @Override
     public void run(int worker, int start, int end) {
         WeightMatrix w = this.w;
-        if (tokens == 1) {
+        if (tokens == 1 && !dequantized) {
             for (int r = start; r < end; r++) out[outOff + r] = w.dot(r, in, inOff);
             return;
         }
@@ -69,6 +84,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     /**
      * Row r against tokens t..t+3 at once: each weight vector is loaded once for four tokens, and the four
      * independent accumulators keep the FMA pipelines busy (one accumulator would wait on FMA latency).
+     * Each token's sum is formed in exactly the order {@link #dot} uses, so results do not depend on grouping.
      */
     private void dot4(float[] row, int cols, int r, int t) {
         int b0 = inOff + t * inStride, b1 = b0 + inStride, b2 = b1 + inStride, b3 = b2 + inStride;
