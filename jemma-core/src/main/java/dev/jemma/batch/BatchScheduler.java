@@ -115,10 +115,10 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             if (closed) throw new GenerationCancelledException("the scheduler is closed");
-            boolean free = active + queue.size() < config.maxSlots();
-            if (!free && queue.size() >= config.maxQueue()) {
+            // queued jobs not yet admitted count against the free slots first
+            if (active + queue.size() >= config.maxSlots() + config.maxQueue()) {
                 counters.rejected.incrementAndGet();
-                throw new QueueFullException(config.maxSlots(), queue.size());
+                throw new QueueFullException(config.maxSlots(), Math.max(0, active + queue.size() - config.maxSlots()));
             }
             queue.add(job);
             counters.submitted.incrementAndGet();
