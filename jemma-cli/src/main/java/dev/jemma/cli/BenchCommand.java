@@ -5,6 +5,7 @@ import dev.jemma.JemmaException;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.Tokenizer;
+import dev.jemma.model.DecodeBatch;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
 import picocli.CommandLine.Command;
@@ -36,6 +37,9 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> gens = List.of(128);
     @Option(names = {"-d", "--depth"}, description = "positions already in the context (prefilled, untimed) before each test (default: 0)")
     int depth;
+    @Option(names = {"-b", "--batch"}, split = ",", description = "with -n: sequences decoded together in one batched step, comma-separated; "
+            + "t/s is then the aggregate (default: 1, the single-sequence path)")
+    List<Integer> batches = List.of(1);
     @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
     String kvType = "f32";
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
@@ -73,7 +77,13 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }));
             }
+            if (batches.stream().anyMatch(b -> b < 1 || b > 256)) throw new JemmaException("-b must be in [1, 256]");
+            boolean batched = !batches.equals(List.of(1));
             for (int gen : g) {
+                if (batched) {
+                    for (int b : batches) rows.add(measure(m, "tg" + gen + at() + " x" + b, gen * b, n -> decodeBatched(m, kv, tokens, b, n / b)));
+                    continue;
+                }
                 rows.add(measure(m, "tg" + gen + at(), gen, n -> {
                     try (InferenceState s = m.newState(depth + n + 1, kv)) {
                         long t0 = prefillDepth(m, s, tokens, logits);
@@ -99,6 +109,29 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** b sequences decoding in lock step through the batched, batch-invariant path; returns when timing starts. */
+    private long decodeBatched(Gemma3Model m, KVType kv, int[] tokens, int b, int n) {
+        InferenceState[] states = new InferenceState[b];
+        try {
+            float[] out = new float[b * m.vocabRows()];
+            float[] logits = new float[m.vocabRows()];
+            for (int i = 0; i < b; i++) {
+                states[i] = m.newState(depth + n + 1, kv);
+                prefillDepth(m, states[i], tokens, logits);
+            }
+            DecodeBatch batch = m.newDecodeBatch(b);
+            int[] step = new int[b];
+            long t0 = System.nanoTime();
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < b; i++) step[i] = tokens[(depth + t + 7 * i) % tokens.length];
+                m.decode(batch, states, step, b, out);
+            }
+            return t0;
+        } finally {
+            for (InferenceState s : states) if (s != null) s.close();
+        }
     }
 
     private String at() {
