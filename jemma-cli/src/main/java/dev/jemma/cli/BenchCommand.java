@@ -48,6 +48,9 @@ final class BenchCommand implements Callable<Integer> {
     Path tokenizeFile;
     @Option(names = "--tokenizer", paramLabel = "JSON", description = "with --tokenize: a Hugging Face tokenizer.json instead of the model's GGUF tokenizer")
     Path tokenizerJson;
+    @Option(names = "--json-schema", paramLabel = "FILE", split = ",", description = "measure what constrained decoding adds per token "
+            + "under these JSON Schemas (chat prompts, temperature 1, -r seeds each, -n tokens at most)")
+    List<Path> schemas = List.of();
     @Option(names = "--json", description = "print a JSON array")
     boolean json;
 
@@ -60,6 +63,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         KVType kv = KVType.parse(kvType);
         if (tokenizeFile != null) return benchTokenizer();
+        if (!schemas.isEmpty()) {
+            try (Gemma3Model m = model.load()) {
+                Map<String, Object> r = ConstrainedDecodeBench.run(m, schemas, reps, g.isEmpty() ? 64 : g.get(0));
+                System.out.println(json ? new ObjectMapper().writeValueAsString(List.of(r)) : r.toString().replace(", ", "\n"));
+            }
+            return 0;
+        }
         try (Gemma3Model m = model.load()) {
             int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
             if (depth < 0) throw new JemmaException("-d must be ≥ 0");
