@@ -23,7 +23,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private int outOff;
     private int outStride;
     private int tokens;
-    private boolean invariant;
+    private boolean dequantized;
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
@@ -40,17 +40,16 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     /**
-     * Batch-invariant product: every token gets exactly the fused dot it gets alone ({@link WeightMatrix#dot4}
-     * decodes each weight block once for four tokens), so a sequence's result does not depend on what it is
-     * batched with, and one token costs what the single-sequence path costs.
+     * Batch-invariant product: every token goes through the same dequantize-then-dot arithmetic whatever the
+     * number of tokens (one included), so a sequence's result does not depend on what it is batched with.
      */
     public void applyInvariant(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
         run(w, in, inOff, inStride, out, outOff, outStride, tokens, true);
     }
 
     private void run(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens,
-                     boolean invariant) {
-        this.invariant = invariant;
+                     boolean dequantized) {
+        this.dequantized = dequantized;
         if (w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
         this.w = w;
         this.in = in;
@@ -68,16 +67,8 @@ public final class MatMul implements WorkerPool.RangeTask {
     @Override
     public void run(int worker, int start, int end) {
         WeightMatrix w = this.w;
-        if (tokens == 1) {
+        if (tokens == 1 && !dequantized) {
             for (int r = start; r < end; r++) out[outOff + r] = w.dot(r, in, inOff);
-            return;
-        }
-        if (invariant) {
-            for (int r = start; r < end; r++) {
-                int t = 0;
-                for (; t + 4 <= tokens; t += 4) w.dot4(r, in, inOff + t * inStride, inStride, out, outOff + t * outStride + r, outStride);
-                for (; t < tokens; t++) out[outOff + t * outStride + r] = w.dot(r, in, inOff + t * inStride);
-            }
             return;
         }
         float[] row = rowScratch[worker];

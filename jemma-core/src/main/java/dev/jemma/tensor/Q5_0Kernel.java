@@ -48,33 +48,4 @@ final class Q5_0Kernel extends BlockKernel {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
-
-    @Override
-    public void dot4(MemorySegment data, long offset, float[] x, int xOff, int xs, int cols, float[] out, int outOff, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0, n = cols / 32; b < n; b++) {
-            long off = offset + 22L * b;
-            int x0 = xOff + 32 * b, x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
-            IntVector qh = IntVector.broadcast(I, data.get(U32, off + 2));
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            for (int j = 0; j < 16; j += L) {
-                IntVector q = u8(data, off + 6 + j);
-                FloatVector lo = fl(q.and(0xF).or(high(qh, j)).sub(16));
-                FloatVector hi = fl(q.lanewise(VectorOperators.LSHR, 4).or(high(qh, 16 + j)).sub(16));
-                s0 = hi.fma(xv(x, x0 + 16 + j), lo.fma(xv(x, x0 + j), s0));
-                s1 = hi.fma(xv(x, x1 + 16 + j), lo.fma(xv(x, x1 + j), s1));
-                s2 = hi.fma(xv(x, x2 + 16 + j), lo.fma(xv(x, x2 + j), s2));
-                s3 = hi.fma(xv(x, x3 + 16 + j), lo.fma(xv(x, x3 + j), s3));
-            }
-            FloatVector d = bc(f16(data, off));
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-        }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + os] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
-    }
 }

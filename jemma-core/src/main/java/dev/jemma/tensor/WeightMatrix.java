@@ -32,11 +32,6 @@ public final class WeightMatrix {
         return kernel.dot(data, row * rowBytes, x, xOff, cols);
     }
 
-    /** {@link RowKernel#dot4}: row against four vectors, each result equal to {@link #dot}. */
-    public void dot4(int row, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
-        kernel.dot4(data, row * rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
-    }
-
     public void dequantizeRow(int row, float[] out, int outOff) {
         kernel.dequantize(data, row * rowBytes, out, outOff, cols);
     }

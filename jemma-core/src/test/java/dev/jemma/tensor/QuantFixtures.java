@@ -77,18 +77,6 @@ final class QuantFixtures {
                     if (!(Math.abs(got - dot) <= 1e-5 * mag + 1e-6)) bad.add(type + where + " dot of row " + r + ": " + got + " != " + dot);
                     float got9 = k.dot(seg, off, shifted, 9, COLS);
                     if (!(Math.abs(got9 - got) <= 1e-6 * mag + 1e-6)) bad.add(type + where + " dot with x offset, row " + r + ": " + got9 + " != " + got);
-                    // four vectors at once: each result bit-identical to its own dot (batch invariance)
-                    int stride = COLS + 3;
-                    float[] four = new float[1 + 4 * stride];
-                    for (int t = 0; t < 4; t++) for (int i = 0; i < COLS; i++) four[1 + t * stride + i] = x[(i * (t + 1)) % COLS] * (1 + 0.25f * t);
-                    float[] res = new float[2 + 3 * 4];
-                    k.dot4(seg, off, four, 1, stride, COLS, res, 2, 3);
-                    for (int t = 0; t < 4; t++) {
-                        float one = k.dot(seg, off, four, 1 + t * stride, COLS);
-                        if (Float.floatToRawIntBits(one) != Float.floatToRawIntBits(res[2 + 3 * t])) {
-                            bad.add(type + where + " dot4 vector " + t + " row " + r + ": " + res[2 + 3 * t] + " != dot " + one);
-                        }
-                    }
                     // a shorter row: only the first block (or 48 elements for the unblocked types, which have tails)
                     int n = type.isQuantized() ? type.blockSize : 48;
                     double pdot = 0, pmag = 0;
