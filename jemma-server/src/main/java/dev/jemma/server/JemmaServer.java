@@ -70,12 +70,17 @@ public final class JemmaServer implements AutoCloseable {
      * Logs go to {@code log}; nothing is printed to stdout.
      */
     public static JemmaServer start(ServerConfig config, Supplier<Jemma> loader, PrintStream log) throws IOException {
+        return start(config, loader, log, true);
+    }
+
+    /** ownsModel false: closing the server leaves the model open (tests share one model between servers). */
+    static JemmaServer start(ServerConfig config, Supplier<Jemma> loader, PrintStream log, boolean ownsModel) throws IOException {
         ServerConfig.applyJdkLimits();
         JemmaServer s = new JemmaServer(config, new JdkHttpTransport(), log);
         s.transport.start(new InetSocketAddress(config.host(), config.port()), s::handle);
         try {
             Jemma jemma = loader.get();
-            s.served = new ServedModel(jemma, config);
+            s.served = new ServedModel(jemma, config, ownsModel);
         } catch (RuntimeException | Error e) {
             s.transport.stop(0);
             s.watchdog.close();

@@ -23,8 +23,11 @@ final class ServedModel implements AutoCloseable {
     final long parameters;
     final long created = System.currentTimeMillis() / 1000;
 
-    ServedModel(Jemma jemma, ServerConfig config) {
+    private final boolean ownsModel;
+
+    ServedModel(Jemma jemma, ServerConfig config, boolean ownsModel) {
         this.jemma = jemma;
+        this.ownsModel = ownsModel;
         this.model = jemma.model();
         this.tok = model.tokenizer;
         this.template = new ChatTemplate(tok);
@@ -67,6 +70,6 @@ final class ServedModel implements AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
-        jemma.close();
+        if (ownsModel) jemma.close();
     }
 }
