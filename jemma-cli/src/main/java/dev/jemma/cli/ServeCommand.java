@@ -1,0 +1,97 @@
+package dev.jemma.cli;
+
+import dev.jemma.Jemma;
+import dev.jemma.JemmaException;
+import dev.jemma.model.KVType;
+import dev.jemma.server.JemmaServer;
+import dev.jemma.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code jemma serve}: the OpenAI- and Ollama-compatible HTTP server. stdout gets one line, the listening URL;
+ * everything else goes to stderr. SIGTERM or Ctrl-C drains: /ready turns 503, in-flight requests get the grace
+ * period, the rest are cancelled, and the process exits 0.
+ */
+@Command(name = "serve", description = "Serve the model over HTTP (OpenAI /v1 and Ollama /api compatible).")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+
+    @Option(names = "--host", description = "address to bind (default: 127.0.0.1, this machine only)")
+    String host = "127.0.0.1";
+    @Option(names = "--port", description = "port (default: 8080; 0 picks a free one)")
+    int port = 8080;
+    @Option(names = "--ctx", description = "context length per request in tokens (default: 8192, at most the model's maximum)")
+    int ctx = 8192;
+    @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
+    String kvType = "f32";
+    @Option(names = {"-np", "--parallel"}, description = "requests decoded together (default: 8)")
+    int parallel = 8;
+    @Option(names = "--queue", description = "requests waiting for a slot before 503 (default: 64)")
+    int queue = 64;
+    @Option(names = "--api-key", description = "accepted API key (repeatable); keys are never logged")
+    List<String> apiKeys = new ArrayList<>();
+    @Option(names = "--api-key-file", description = "file with one API key per line")
+    Path apiKeyFile;
+    @Option(names = "--cors-origin", description = "browser origin allowed to call the API (repeatable; * for any). Default: none")
+    List<String> corsOrigins = new ArrayList<>();
+    @Option(names = "--alias", description = "the model's name in the API (default: the file name without .gguf)")
+    String alias;
+    @Option(names = "--timeout", description = "longest a generation may run, in seconds (default: 600)")
+    int timeout = 600;
+    @Option(names = "--max-body", description = "request body limit in MiB (default: 8)")
+    int maxBodyMiB = 8;
+    @Option(names = "--grace", description = "seconds in-flight requests may finish on shutdown (default: 30)")
+    int grace = 30;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> keys = new ArrayList<>(apiKeys);
+        if (apiKeyFile != null) {
+            for (String line : Files.readAllLines(apiKeyFile, StandardCharsets.UTF_8)) {
+                if (!line.isBlank() && !line.startsWith("#")) keys.add(line.strip());
+            }
+        }
+        if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
+        if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
+        ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
+                .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20)
+                .withRequestTimeout(Duration.ofSeconds(timeout)).withDrainGrace(Duration.ofSeconds(grace));
+        Path path = model.resolve();
+        KVType kv = KVType.parse(kvType);
+        if (!config.loopback() && keys.isEmpty()) {
+            Log.info("warning: listening on " + host + " without --api-key: anyone who can reach it can use the model");
+        }
+        long t0 = System.nanoTime();
+        JemmaServer server = JemmaServer.start(config, () -> {
+            Jemma j = Jemma.builder().model(path).threads(model.threads).contextLength(ctx).kvType(kv).build();
+            Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),
+                    (System.nanoTime() - t0) / 1e6, model.threads, ctx, parallel, queue));
+            return j;
+        }, System.err);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Log.info("shutting down: draining (grace " + grace + " s)");
+            server.drain(config.drainGrace());
+            Log.info("stopped");
+            stopped.countDown();
+            // a drained shutdown is a clean exit, not "killed by SIGTERM" (143)
+            Runtime.getRuntime().halt(0);
+        }, "jemma-drain"));
+        System.out.println(server.url());
+        System.out.flush();
+        Log.info("listening on " + server.url() + (keys.isEmpty() ? "" : " (API keys required)"));
+        stopped.await();
+        return 0;
+    }
+}

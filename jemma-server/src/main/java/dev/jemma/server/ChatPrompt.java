@@ -1,0 +1,50 @@
+package dev.jemma.server;
+
+import dev.jemma.generate.ChatFormatException;
+import dev.jemma.generate.ChatMessage;
+import dev.jemma.generate.constrain.Grammar;
+import dev.jemma.generate.tools.ToolCalling;
+import dev.jemma.generate.tools.ToolChoice;
+import dev.jemma.generate.tools.ToolDefinition;
+import dev.jemma.generate.tools.ToolException;
+
+import java.util.List;
+
+/**
+ * A conversation rendered for the model: prompt ids from the Gemma chat template (message text always as
+ * plain text, so typed control tokens stay text), plus the grammar that constrains the answer, either the
+ * response format or the tool-call envelope.
+ *
+ * @param tools the tool calling in effect, or null when the answer is plain (no tools, or tool_choice none)
+ */
+record ChatPrompt(int[] ids, Grammar grammar, ToolCalling tools) {
+
+    static ChatPrompt build(ServedModel m, List<ToolCalling.Message> messages, List<ToolDefinition> toolList,
+                            ToolChoice choice, Grammar format) {
+        boolean useTools = !toolList.isEmpty() && choice.mode() != ToolChoice.Mode.NONE;
+        if (useTools && format != null) {
+            throw ApiException.invalid("response_format", "a response format cannot be combined with tools (the tool-call envelope is itself constrained)");
+        }
+        try {
+            ToolCalling tc = ToolCalling.of(toolList, useTools ? choice : ToolChoice.NONE);
+            List<ChatMessage> chat = tc.render(messages);
+            int[] ids = m.template.render(chat, true).toArray();
+            return new ChatPrompt(ids, useTools ? tc.grammar() : format, useTools ? tc : null);
+        } catch (ToolException e) {
+            throw ApiException.invalid(pointerToParam(e.pointer()), e.getMessage());
+        } catch (ChatFormatException e) {
+            throw ApiException.invalid("messages", "the conversation cannot be rendered with Gemma's chat template: " + e.getMessage());
+        }
+    }
+
+    /** "/tools/3/function/name" → "tools[3].function.name". */
+    static String pointerToParam(String pointer) {
+        if (pointer == null || pointer.isEmpty()) return null;
+        StringBuilder sb = new StringBuilder();
+        for (String part : pointer.substring(1).split("/")) {
+            if (!part.isEmpty() && part.chars().allMatch(Character::isDigit)) sb.append('[').append(part).append(']');
+            else sb.append(sb.isEmpty() ? "" : ".").append(part);
+        }
+        return sb.toString();
+    }
+}
