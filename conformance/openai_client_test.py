@@ -36,7 +36,7 @@ def validate(value, schema: dict) -> bool:
             return False
         return all(validate(v, props[k]) for k, v in value.items() if k in props)
     if t == "string":
-        return isinstance(value, str)
+        return isinstance(value, str) and len(value) <= schema.get("maxLength", len(value))
     if t == "integer":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return ok and schema.get("minimum", value) <= value <= schema.get("maximum", value)
@@ -55,7 +55,7 @@ WEATHER = {
         "parameters": {
             "type": "object",
             "properties": {
-                "city": {"type": "string"},
+                "city": {"type": "string", "maxLength": 40},
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
             },
             "required": ["city", "unit"],
@@ -70,7 +70,7 @@ TIME = {
         "description": "Current local time in a time zone",
         "parameters": {
             "type": "object",
-            "properties": {"zone": {"type": "string"}, "offset_hours": {"type": "integer", "minimum": -12, "maximum": 14}},
+            "properties": {"zone": {"type": "string", "maxLength": 40}, "offset_hours": {"type": "integer", "minimum": -12, "maximum": 14}},
             "required": ["zone"],
         },
     },
@@ -144,11 +144,12 @@ def main(base: str, key: str) -> int:
 
     ids: set[str] = set()
     ask = [{"role": "user", "content": "What is the weather like in Paris right now, in celsius?"}]
-    named = client.chat.completions.create(model=model, messages=ask, tools=[WEATHER, TIME], temperature=0, max_tokens=80,
+    named = client.chat.completions.create(model=model, messages=ask, tools=[WEATHER, TIME], temperature=0, max_tokens=200,
                                            tool_choice={"type": "function", "function": {"name": "get_weather"}})
     check_tool_calls("tools named", named, {"get_weather"}, ids)
     required = client.chat.completions.create(model=model, messages=ask, tools=[WEATHER, TIME], temperature=0.7, seed=1,
-                                              max_tokens=80, tool_choice="required")
+                                              max_tokens=200, tool_choice="required",
+                                              parallel_tool_calls=False)
     check_tool_calls("tools required", required, {"get_weather", "get_time"}, ids)
     auto = client.chat.completions.create(model=model, messages=ask, tools=[WEATHER, TIME], temperature=0, max_tokens=80,
                                           tool_choice="auto")

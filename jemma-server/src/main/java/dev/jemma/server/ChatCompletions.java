@@ -52,9 +52,7 @@ final class ChatCompletions {
         p.object("metadata");
         ObjectNode bias = p.object("logit_bias");
         if (bias != null && !bias.isEmpty()) throw ApiException.unsupported("logit_bias", "remove it or send an empty object");
-        if (!p.bool("parallel_tool_calls", true)) {
-            throw ApiException.unsupported("parallel_tool_calls", "false is not supported; the model may return up to " + ToolCalling.MAX_CALLS + " calls");
-        }
+        boolean parallelCalls = p.bool("parallel_tool_calls", true); // false: exactly one call per answer
         boolean stream = p.bool("stream", false);
         boolean includeUsage = false;
         Params so = p.sub("stream_options");
@@ -82,7 +80,7 @@ final class ChatCompletions {
         }
         var format = ResponseFormat.openAi(p);
         List<ToolCalling.Message> messages = ChatMessages.openAi(p.array("messages"), server.config.maxPromptChars());
-        ChatPrompt prompt = ChatPrompt.build(m, messages, tools, choice, format);
+        ChatPrompt prompt = ChatPrompt.build(m, messages, tools, choice, format, parallelCalls);
         if (prompt.ids().length >= m.ctx) throw ApiException.contextExceeded(prompt.ids().length, m.ctx);
         long seed = SamplingRequest.seed(p);
         SamplingParams sp = SamplingRequest.parse(p, prompt.ids().length, m.ctx, 0, seed);

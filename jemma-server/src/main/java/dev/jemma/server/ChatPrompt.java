@@ -2,6 +2,7 @@ package dev.jemma.server;
 
 import dev.jemma.generate.ChatFormatException;
 import dev.jemma.generate.ChatMessage;
+import dev.jemma.generate.constrain.ConstraintLimits;
 import dev.jemma.generate.constrain.Grammar;
 import dev.jemma.generate.tools.ToolCalling;
 import dev.jemma.generate.tools.ToolChoice;
@@ -20,13 +21,13 @@ import java.util.List;
 record ChatPrompt(int[] ids, Grammar grammar, ToolCalling tools) {
 
     static ChatPrompt build(ServedModel m, List<ToolCalling.Message> messages, List<ToolDefinition> toolList,
-                            ToolChoice choice, Grammar format) {
+                            ToolChoice choice, Grammar format, boolean parallelCalls) {
         boolean useTools = !toolList.isEmpty() && choice.mode() != ToolChoice.Mode.NONE;
         if (useTools && format != null) {
             throw ApiException.invalid("response_format", "a response format cannot be combined with tools (the tool-call envelope is itself constrained)");
         }
         try {
-            ToolCalling tc = ToolCalling.of(toolList, useTools ? choice : ToolChoice.NONE);
+            ToolCalling tc = ToolCalling.of(toolList, useTools ? choice : ToolChoice.NONE, ConstraintLimits.DEFAULT, parallelCalls);
             List<ChatMessage> chat = tc.render(messages);
             int[] ids = m.template.render(chat, true).toArray();
             return new ChatPrompt(ids, useTools ? tc.grammar() : format, useTools ? tc : null);

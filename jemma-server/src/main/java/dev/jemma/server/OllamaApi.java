@@ -169,7 +169,7 @@ final class OllamaApi {
         }
         Grammar format = ResponseFormat.ollama(p.get("format"));
         List<ToolCalling.Message> messages = ChatMessages.ollama(p.array("messages"), server.config.maxPromptChars());
-        ChatPrompt prompt = ChatPrompt.build(m, messages, tools, tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO, format);
+        ChatPrompt prompt = ChatPrompt.build(m, messages, tools, tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO, format, true);
         run(ex, p, m, prompt.ids(), prompt.grammar(), prompt.tools(), true, requestId);
     }
 

@@ -45,6 +45,11 @@ public final class ToolCalling {
     }
 
     public static ToolCalling of(List<ToolDefinition> tools, ToolChoice choice, ConstraintLimits limits) {
+        return of(tools, choice, limits, true);
+    }
+
+    /** As above; {@code parallel} false (OpenAI's parallel_tool_calls) allows exactly one call per answer. */
+    public static ToolCalling of(List<ToolDefinition> tools, ToolChoice choice, ConstraintLimits limits, boolean parallel) {
         if (tools.size() > ToolDefinition.MAX_TOOLS) throw new ToolException("/tools", tools.size() + " tools; at most " + ToolDefinition.MAX_TOOLS + " are supported");
         Set<String> names = new HashSet<>();
         for (ToolDefinition t : tools) if (!names.add(t.name())) throw new ToolException("/tools", "duplicate tool name '" + t.name() + "'");
@@ -71,7 +76,7 @@ public final class ToolCalling {
             calls.add(b.seq(b.lit("{\"name\":" + quote(t.name()) + ",\"arguments\":"), ws, args, ws, b.lit("}")));
         }
         int call = b.alt(calls);
-        int more = choice.mode() == ToolChoice.Mode.NAMED ? b.empty()
+        int more = choice.mode() == ToolChoice.Mode.NAMED || !parallel ? b.empty()
                 : b.rep(b.seq(ws, b.lit(","), ws, call), 0, MAX_CALLS - 1);
         int envelope = b.seq(b.lit("{\"tool_calls\":["), ws, call, more, ws, b.lit("]}"));
         if (choice.mode() == ToolChoice.Mode.AUTO) {
