@@ -23,3 +23,6 @@ bash conformance/make-references.sh "$JEMMA_REFERENCE_DIR"
 
 echo "== maven test ==" >&2
 mvn -B -Djemma.requireAssets=true test
+
+echo "== clients against jemma serve: official openai package ==" >&2
+bash scripts/test-clients.sh
