@@ -26,3 +26,6 @@ mvn -B -Djemma.requireAssets=true test
 
 echo "== clients against jemma serve: official openai package ==" >&2
 bash scripts/test-clients.sh
+
+echo "== web chat page in headless Chromium ==" >&2
+bash scripts/test-web-chat.sh target/web-chat.png
