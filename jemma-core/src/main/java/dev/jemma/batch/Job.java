@@ -1,12 +1,12 @@
 package dev.jemma.batch;
 
+import dev.jemma.generate.ConstrainedSampling;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.IntList;
 import dev.jemma.generate.Sampler;
 import dev.jemma.generate.StopStringFilter;
 import dev.jemma.generate.StopTokens;
-import dev.jemma.generate.constrain.ConstraintException;
 import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.StreamingDecoder;
@@ -93,13 +93,9 @@ final class Job implements Ticket {
             System.arraycopy(logits, 0, raw, 0, raw.length);
             logSum = LogProbs.logSumExp(raw, tok.vocabularySize());
         }
-        if (c != null) {
-            for (int i = 0; i < stopIds.length; i++) stopLogits[i] = logits[stopIds[i]];
-            c.mask(logits);
-            if (c.canStop()) for (int i = 0; i < stopIds.length; i++) logits[stopIds[i]] = stopLogits[i];
-        }
+        if (c != null) ConstrainedSampling.mask(c, logits, stopIds, stopLogits);
         int next = sampler.sample(logits);
-        if (c != null && logits[next] == Float.NEGATIVE_INFINITY) next = allowedArgmax(logits);
+        if (c != null && logits[next] == Float.NEGATIVE_INFINITY) next = ConstrainedSampling.allowedArgmax(logits);
         for (int s : stopIds) if (s == next) return FinishReason.STOP;
         generated.add(next);
         sampler.accept(next);
@@ -126,15 +122,6 @@ final class Job implements Ticket {
 
     private static final int[] NO_IDS = new int[0];
     private static final float[] NO_VALUES = new float[0];
-
-    private int allowedArgmax(float[] logits) {
-        int best = -1;
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] != Float.NEGATIVE_INFINITY && (best < 0 || logits[i] > logits[best])) best = i;
-        }
-        if (best < 0) throw new ConstraintException("the constraint allows no token here");
-        return best;
-    }
 
     private void emit(TokenEvent e) {
         try {

@@ -1,6 +1,5 @@
 package dev.jemma.generate;
 
-import dev.jemma.generate.constrain.ConstraintException;
 import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
@@ -186,13 +185,9 @@ public final class Session implements AutoCloseable {
                 finish = FinishReason.STOP;
                 break;
             }
-            if (constraint != null) {
-                for (int i = 0; i < stopIds.length; i++) stopLogits[i] = logits[stopIds[i]];
-                constraint.mask(logits);
-                if (constraint.canStop()) for (int i = 0; i < stopIds.length; i++) logits[stopIds[i]] = stopLogits[i];
-            }
+            if (constraint != null) ConstrainedSampling.mask(constraint, logits, stopIds, stopLogits);
             int next = sampler.sample(logits);
-            if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = allowedArgmax(constraint);
+            if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = ConstrainedSampling.allowedArgmax(logits);
             if (isStop(next)) {
                 pendingToken = next;
                 finish = FinishReason.STOP;
@@ -247,16 +242,6 @@ public final class Session implements AutoCloseable {
         if (bos) out[0] = prompt[0];
         System.arraycopy(prompt, prompt.length - tail, out, keep - tail, tail);
         return out;
-    }
-
-    /** The sampler's numeric fallback landed on a masked token: take the best allowed one instead. */
-    private int allowedArgmax(TokenConstraint constraint) {
-        int best = -1;
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] != Float.NEGATIVE_INFINITY && (best < 0 || logits[i] > logits[best])) best = i;
-        }
-        if (best < 0) throw new ConstraintException("the constraint allows no token here");
-        return best;
     }
 
     private boolean isStop(int id) {
