@@ -142,9 +142,7 @@ public final class Gemma3Model implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             GemmaWeights.Layer w = weights.layers[l];
             for (int t = 0; t < n; t++) Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.attnNorm(), h, c.rmsEps());
-            matmul.apply(w.q(), s.xb, h, s.q, c.qDim(), n);
-            matmul.apply(w.k(), s.xb, h, s.k, c.kvDim(), n);
-            matmul.apply(w.v(), s.xb, h, s.v, c.kvDim(), n);
+            matmul.applyGroup(s.xb, h, n, w.q(), s.q, c.qDim(), w.k(), s.k, c.kvDim(), w.v(), s.v, c.kvDim());
             attention.prepare(s, w, l, n);
             attention.bind(s, l, n, pool.size());
             pool.run(attention.items(), attention);
@@ -154,8 +152,7 @@ public final class Gemma3Model implements AutoCloseable {
                 Ops.addInPlace(s.x, t * h, s.o, t * h, h);
                 Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.ffnNorm(), h, c.rmsEps());
             }
-            matmul.apply(w.gate(), s.xb, h, s.gate, c.ffn(), n);
-            matmul.apply(w.up(), s.xb, h, s.up, c.ffn(), n);
+            matmul.applyGroup(s.xb, h, n, w.gate(), s.gate, c.ffn(), w.up(), s.up, c.ffn(), null, null, 0);
             Ops.geluTanhMul(s.gate, s.up, n * c.ffn());
             matmul.apply(w.down(), s.gate, c.ffn(), s.o, h, n);
             for (int t = 0; t < n; t++) {
@@ -195,9 +192,7 @@ public final class Gemma3Model implements AutoCloseable {
             for (int l = 0; l < c.layers(); l++) {
                 GemmaWeights.Layer w = weights.layers[l];
                 for (int t = 0; t < n; t++) Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.attnNorm(), h, c.rmsEps());
-                matmul.applyInvariant(w.q(), b.xb, 0, h, b.q, 0, qd, n);
-                matmul.applyInvariant(w.k(), b.xb, 0, h, b.k, 0, kvd, n);
-                matmul.applyInvariant(w.v(), b.xb, 0, h, b.v, 0, kvd, n);
+                matmul.applyGroupInvariant(b.xb, h, n, w.q(), b.q, qd, w.k(), b.k, kvd, w.v(), b.v, kvd);
                 for (int t = 0; t < n; t++) {
                     InferenceState s = states[t];
                     System.arraycopy(b.q, t * qd, s.q, 0, qd);
@@ -214,8 +209,7 @@ public final class Gemma3Model implements AutoCloseable {
                     Ops.addInPlace(b.x, t * h, b.o, t * h, h);
                     Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.ffnNorm(), h, c.rmsEps());
                 }
-                matmul.applyInvariant(w.gate(), b.xb, 0, h, b.gate, 0, c.ffn(), n);
-                matmul.applyInvariant(w.up(), b.xb, 0, h, b.up, 0, c.ffn(), n);
+                matmul.applyGroupInvariant(b.xb, h, n, w.gate(), b.gate, c.ffn(), w.up(), b.up, c.ffn(), null, null, 0);
                 Ops.geluTanhMul(b.gate, b.up, n * c.ffn());
                 matmul.applyInvariant(w.down(), b.gate, 0, c.ffn(), b.o, 0, h, n);
                 for (int t = 0; t < n; t++) {

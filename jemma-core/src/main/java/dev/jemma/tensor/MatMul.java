@@ -15,13 +15,17 @@ public final class MatMul implements WorkerPool.RangeTask {
     private final WorkerPool pool;
     private final float[][] rowScratch;
 
-    private WeightMatrix w;
+    // Up to three matrices sharing one input run as a single job over their stacked rows (q, k, v; gate, up),
+    // so a decode step pays one dispatch and one barrier for them instead of three.
+    private static final int MAX_PARTS = 3;
+    private final WeightMatrix[] ws = new WeightMatrix[MAX_PARTS];
+    private final float[][] outs = new float[MAX_PARTS][];
+    private final int[] outOffs = new int[MAX_PARTS];
+    private final int[] outStrides = new int[MAX_PARTS];
+    private int parts;
     private float[] in;
     private int inOff;
     private int inStride;
-    private float[] out;
-    private int outOff;
-    private int outStride;
     private int tokens;
     private boolean dequantized;
 
@@ -47,26 +51,83 @@ public final class MatMul implements WorkerPool.RangeTask {
         run(w, in, inOff, inStride, out, outOff, outStride, tokens, true);
     }
 
+    /**
+     * Two or three products of the same input at once: out_i[t·outStride_i + r] = W_i[r] · in[t·inStride ..].
+     * The matrices must have the same number of columns; {@code w3} may be null. Same arithmetic as {@link #apply}.
+     */
+    public void applyGroup(float[] in, int inStride, int tokens,
+                           WeightMatrix w1, float[] out1, int outStride1,
+                           WeightMatrix w2, float[] out2, int outStride2,
+                           WeightMatrix w3, float[] out3, int outStride3) {
+        group(in, inStride, tokens, w1, out1, outStride1, w2, out2, outStride2, w3, out3, outStride3, false);
+    }
+
+    /** {@link #applyGroup} with the batch-invariant arithmetic of {@link #applyInvariant}. */
+    public void applyGroupInvariant(float[] in, int inStride, int tokens,
+                                    WeightMatrix w1, float[] out1, int outStride1,
+                                    WeightMatrix w2, float[] out2, int outStride2,
+                                    WeightMatrix w3, float[] out3, int outStride3) {
+        group(in, inStride, tokens, w1, out1, outStride1, w2, out2, outStride2, w3, out3, outStride3, true);
+    }
+
+    private void group(float[] in, int inStride, int tokens, WeightMatrix w1, float[] out1, int outStride1,
+                       WeightMatrix w2, float[] out2, int outStride2, WeightMatrix w3, float[] out3, int outStride3,
+                       boolean dequantized) {
+        parts = 0;
+        part(w1, out1, 0, outStride1);
+        part(w2, out2, 0, outStride2);
+        if (w3 != null) part(w3, out3, 0, outStride3);
+        go(in, 0, inStride, tokens, dequantized);
+    }
+
     private void run(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens,
                      boolean dequantized) {
-        this.dequantized = dequantized;
+        parts = 0;
+        part(w, out, outOff, outStride);
+        go(in, inOff, inStride, tokens, dequantized);
+    }
+
+    private void part(WeightMatrix w, float[] out, int outOff, int outStride) {
         if (w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
-        this.w = w;
+        if (parts > 0 && w.cols != ws[0].cols) throw new IllegalArgumentException(w.name + ": columns differ from " + ws[0].name);
+        ws[parts] = w;
+        outs[parts] = out;
+        outOffs[parts] = outOff;
+        outStrides[parts] = outStride;
+        parts++;
+    }
+
+    private void go(float[] in, int inOff, int inStride, int tokens, boolean dequantized) {
+        this.dequantized = dequantized;
         this.in = in;
         this.inOff = inOff;
-        this.outOff = outOff;
         this.inStride = inStride;
-        this.out = out;
-        this.outStride = outStride;
         this.tokens = tokens;
-        pool.run(w.rows, this);
-        this.in = null;
-        this.out = null;
+        int rows = 0;
+        for (int i = 0; i < parts; i++) rows += ws[i].rows;
+        try {
+            pool.run(rows, this);
+        } finally {
+            this.in = null;
+            for (int i = 0; i < parts; i++) {
+                outs[i] = null;
+                ws[i] = null;
+            }
+        }
     }
 
     @Override
     public void run(int worker, int start, int end) {
-        WeightMatrix w = this.w;
+        int base = 0;
+        for (int i = 0; i < parts && base < end; i++) {
+            WeightMatrix w = ws[i];
+            int lo = Math.max(start, base), hi = Math.min(end, base + w.rows);
+            if (lo < hi) rows(worker, w, outs[i], outOffs[i], outStrides[i], lo - base, hi - base);
+            base += w.rows;
+        }
+    }
+
+    private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
         if (tokens == 1 && !dequantized) {
             for (int r = start; r < end; r++) out[outOff + r] = w.dot(r, in, inOff);
             return;
@@ -76,7 +137,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         for (int r = start; r < end; r++) {
             w.dequantizeRow(r, row, 0);
             int t = 0;
-            for (; t + 4 <= tokens; t += 4) dot4(row, cols, r, t);
+            for (; t + 4 <= tokens; t += 4) dot4(row, cols, r, t, out, outOff, outStride);
             for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
         }
     }
@@ -86,7 +147,7 @@ public final class MatMul implements WorkerPool.RangeTask {
      * independent accumulators keep the FMA pipelines busy (one accumulator would wait on FMA latency).
      * Each token's sum is formed in exactly the order {@link #dot} uses, so results do not depend on grouping.
      */
-    private void dot4(float[] row, int cols, int r, int t) {
+    private void dot4(float[] row, int cols, int r, int t, float[] out, int outOff, int outStride) {
         int b0 = inOff + t * inStride, b1 = b0 + inStride, b2 = b1 + inStride, b3 = b2 + inStride;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
