@@ -31,7 +31,7 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[pool.size()][maxCols];
+        this.rowScratch = new float[pool.size()][2 * maxCols];
     }
 
     public void apply(WeightMatrix w, float[] in, int inStride, float[] out, int outStride, int tokens) {
@@ -88,7 +88,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void part(WeightMatrix w, float[] out, int outOff, int outStride) {
-        if (w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
+        if (2 * w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
         if (parts > 0 && w.cols != ws[0].cols) throw new IllegalArgumentException(w.name + ": columns differ from " + ws[0].name);
         ws[parts] = w;
         outs[parts] = out;
@@ -134,12 +134,72 @@ public final class MatMul implements WorkerPool.RangeTask {
         }
         float[] row = rowScratch[worker];
         int cols = w.cols;
-        for (int r = start; r < end; r++) {
+        int r = start;
+        if (tokens >= 4) {
+            for (; r + 2 <= end; r += 2) { // two rows at a time: eight independent FMA chains hide the FMA latency
+                w.dequantizeRow(r, row, 0);
+                w.dequantizeRow(r + 1, row, cols);
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) dot2x4(row, cols, r, t, out, outOff, outStride);
+                for (; t < tokens; t++) {
+                    out[outOff + t * outStride + r] = dot(row, 0, in, inOff + t * inStride, cols);
+                    out[outOff + t * outStride + r + 1] = dot(row, cols, in, inOff + t * inStride, cols);
+                }
+            }
+        }
+        for (; r < end; r++) {
             w.dequantizeRow(r, row, 0);
             int t = 0;
             for (; t + 4 <= tokens; t += 4) dot4(row, cols, r, t, out, outOff, outStride);
             for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
         }
+    }
+
+    /**
+     * Rows r and r+1 (at row[0..] and row[cols..]) against tokens t..t+3. Each (row, token) sum has its own
+     * accumulator and is formed in exactly the order {@link #dot} uses, so the grouping never changes a result.
+     */
+    private void dot2x4(float[] row, int cols, int r, int t, float[] out, int outOff, int outStride) {
+        int b0 = inOff + t * inStride, b1 = b0 + inStride, b2 = b1 + inStride, b3 = b2 + inStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        int i = 0;
+        for (int bound = F.loopBound(cols); i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, row, i), v = FloatVector.fromArray(F, row, cols + i);
+            FloatVector x0 = FloatVector.fromArray(F, in, b0 + i), x1 = FloatVector.fromArray(F, in, b1 + i);
+            FloatVector x2 = FloatVector.fromArray(F, in, b2 + i), x3 = FloatVector.fromArray(F, in, b3 + i);
+            a0 = u.fma(x0, a0);
+            a1 = u.fma(x1, a1);
+            a2 = u.fma(x2, a2);
+            a3 = u.fma(x3, a3);
+            c0 = v.fma(x0, c0);
+            c1 = v.fma(x1, c1);
+            c2 = v.fma(x2, c2);
+            c3 = v.fma(x3, c3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float p0 = c0.reduceLanes(VectorOperators.ADD), p1 = c1.reduceLanes(VectorOperators.ADD);
+        float p2 = c2.reduceLanes(VectorOperators.ADD), p3 = c3.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float u = row[i], v = row[cols + i];
+            s0 += u * in[b0 + i];
+            s1 += u * in[b1 + i];
+            s2 += u * in[b2 + i];
+            s3 += u * in[b3 + i];
+            p0 += v * in[b0 + i];
+            p1 += v * in[b1 + i];
+            p2 += v * in[b2 + i];
+            p3 += v * in[b3 + i];
+        }
+        int o = outOff + t * outStride + r;
+        out[o] = s0;
+        out[o + 1] = p0;
+        out[o + outStride] = s1;
+        out[o + outStride + 1] = p1;
+        out[o + 2 * outStride] = s2;
+        out[o + 2 * outStride + 1] = p2;
+        out[o + 3 * outStride] = s3;
+        out[o + 3 * outStride + 1] = p3;
     }
 
     /**
