@@ -1,20 +1,7 @@
 package dev.jemma.bench;
 
-import dev.jemma.tensor.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * One thread, one kernel: every row of a real weight matrix dotted with an f32 vector (the decode path), or
@@ -22,36 +9,17 @@ import java.util.concurrent.TimeUnit;
  * token_embd, 178 MB) measures the kernel fed from memory; a small one (one layer's projection) measures it
  * fed from cache, i.e. its compute rate.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class KernelBench {
-    @Param("")
-    public String model;
-    @Param("token_embd.weight")
-    public String tensor;
-
-    private Weights weights;
-    private WeightMatrix w;
+public class KernelBench extends TensorBench {
     private float[] x;
     private float[] out;
     private float[] row;
 
     @Setup
     public void open() {
-        weights = new Weights(model, tensor);
-        w = weights.matrix;
+        openTensor();
         x = Weights.activations(w.cols, 1);
         out = new float[w.rows];
         row = new float[w.cols];
-    }
-
-    @TearDown
-    public void close() {
-        weights.close();
     }
 
     @Benchmark
@@ -66,7 +34,6 @@ public class KernelBench {
     public float[] dequantize(Traffic t) {
         for (int r = 0; r < w.rows; r++) w.dequantizeRow(r, row, 0);
         t.weightBytes += weights.bytes();
-        t.macs += 0;
         return row;
     }
 }

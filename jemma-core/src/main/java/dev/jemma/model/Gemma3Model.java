@@ -43,8 +43,13 @@ public final class Gemma3Model implements AutoCloseable {
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
             GemmaWeights weights = GemmaWeights.load(file, config);
-            Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
-            return new Gemma3Model(file, config, weights, tokenizer, threads);
+            KernelWarmup warmup = KernelWarmup.start(weights);
+            try {
+                Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
+                return new Gemma3Model(file, config, weights, tokenizer, threads);
+            } finally {
+                if (warmup != null) warmup.stop();
+            }
         } catch (RuntimeException e) {
             file.close();
             throw e;

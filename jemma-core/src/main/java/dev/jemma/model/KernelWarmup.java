@@ -1,0 +1,72 @@
+package dev.jemma.model;
+
+import dev.jemma.tensor.GGMLType;
+import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.WeightMatrix;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Runs each weight type's kernels on a background thread while the tokenizer is built, so the JIT has compiled
+ * them before the first prompt token (otherwise the first prefill runs the Vector API code interpreted, at a
+ * few tokens per second). Load-time only; it stops when asked or after a fixed number of calls, and gives up
+ * silently if the model is closed under it.
+ */
+final class KernelWarmup implements Runnable {
+    private static final int CALLS_PER_TYPE = 12_000;
+
+    private final WeightMatrix[] matrices;
+    private volatile boolean stop;
+    private final Thread thread;
+
+    private KernelWarmup(GemmaWeights w) {
+        Map<GGMLType, WeightMatrix> byType = new LinkedHashMap<>();
+        byType.put(w.output.type, w.output);
+        for (GemmaWeights.Layer l : w.layers) {
+            for (WeightMatrix m : new WeightMatrix[] {l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
+                byType.putIfAbsent(m.type, m);
+            }
+        }
+        matrices = byType.values().toArray(new WeightMatrix[0]);
+        thread = new Thread(this, "jemma-kernel-warmup");
+        thread.setDaemon(true);
+    }
+
+    /** Starts warming up unless {@code -Djemma.warmup=false}; returns a handle to stop it, or null. */
+    static KernelWarmup start(GemmaWeights w) {
+        if (!Boolean.parseBoolean(System.getProperty("jemma.warmup", "true"))) return null;
+        KernelWarmup k = new KernelWarmup(w);
+        k.thread.start();
+        return k;
+    }
+
+    void stop() {
+        stop = true;
+    }
+
+    @Override
+    public void run() {
+        try {
+            int maxCols = 0;
+            for (WeightMatrix m : matrices) maxCols = Math.max(maxCols, m.cols);
+            float[] x = new float[maxCols];
+            float[] row = new float[maxCols];
+            for (int i = 0; i < maxCols; i++) x[i] = (i % 7 - 3) * 0.01f;
+            float sink = 0;
+            for (int i = 0; i < CALLS_PER_TYPE && !stop; i++) {
+                for (WeightMatrix m : matrices) {
+                    int r = i % Math.min(m.rows, 64);
+                    sink += m.dot(r, x, 0);
+                    if ((i & 3) == 0) {
+                        m.dequantizeRow(r, row, 0);
+                        sink += MatMul.dot(row, x, 0, m.cols);
+                    }
+                }
+            }
+            if (sink == 42.4242f) System.err.print(""); // keeps the calls from being optimized away
+        } catch (RuntimeException | Error e) {
+            // the model was closed during loading, or anything else: warm-up is only an optimization
+        }
+    }
+}
