@@ -48,6 +48,8 @@ final class Q6_KKernel extends BlockKernel {
 
     @Override
     public float dot(MemorySegment data, long offset, float[] x, int xOff, int cols) {
+        // One method with no vector-typed helper: a helper taking or returning a vector that C2 does not inline
+        // boxes it, allocating on every call.
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, n = cols / 256; b < n; b++) {
             long off = offset + 210L * b;
@@ -55,30 +57,24 @@ final class Q6_KKernel extends BlockKernel {
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
                 int xo = xOff + 256 * b + 128 * h;
-                // quarters k and k + 2 share their ql and qh bytes; two calls with constant k keep the shifts constant
-                acc = quarters(data, ql, qh, sc, d, x, xo, 0, acc);
-                acc = quarters(data, ql, qh, sc, d, x, xo, 1, acc);
+                for (int k = 0; k < 2; k++) { // quarters k and k + 2 share their ql and qh bytes
+                    int up = 4 - 2 * k, down = 2 * k;
+                    for (int g = 0; g < 32; g += 16) { // 16-element sub-blocks: Σ q·x, then × d·scale
+                        FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
+                        for (int l = g; l < g + 16; l += L) {
+                            IntVector q = u8(data, ql + 32 * k + l), hb = u8(data, qh + l);
+                            // the quarter's two high bits land on bits 4-5: (hb >> 2k & 3) << 4 = (hb << 4 − 2k) & 0x30
+                            IntVector q1 = q.and(0xF).or(hb.lanewise(VectorOperators.LSHL, up).and(0x30));
+                            IntVector q2 = q.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, down).and(0x30));
+                            s1 = fl(q1.sub(32)).fma(xv(x, xo + 32 * k + l), s1);
+                            s2 = fl(q2.sub(32)).fma(xv(x, xo + 32 * k + 64 + l), s2);
+                        }
+                        acc = s1.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k)), acc);
+                        acc = s2.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k + 4)), acc);
+                    }
+                }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Σ q·x of quarters k and k + 2 of a half, in 16-element sub-blocks each scaled by d·scale. */
-    private static FloatVector quarters(MemorySegment data, long ql, long qh, long sc, float d, float[] x, int xo, int k,
-                                        FloatVector acc) {
-        for (int g = 0; g < 32; g += 16) {
-            FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
-            for (int l = g; l < g + 16; l += L) {
-                IntVector q = u8(data, ql + 32 * k + l), hb = u8(data, qh + l);
-                // the two high bits of each quarter land on bits 4-5: (hb >> 2k & 3) << 4 is (hb << 4 − 2k) & 0x30
-                IntVector q1 = q.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4 - 2 * k).and(0x30));
-                IntVector q2 = q.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2 * k).and(0x30));
-                s1 = fl(q1.sub(32)).fma(xv(x, xo + 32 * k + l), s1);
-                s2 = fl(q2.sub(32)).fma(xv(x, xo + 32 * k + 64 + l), s2);
-            }
-            acc = s1.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k)), acc);
-            acc = s2.fma(bc(d * scale(data, sc + (g >> 4) + 2 * k + 4)), acc);
-        }
-        return acc;
     }
 }
