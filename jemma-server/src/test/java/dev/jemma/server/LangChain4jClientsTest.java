@@ -8,8 +8,6 @@ import dev.langchain4j.model.ollama.OllamaChatModel;
 import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -23,8 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * LangChain4j's OpenAI and Ollama modules, unchanged, against the server: chat, streaming, stop sequences and
  * seeds (acceptance a of the server issue).
  */
-class LangChain4jClientsTest {
-    static TestServer server;
+class LangChain4jClientsTest extends SharedServerTest {
     static final String SEA = "Write one sentence about the sea.";
 
     /** A stop string taken from the middle of the unconstrained answer: the stopped answer is exactly what precedes it. */
@@ -36,18 +33,8 @@ class LangChain4jClientsTest {
         assertEquals(whole.substring(0, whole.indexOf(stop)), cut, "stop string " + stop);
     }
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) server.close();
-    }
-
     static String base() {
-        return "http://127.0.0.1:" + server.port;
+        return "http://127.0.0.1:" + s.port;
     }
 
     static OpenAiChatModel.OpenAiChatModelBuilder openAi() {

@@ -1,8 +1,6 @@
 package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -16,19 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Reliability checklist D4.3 (prompt construction) and D4.4 (request validation): every mistake a 4xx naming the field. */
-class RequestValidationTest {
-    static TestServer s;
-
-    @BeforeAll
-    static void start() throws Exception {
-        s = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (s != null) s.close();
-    }
-
+class RequestValidationTest extends SharedServerTest {
     static JsonNode error(HttpResponse<String> r, int status, String param) throws Exception {
         assertEquals(status, r.statusCode(), r.body());
         JsonNode e = TestServer.json(r.body()).get("error");

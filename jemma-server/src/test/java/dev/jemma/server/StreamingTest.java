@@ -1,8 +1,6 @@
 package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -12,19 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Streaming equals non-streaming (checklist D4.7.1), SSE and NDJSON shapes, and the small endpoints. */
-class StreamingTest {
-    static TestServer s;
-
-    @BeforeAll
-    static void start() throws Exception {
-        s = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (s != null) s.close();
-    }
-
+class StreamingTest extends SharedServerTest {
     @Test
     void streamedDeltasEqualWholeContentAndUsageComesBeforeDone() throws Exception {
         String body = TestServer.chat("Name three fruits.", 12, "\"seed\":7").replace("\"temperature\":0", "\"temperature\":0.8");
