@@ -31,6 +31,14 @@ public class KernelBench extends TensorBench {
     }
 
     @Benchmark
+    public float[] dotRows(Traffic t) {
+        w.dotRows(0, w.rows, x, 0, out, 0);
+        t.weightBytes += weights.bytes();
+        t.macs += (long) w.rows * w.cols;
+        return out;
+    }
+
+    @Benchmark
     public float[] dequantize(Traffic t) {
         for (int r = 0; r < w.rows; r++) w.dequantizeRow(r, row, 0);
         t.weightBytes += weights.bytes();

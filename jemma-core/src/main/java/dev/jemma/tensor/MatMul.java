@@ -129,7 +129,7 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
         if (tokens == 1 && !dequantized) {
-            for (int r = start; r < end; r++) out[outOff + r] = w.dot(r, in, inOff);
+            w.dotRows(start, end - start, in, inOff, out, outOff + start);
             return;
         }
         float[] row = rowScratch[worker];

@@ -41,4 +41,35 @@ final class Q4_0Kernel extends BlockKernel {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
+
+    /** Two rows at a time, one from each half of the range (two sequential streams), sharing the activation loads. */
+    @Override
+    public void dotRows(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int cols,
+                        float[] out, int outOff) {
+        int h = rows / 2;
+        for (int i = 0; i < h; i++) dot2(data, offset + i * rowBytes, offset + (i + h) * rowBytes, x, xOff, cols, out, outOff + i, outOff + i + h);
+        for (int i = 2 * h; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
+    }
+
+    /** {@link #dot} of the rows at offA and offB, each with exactly dot's arithmetic. */
+    private static void dot2(MemorySegment data, long offA, long offB, float[] x, int xOff, int cols, float[] out, int oA, int oB) {
+        FloatVector accA = FloatVector.zero(F), accB = accA;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long a = offA + 18L * b, c = offB + 18L * b;
+            int xo = xOff + 32 * b;
+            FloatVector sA = FloatVector.zero(F), sB = sA;
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xl = xv(x, xo + j), xh = xv(x, xo + 16 + j);
+                IntVector qa = u8(data, a + 2 + j), qc = u8(data, c + 2 + j);
+                sA = fl(qa.and(0xF).sub(8)).fma(xl, sA);
+                sB = fl(qc.and(0xF).sub(8)).fma(xl, sB);
+                sA = fl(qa.lanewise(VectorOperators.LSHR, 4).sub(8)).fma(xh, sA);
+                sB = fl(qc.lanewise(VectorOperators.LSHR, 4).sub(8)).fma(xh, sB);
+            }
+            accA = sA.fma(bc(f16(data, a)), accA);
+            accB = sB.fma(bc(f16(data, c)), accB);
+        }
+        out[oA] = accA.reduceLanes(VectorOperators.ADD);
+        out[oB] = accB.reduceLanes(VectorOperators.ADD);
+    }
 }

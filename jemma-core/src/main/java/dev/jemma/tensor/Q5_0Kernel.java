@@ -49,14 +49,54 @@ final class Q5_0Kernel extends BlockKernel {
             long off = offset + 22L * b;
             int xo = xOff + 32 * b;
             int qh = data.get(U32, off + 2);
-            IntVector q0 = u8(data, off + 6), q1 = u8(data, off + 14);
-            FloatVector s0 = fl(q0.and(0xF).add(IntVector.fromArray(I, HIGH, (qh & 0xFF) << 3))).mul(xv(x, xo));
-            FloatVector s1 = fl(q1.and(0xF).add(IntVector.fromArray(I, HIGH, (qh >>> 5) & 0x7F8))).mul(xv(x, xo + 8));
-            s0 = fl(q0.lanewise(VectorOperators.LSHR, 4).add(IntVector.fromArray(I, HIGH, (qh >>> 13) & 0x7F8))).fma(xv(x, xo + 16), s0);
-            s1 = fl(q1.lanewise(VectorOperators.LSHR, 4).add(IntVector.fromArray(I, HIGH, (qh >>> 21) & 0x7F8))).fma(xv(x, xo + 24), s1);
-            acc = s0.add(s1).fma(bc(f16(data, off)), acc);
+            FloatVector s = FloatVector.zero(F);
+            // h = 0: elements 0..7 and 16..23; h = 8: 8..15 and 24..31. A loop, not two copies, keeps the method
+            // under C2's inlining node budget (past it, vector operations stay calls and box).
+            for (int h = 0; h < 16; h += 8) {
+                IntVector q = u8(data, off + 6 + h);
+                FloatVector t = fl(q.and(0xF).add(high8(qh >>> h))).mul(xv(x, xo + h));
+                s = s.add(fl(q.lanewise(VectorOperators.LSHR, 4).add(high8(qh >>> (16 + h)))).fma(xv(x, xo + 16 + h), t));
+            }
+            acc = s.fma(bc(f16(data, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The fifth bits of eight elements, from the low byte of {@code bits}, offset by −16 (8 lanes). */
+    private static IntVector high8(int bits) {
+        return IntVector.fromArray(I, HIGH, (bits & 0xFF) << 3);
+    }
+
+    /** Two rows at a time, one from each half of the range (two sequential streams), sharing the activation loads. */
+    @Override
+    public void dotRows(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int cols,
+                        float[] out, int outOff) {
+        int half = L == 8 ? rows / 2 : 0;
+        for (int i = 0; i < half; i++) dot2(data, offset + i * rowBytes, offset + (i + half) * rowBytes, x, xOff, cols, out, outOff + i, outOff + i + half);
+        for (int i = 2 * half; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
+    }
+
+    /** {@link #dot} (8 lanes) of the rows at offA and offB, each with exactly dot's arithmetic. */
+    private static void dot2(MemorySegment data, long offA, long offB, float[] x, int xOff, int cols, float[] out, int oA, int oB) {
+        FloatVector accA = FloatVector.zero(F), accB = accA;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long a = offA + 22L * b, c = offB + 22L * b;
+            int xo = xOff + 32 * b;
+            int ha = data.get(U32, a + 2), hc = data.get(U32, c + 2);
+            FloatVector sA = FloatVector.zero(F), sB = sA;
+            for (int h = 0; h < 16; h += 8) {
+                FloatVector xl = xv(x, xo + h), xh = xv(x, xo + 16 + h);
+                IntVector qa = u8(data, a + 6 + h), qc = u8(data, c + 6 + h);
+                FloatVector ta = fl(qa.and(0xF).add(high8(ha >>> h))).mul(xl);
+                FloatVector tc = fl(qc.and(0xF).add(high8(hc >>> h))).mul(xl);
+                sA = sA.add(fl(qa.lanewise(VectorOperators.LSHR, 4).add(high8(ha >>> (16 + h)))).fma(xh, ta));
+                sB = sB.add(fl(qc.lanewise(VectorOperators.LSHR, 4).add(high8(hc >>> (16 + h)))).fma(xh, tc));
+            }
+            accA = sA.fma(bc(f16(data, a)), accA);
+            accB = sB.fma(bc(f16(data, c)), accB);
+        }
+        out[oA] = accA.reduceLanes(VectorOperators.ADD);
+        out[oB] = accB.reduceLanes(VectorOperators.ADD);
     }
 
     private float dotWide(MemorySegment data, long offset, float[] x, int xOff, int cols) {

@@ -32,6 +32,11 @@ public final class WeightMatrix {
         return kernel.dot(data, row * rowBytes, x, xOff, cols);
     }
 
+    /** out[outOff + i] = dot(row0 + i, x, xOff) for i in [0, n). */
+    public void dotRows(int row0, int n, float[] x, int xOff, float[] out, int outOff) {
+        kernel.dotRows(data, row0 * rowBytes, rowBytes, n, x, xOff, cols, out, outOff);
+    }
+
     public void dequantizeRow(int row, float[] out, int outOff) {
         kernel.dequantize(data, row * rowBytes, out, outOff, cols);
     }

@@ -71,6 +71,7 @@ class KernelAllocationTest {
                     long off = (i % QuantFixtures.ROWS) * rowBytes;
                     sink += k.dot(seg, off, x, 0, cols);
                     k.dequantize(seg, off, out, 0, cols);
+                    if (i % 8 == 0) k.dotRows(seg, 0, rowBytes, QuantFixtures.ROWS, x, 0, cols, out, 0);
                 }
                 last = threads.getThreadAllocatedBytes(tid) - before;
                 if (last <= SLACK_BYTES) return last;

@@ -97,7 +97,32 @@ final class QuantFixtures {
                 }
             }
         }
+        checkDotRows(type, k, raw, rowBytes, x, bad);
         return bad;
+    }
+
+    /**
+     * dotRows over 1..13 rows (the fixture rows repeated in a scrambled order, at an odd offset) gives, bit for
+     * bit, what dot gives for each row: the multi-row kernels must not change a single result.
+     */
+    private static void checkDotRows(GGMLType type, RowKernel k, byte[] raw, long rowBytes, float[] x, List<String> bad) {
+        for (int rows = 1; rows <= 13; rows++) {
+            byte[] many = new byte[(int) (3 + rows * rowBytes)];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(raw, (int) (((r * 3 + rows) % ROWS) * rowBytes), many, (int) (3 + r * rowBytes), (int) rowBytes);
+            }
+            MemorySegment seg = MemorySegment.ofArray(many);
+            float[] out = new float[rows + 2];
+            java.util.Arrays.fill(out, Float.NaN);
+            k.dotRows(seg, 3, rowBytes, rows, x, 0, COLS, out, 1);
+            if (!Float.isNaN(out[0]) || !Float.isNaN(out[rows + 1])) bad.add(type + " dotRows of " + rows + " rows wrote outside its range");
+            for (int r = 0; r < rows; r++) {
+                float one = k.dot(seg, 3 + r * rowBytes, x, 0, COLS);
+                if (Float.floatToRawIntBits(one) != Float.floatToRawIntBits(out[1 + r])) {
+                    bad.add(type + " dotRows of " + rows + " rows, row " + r + ": " + out[1 + r] + " != dot " + one);
+                }
+            }
+        }
     }
 
     /** Runs every check; prints the failures and exits 1 when there are any. */
