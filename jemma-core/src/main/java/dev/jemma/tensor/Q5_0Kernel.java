@@ -18,6 +18,20 @@ final class Q5_0Kernel extends BlockKernel {
 
     @Override
     public void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols) {
+        if (L == 8) {
+            for (int b = 0, n = cols / 32; b < n; b++) {
+                long off = offset + 22L * b;
+                FloatVector d = bc(f16(data, off));
+                int qh = data.get(U32, off + 2);
+                int o = outOff + 32 * b;
+                for (int h = 0; h < 16; h += 8) {
+                    IntVector q = u8(data, off + 6 + h);
+                    d.mul(fl(q.and(0xF).add(high8(qh >>> h)))).intoArray(out, o + h);
+                    d.mul(fl(q.lanewise(VectorOperators.LSHR, 4).add(high8(qh >>> (16 + h))))).intoArray(out, o + 16 + h);
+                }
+            }
+            return;
+        }
         for (int b = 0, n = cols / 32; b < n; b++) {
             long off = offset + 22L * b;
             FloatVector d = bc(f16(data, off));
