@@ -53,11 +53,16 @@ final class KernelWarmup implements Runnable {
             float[] x = new float[maxCols];
             float[] row = new float[maxCols];
             for (int i = 0; i < maxCols; i++) x[i] = (i % 7 - 3) * 0.01f;
+            float[] outs = new float[8];
             float sink = 0;
             for (int i = 0; i < CALLS_PER_TYPE && !stop; i++) {
                 for (WeightMatrix m : matrices) {
                     int r = i % Math.min(m.rows, 64);
                     sink += m.dot(r, x, 0);
+                    if ((i & 1) == 0 && m.rows >= r + 8) { // decode runs rows in groups (dotRows): warm that path too
+                        m.dotRows(r, 8, x, 0, outs, 0);
+                        sink += outs[7];
+                    }
                     if ((i & 3) == 0) {
                         m.dequantizeRow(r, row, 0);
                         sink += MatMul.dot(row, x, 0, m.cols);

@@ -12,6 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class MatMul implements WorkerPool.RangeTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
+    /** Dequantized rows per worker in prefill: 128 KiB of f32, a good share of a core's L2 */
+    private static final int PANEL_FLOATS = 32 * 1024;
+    private static final int MAX_PANEL_ROWS = 32;
+
     private final WorkerPool pool;
     private final float[][] rowScratch;
 
@@ -31,7 +35,7 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[pool.size()][2 * maxCols];
+        this.rowScratch = new float[pool.size()][Math.max(2 * maxCols, PANEL_FLOATS)];
     }
 
     public void apply(WeightMatrix w, float[] in, int inStride, float[] out, int outStride, int tokens) {
@@ -132,39 +136,45 @@ public final class MatMul implements WorkerPool.RangeTask {
             w.dotRows(start, end - start, in, inOff, out, outOff + start);
             return;
         }
-        float[] row = rowScratch[worker];
+        float[] panel = rowScratch[worker];
         int cols = w.cols;
         int r = start;
         if (tokens >= 4) {
-            for (; r + 2 <= end; r += 2) { // two rows at a time: eight independent FMA chains hide the FMA latency
-                w.dequantizeRow(r, row, 0);
-                w.dequantizeRow(r + 1, row, cols);
+            // A panel of rows is dequantized, then every group of four tokens runs over the whole panel: the four
+            // activation rows stay in L1 while the panel streams from L2. (Row pair by row pair over all tokens
+            // instead streamed every token's activations from L2 for each pair, which bounded the FMA rate.)
+            int panelRows = Math.max(2, Math.min(MAX_PANEL_ROWS, panel.length / cols) & ~1);
+            while (end - r >= 2) {
+                int n = Math.min(panelRows, (end - r) & ~1);
+                for (int i = 0; i < n; i++) w.dequantizeRow(r + i, panel, i * cols);
                 int t = 0;
-                for (; t + 4 <= tokens; t += 4) dot2x4(row, cols, r, t, out, outOff, outStride);
-                for (; t < tokens; t++) {
-                    out[outOff + t * outStride + r] = dot(row, 0, in, inOff + t * inStride, cols);
-                    out[outOff + t * outStride + r + 1] = dot(row, cols, in, inOff + t * inStride, cols);
+                for (; t + 4 <= tokens; t += 4) {
+                    for (int i = 0; i < n; i += 2) dot2x4(panel, i * cols, cols, r + i, t, out, outOff, outStride);
                 }
+                for (; t < tokens; t++) {
+                    for (int i = 0; i < n; i++) out[outOff + t * outStride + r + i] = dot(panel, i * cols, in, inOff + t * inStride, cols);
+                }
+                r += n;
             }
         }
         for (; r < end; r++) {
-            w.dequantizeRow(r, row, 0);
+            w.dequantizeRow(r, panel, 0);
             int t = 0;
-            for (; t + 4 <= tokens; t += 4) dot4(row, cols, r, t, out, outOff, outStride);
-            for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(row, in, inOff + t * inStride, cols);
+            for (; t + 4 <= tokens; t += 4) dot4(panel, cols, r, t, out, outOff, outStride);
+            for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(panel, in, inOff + t * inStride, cols);
         }
     }
 
     /**
-     * Rows r and r+1 (at row[0..] and row[cols..]) against tokens t..t+3. Each (row, token) sum has its own
-     * accumulator and is formed in exactly the order {@link #dot} uses, so the grouping never changes a result.
+     * Rows r and r+1 (at row[base..] and row[base + cols..]) against tokens t..t+3. Each (row, token) sum has its
+     * own accumulator and is formed in exactly the order {@link #dot} uses, so the grouping never changes a result.
      */
-    private void dot2x4(float[] row, int cols, int r, int t, float[] out, int outOff, int outStride) {
+    private void dot2x4(float[] row, int base, int cols, int r, int t, float[] out, int outOff, int outStride) {
         int b0 = inOff + t * inStride, b1 = b0 + inStride, b2 = b1 + inStride, b3 = b2 + inStride;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
         int i = 0;
         for (int bound = F.loopBound(cols); i < bound; i += F.length()) {
-            FloatVector u = FloatVector.fromArray(F, row, i), v = FloatVector.fromArray(F, row, cols + i);
+            FloatVector u = FloatVector.fromArray(F, row, base + i), v = FloatVector.fromArray(F, row, base + cols + i);
             FloatVector x0 = FloatVector.fromArray(F, in, b0 + i), x1 = FloatVector.fromArray(F, in, b1 + i);
             FloatVector x2 = FloatVector.fromArray(F, in, b2 + i), x3 = FloatVector.fromArray(F, in, b3 + i);
             a0 = u.fma(x0, a0);
@@ -181,7 +191,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         float p0 = c0.reduceLanes(VectorOperators.ADD), p1 = c1.reduceLanes(VectorOperators.ADD);
         float p2 = c2.reduceLanes(VectorOperators.ADD), p3 = c3.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
-            float u = row[i], v = row[cols + i];
+            float u = row[base + i], v = row[base + cols + i];
             s0 += u * in[b0 + i];
             s1 += u * in[b1 + i];
             s2 += u * in[b2 + i];
