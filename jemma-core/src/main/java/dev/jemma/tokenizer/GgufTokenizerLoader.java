@@ -1,5 +1,6 @@
 package dev.jemma.tokenizer;
 
+import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFMetadata;
 import dev.jemma.gguf.GGUFValueType;
 
@@ -128,7 +129,9 @@ final class GgufTokenizerLoader {
                     + " duplicate token texts; the first id wins for encoding: " + sb
                     + (duplicates.size() > 5 ? ", ..." : ""));
         }
+        Trace.mark("tokenizer: pieces indexed");
         PairTable table = deriveMerges(tokens, scores, kinds, types, pieceToId, order);
+        Trace.mark("tokenizer: merges derived");
         return new Tokenizer(tokens, kinds, pieceToId, table, bos, eos, pad, unk, false, false);
     }
 
