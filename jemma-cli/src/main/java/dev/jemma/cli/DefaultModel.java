@@ -1,6 +1,7 @@
 package dev.jemma.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jemma.CacheRoot;
 import dev.jemma.JemmaException;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -34,9 +35,7 @@ final class DefaultModel {
     private DefaultModel() {}
 
     static Path cacheRoot() {
-        String env = System.getenv("JEMMA_CACHE");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        return Path.of(System.getProperty("user.home"), ".cache", "jemma");
+        return CacheRoot.path();
     }
 
     /** The path of the default model, installing it first if needed. */

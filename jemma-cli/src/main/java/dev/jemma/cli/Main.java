@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 public final class Main {
 
     public static void main(String[] args) {
+        dev.jemma.Trace.mark("main entered");
         System.setOut(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(run(args));

@@ -1,6 +1,7 @@
 package dev.jemma.cli;
 
 import dev.jemma.JemmaException;
+import dev.jemma.Trace;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.Session;
@@ -49,6 +50,7 @@ final class RunCommand implements Callable<Integer> {
         Grammar grammar = grammar();
         try (Gemma3Model m = model.load();
              Session s = new Session(m, context.config(m))) {
+            Trace.mark("session ready");
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);

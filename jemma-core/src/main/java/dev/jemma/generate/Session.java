@@ -1,5 +1,6 @@
 package dev.jemma.generate;
 
+import dev.jemma.Trace;
 import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
@@ -148,6 +149,7 @@ public final class Session implements AutoCloseable {
             truncated = prompt.length - cut.length;
             prompt = cut;
         }
+        if (Trace.enabled()) Trace.mark("prompt tokenized (" + prompt.length + " tokens)");
         long t0 = System.nanoTime();
         int common = 0;
         int limit = Math.min(cached.size(), prompt.length - 1); // recompute at least the last token for its logits
@@ -170,6 +172,7 @@ public final class Session implements AutoCloseable {
         for (int i = kept; i < prompt.length; i++) cached.add(prompt[i]);
         pendingToken = -1;
         long t1 = System.nanoTime();
+        Trace.mark("prefill done");
 
         Sampler sampler = new Sampler(params, model.vocabRows(), tok.vocabularySize());
         for (int t : prompt) sampler.accept(t);
@@ -187,6 +190,7 @@ public final class Session implements AutoCloseable {
             }
             if (constraint != null) ConstrainedSampling.mask(constraint, logits, stopIds, stopLogits);
             int next = sampler.sample(logits);
+            if (generated.size() == 0) Trace.mark("first token");
             if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = ConstrainedSampling.allowedArgmax(logits);
             if (isStop(next)) {
                 pendingToken = next;

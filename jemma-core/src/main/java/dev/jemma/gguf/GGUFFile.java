@@ -147,6 +147,8 @@ public final class GGUFFile implements AutoCloseable {
         private final long size;
         private final String where;
         private long pos;
+        /** reused for every string read (decoding copies out of it) */
+        private byte[] stringBytes = new byte[64];
 
         GGUFParser(MemorySegment seg, String where) {
             this.seg = seg;
@@ -349,7 +351,7 @@ public final class GGUFFile implements AutoCloseable {
                 }
                 case STRING -> {
                     String[] a = new String[n];
-                    for (int i = 0; i < n; i++) a[i] = string("element " + i + " of '" + key + "'", MAX_STRING_BYTES);
+                    for (int i = 0; i < n; i++) a[i] = string(key, i, MAX_STRING_BYTES);
                     yield a;
                 }
                 case ARRAY -> throw new AssertionError();
@@ -358,7 +360,7 @@ public final class GGUFFile implements AutoCloseable {
         }
 
         private Object scalar(GGUFValueType type, String key) {
-            need(type == GGUFValueType.STRING ? 8 : type.size, "value of '" + key + "'");
+            if ((type == GGUFValueType.STRING ? 8 : type.size) > size - pos) throw endOfFile("value of '" + key + "'");
             return switch (type) {
                 case UINT8 -> (int) (seg.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF);
                 case INT8 -> (int) seg.get(ValueLayout.JAVA_BYTE, pos++);
@@ -385,42 +387,58 @@ public final class GGUFFile implements AutoCloseable {
         }
 
         private String string(String what, long maxBytes) {
+            return string(what, -1, maxBytes);
+        }
+
+        /**
+         * A length-prefixed UTF-8 string. {@code what} names it in errors, as "element {@code index} of
+         * '{@code what}'" when index ≥ 0: the message is built only on failure, since a vocabulary has
+         * hundreds of thousands of strings and start-up time matters.
+         */
+        private String string(String what, int index, long maxBytes) {
             long at = pos;
-            long len = u64();
+            if (8 > size - pos) throw endOfFile(stringName(what, index) + " at offset " + at);
+            long len = seg.get(ValueLayout.JAVA_LONG_UNALIGNED, pos);
+            pos += 8;
             if (len < 0 || len > maxBytes) {
-                throw new ModelFormatException(what + " at offset " + at + " has length " + Long.toUnsignedString(len)
-                        + " (limit " + maxBytes + " bytes)");
+                throw new ModelFormatException(stringName(what, index) + " at offset " + at + " has length "
+                        + Long.toUnsignedString(len) + " (limit " + maxBytes + " bytes)");
             }
-            need(len, what + " at offset " + at);
-            byte[] b = new byte[(int) len];
-            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, b.length);
+            if (len > size - pos) throw endOfFile(stringName(what, index) + " at offset " + at);
+            int n = (int) len;
+            if (stringBytes.length < n) stringBytes = new byte[Math.max(n, stringBytes.length * 2)];
+            byte[] b = stringBytes;
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, n);
             pos += len;
-            try {
-                return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-                        .decode(java.nio.ByteBuffer.wrap(b)).toString();
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new ModelFormatException(what + " at offset " + at + " is not valid UTF-8");
-            }
+            String s = Utf8Strings.decode(b, n);
+            if (s == null) throw new ModelFormatException(stringName(what, index) + " at offset " + at + " is not valid UTF-8");
+            return s;
+        }
+
+        private static String stringName(String what, int index) {
+            return index < 0 ? what : "element " + index + " of '" + what + "'";
         }
 
         private long u32() {
-            need(4, "u32 at offset " + pos);
+            if (4 > size - pos) throw endOfFile("u32 at offset " + pos);
             long v = seg.get(ValueLayout.JAVA_INT_UNALIGNED, pos) & 0xFFFFFFFFL;
             pos += 4;
             return v;
         }
 
         private long u64() {
-            need(8, "u64 at offset " + pos);
+            if (8 > size - pos) throw endOfFile("u64 at offset " + pos);
             long v = seg.get(ValueLayout.JAVA_LONG_UNALIGNED, pos);
             pos += 8;
             return v;
         }
 
         private void need(long n, String what) {
-            if (n > size - pos) {
-                throw new ModelFormatException("unexpected end of file reading " + what + " (file has " + size + " bytes)");
-            }
+            if (n > size - pos) throw endOfFile(what);
+        }
+
+        private ModelFormatException endOfFile(String what) {
+            return new ModelFormatException("unexpected end of file reading " + what + " (file has " + size + " bytes)");
         }
 
         private static long multiply(long a, long b, String what) {

@@ -1,6 +1,7 @@
 package dev.jemma.model;
 
 import dev.jemma.JemmaException;
+import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.WorkerPool;
@@ -40,13 +41,18 @@ public final class Gemma3Model implements AutoCloseable {
     /** Opens, validates and maps a Gemma 3 GGUF file. */
     public static Gemma3Model load(Path path, int threads) throws IOException {
         GGUFFile file = GGUFFile.open(path);
+        Trace.mark("GGUF opened");
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
             GemmaWeights weights = GemmaWeights.load(file, config);
+            Trace.mark("weights mapped");
             KernelWarmup warmup = KernelWarmup.start(weights);
             try {
                 Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
-                return new Gemma3Model(file, config, weights, tokenizer, threads);
+                Trace.mark("tokenizer ready");
+                Gemma3Model model = new Gemma3Model(file, config, weights, tokenizer, threads);
+                Trace.mark("model ready");
+                return model;
             } finally {
                 if (warmup != null) warmup.stop();
             }

@@ -1,13 +1,10 @@
 package dev.jemma.tokenizer;
 
+import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFMetadata;
 import dev.jemma.gguf.GGUFValueType;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Builds the tokenizer from GGUF {@code tokenizer.ggml.*} metadata written by llama.cpp's converter for a
@@ -67,6 +64,11 @@ final class GgufTokenizerLoader {
     }
 
     static Tokenizer load(GGUFMetadata md, MergeOrder order) {
+        return load(md, order, order == MergeOrder.DERIVED_RANKS ? MergeCache.fromEnvironment() : null);
+    }
+
+    /** As above, with the derived merges read from and written to {@code cache} (null: always derive). */
+    static Tokenizer load(GGUFMetadata md, MergeOrder order, MergeCache cache) {
         String model = requireString(md, KEY_MODEL);
         if (!model.equals("llama")) {
             throw new TokenizerFormatException("metadata key '" + KEY_MODEL + "' is '" + model
@@ -112,23 +114,36 @@ final class GgufTokenizerLoader {
         int bos = specialId(md, KEY_BOS, n), eos = specialId(md, KEY_EOS, n),
                 pad = specialId(md, KEY_PAD, n), unk = specialId(md, KEY_UNK, n);
 
-        Map<String, Integer> pieceToId = new HashMap<>(n * 2);
-        List<Integer> duplicates = new ArrayList<>();
-        for (int id = 0; id < n; id++) {
-            if (pieceToId.putIfAbsent(tokens[id], id) != null) duplicates.add(id);
-        }
-        if (!duplicates.isEmpty()) {
+        Tokenizer.IntBuffer duplicates = new Tokenizer.IntBuffer(8);
+        PieceIndex pieceToId = PieceIndex.of(tokens, duplicates);
+        int[] dup = duplicates.toArray();
+        if (dup.length > 0) {
             StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < Math.min(5, duplicates.size()); i++) {
-                int id = duplicates.get(i);
+            for (int i = 0; i < Math.min(5, dup.length); i++) {
+                int id = dup[i];
                 sb.append(i == 0 ? "" : ", ").append(id).append(" '").append(tokens[id]).append("' (first id ")
                         .append(pieceToId.get(tokens[id])).append(')');
             }
-            LOG.log(System.Logger.Level.WARNING, "GGUF key '" + KEY_TOKENS + "' has " + duplicates.size()
+            LOG.log(System.Logger.Level.WARNING, "GGUF key '" + KEY_TOKENS + "' has " + dup.length
                     + " duplicate token texts; the first id wins for encoding: " + sb
-                    + (duplicates.size() > 5 ? ", ..." : ""));
+                    + (dup.length > 5 ? ", ..." : ""));
         }
-        PairTable table = deriveMerges(tokens, scores, kinds, types, pieceToId, order);
+        Trace.mark("tokenizer: pieces indexed");
+        PairTable table;
+        if (order == MergeOrder.DERIVED_RANKS && cache != null) {
+            byte[] key = MergeCache.key(tokens, scores, types);
+            MergeList list = cache.read(key, n);
+            Trace.mark(list != null ? "tokenizer: merges read from cache" : "tokenizer: merges not in cache");
+            if (list == null) {
+                list = rankedMerges(candidates(tokens, kinds, pieceToId), effectiveScores(scores, types), true);
+                Trace.mark("tokenizer: merges derived");
+                cache.write(key, n, list);
+            }
+            table = list.toTable();
+        } else {
+            table = deriveMerges(tokens, scores, kinds, types, pieceToId, order);
+        }
+        Trace.mark("tokenizer: merge table built");
         return new Tokenizer(tokens, kinds, pieceToId, table, bos, eos, pad, unk, false, false);
     }
 
@@ -137,79 +152,156 @@ final class GgufTokenizerLoader {
      * in the class comment.
      */
     static PairTable deriveMerges(String[] tokens, float[] scores, byte[] kinds, int[] types,
-                                 Map<String, Integer> pieceToId, MergeOrder order) {
-        int n = tokens.length;
-        int cap = 1 << 16, count = 0;
-        int[] left = new int[cap], right = new int[cap], merged = new int[cap];
-        short[] lenLeft = new short[cap], lenRight = new short[cap];
-        for (int id = 0; id < n; id++) {
-            if (kinds[id] != Tokenizer.NORMAL && kinds[id] != Tokenizer.ADDED) continue;
-            String t = tokens[id];
-            if (t.length() < 2 || t.length() > MAX_MERGED_PIECE_CHARS || pieceToId.get(t) != id) continue;
-            int leftLen = 0;
-            for (int k = 0; k < t.length(); ) {
-                k += Character.charCount(t.codePointAt(k));
-                leftLen++;
-                if (k >= t.length()) break;
-                Integer a = pieceToId.get(t.substring(0, k));
-                if (a == null) continue;
-                Integer b = pieceToId.get(t.substring(k));
-                if (b == null) continue;
-                if (count == cap) {
-                    cap *= 2;
-                    left = Arrays.copyOf(left, cap);
-                    right = Arrays.copyOf(right, cap);
-                    merged = Arrays.copyOf(merged, cap);
-                    lenLeft = Arrays.copyOf(lenLeft, cap);
-                    lenRight = Arrays.copyOf(lenRight, cap);
-                }
-                left[count] = a;
-                right[count] = b;
-                merged[count] = id;
-                lenLeft[count] = (short) Math.min(leftLen, Short.MAX_VALUE);
-                lenRight[count] = (short) Math.min(t.codePointCount(k, t.length()), Short.MAX_VALUE);
-                count++;
-            }
-        }
-        PairTable table = new PairTable(count);
-        float[] effective = new float[n];
-        // user-defined pieces score 0 as in SentencePiece; "+ 0f" turns -0.0 into 0.0 (they compare equal,
-        // as in the Python that wrote the merge list: Gemma's first normal piece "▁t" has score -0.0)
-        for (int id = 0; id < n; id++) effective[id] = types[id] == TYPE_USER_DEFINED ? 0f : scores[id] + 0f;
-        if (order != MergeOrder.DERIVED_RANKS) {
-            // rank = position of the merged piece's score among all distinct scores, highest first
-            float[] s = order == MergeOrder.GGUF_SCORES ? scores.clone() : effective;
-            for (int i = 0; i < s.length; i++) s[i] += 0f;
-            float[] distinct = s.clone();
-            Arrays.sort(distinct);
-            for (int i = 0; i < count; i++) {
-                int pos = Arrays.binarySearch(distinct, s[merged[i]]);
-                while (pos + 1 < distinct.length && distinct[pos + 1] == distinct[pos]) pos++;
-                table.put(left[i], right[i], distinct.length - 1 - pos, merged[i]);
-            }
-            return table;
-        }
-        Integer[] idx = new Integer[count];
-        for (int i = 0; i < count; i++) idx[i] = i;
-        final int[] l = left, r = right, m = merged;
-        final short[] ll = lenLeft, lr = lenRight;
-        Arrays.sort(idx, (x, y) -> {
-            int c = Float.compare(effective[m[y]], effective[m[x]]);
-            if (c != 0) return c;
-            c = Integer.compare(ll[y], ll[x]);
-            if (c != 0) return c;
-            c = Integer.compare(lr[y], lr[x]);
-            if (c != 0) return c;
-            c = Integer.compare(m[x], m[y]);
-            if (c != 0) return c;
-            c = Integer.compare(l[x], l[y]);
-            return c != 0 ? c : Integer.compare(r[x], r[y]);
-        });
-        for (int rank = 0; rank < count; rank++) {
-            int i = idx[rank];
-            table.put(left[i], right[i], rank, merged[i]);
+                                  PieceIndex pieceToId, MergeOrder order) {
+        Candidates c = candidates(tokens, kinds, pieceToId);
+        float[] effective = effectiveScores(scores, types);
+        if (order == MergeOrder.DERIVED_RANKS) return rankedMerges(c, effective, true).toTable();
+        // rank = position of the merged piece's score among all distinct scores, highest first
+        float[] s = order == MergeOrder.GGUF_SCORES ? scores.clone() : effective;
+        for (int i = 0; i < s.length; i++) s[i] += 0f;
+        float[] distinct = s.clone();
+        Arrays.sort(distinct);
+        PairTable table = new PairTable(c.count);
+        for (int i = 0; i < c.count; i++) {
+            int pos = Arrays.binarySearch(distinct, s[c.merged[i]]);
+            while (pos + 1 < distinct.length && distinct[pos + 1] == distinct[pos]) pos++;
+            table.put(c.left[i], c.right[i], distinct.length - 1 - pos, c.merged[i]);
         }
         return table;
+    }
+
+    /**
+     * User-defined pieces score 0 as in SentencePiece; "+ 0f" turns -0.0 into 0.0 (they compare equal, as in the
+     * Python that wrote the merge list: Gemma's first normal piece "▁t" has score -0.0).
+     */
+    static float[] effectiveScores(float[] scores, int[] types) {
+        float[] effective = new float[scores.length];
+        for (int id = 0; id < scores.length; id++) effective[id] = types[id] == TYPE_USER_DEFINED ? 0f : scores[id] + 0f;
+        return effective;
+    }
+
+    /** Every (a, b) → a+b split, in order of the merged id, then of the split point (left to right). */
+    static final class Candidates {
+        int count;
+        int[] left = new int[1 << 16], right = new int[1 << 16], merged = new int[1 << 16];
+        /** lengths of a and b in code points (at most {@link #MAX_MERGED_PIECE_CHARS}) */
+        short[] lenLeft = new short[1 << 16], lenRight = new short[1 << 16];
+
+        void add(int a, int b, int m, int la, int lb) {
+            if (count == left.length) {
+                int cap = count * 2;
+                left = Arrays.copyOf(left, cap);
+                right = Arrays.copyOf(right, cap);
+                merged = Arrays.copyOf(merged, cap);
+                lenLeft = Arrays.copyOf(lenLeft, cap);
+                lenRight = Arrays.copyOf(lenRight, cap);
+            }
+            left[count] = a;
+            right[count] = b;
+            merged[count] = m;
+            lenLeft[count] = (short) la;
+            lenRight[count] = (short) lb;
+            count++;
+        }
+    }
+
+    static Candidates candidates(String[] tokens, byte[] kinds, PieceIndex pieceToId) {
+        Candidates c = new Candidates();
+        for (int id = 0; id < tokens.length; id++) {
+            if (kinds[id] != Tokenizer.NORMAL && kinds[id] != Tokenizer.ADDED) continue;
+            String t = tokens[id];
+            int len = t.length();
+            if (len < 2 || len > MAX_MERGED_PIECE_CHARS || pieceToId.get(t) != id) continue;
+            int cps = t.codePointCount(0, len);
+            int leftLen = 0;
+            for (int k = 0; k < len; ) {
+                k += Character.charCount(t.codePointAt(k));
+                leftLen++;
+                if (k >= len) break;
+                int a = pieceToId.get(t, 0, k); // substring lookups without allocating the substrings
+                if (a < 0) continue;
+                int b = pieceToId.get(t, k, len);
+                if (b < 0) continue;
+                c.add(a, b, id, leftLen, cps - leftLen);
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The candidates in merge-rank order: effective score of a+b (highest first), then the length of a, then of
+     * b (longest first), then the id of a+b, then of a, then of b. Candidates come in order of a+b's id and, for
+     * one a+b, each length of a once, so that tail is their index order. With {@code packed} (false only to test
+     * the general path) the keys are packed into longs and sorted as primitives when they fit, which is several
+     * times faster than sorting boxed indices with a comparator.
+     */
+    static MergeList rankedMerges(Candidates c, float[] effective, boolean packed) {
+        int count = c.count;
+        int[] order = packed ? packedOrder(c, effective) : null;
+        if (order == null) order = comparatorOrder(c, effective);
+        MergeList list = new MergeList(count);
+        for (int i : order) list.add(c.left[i], c.right[i], c.merged[i]);
+        return list;
+    }
+
+    /** The rank order by packed primitive keys, or null when a key does not fit in 63 bits. */
+    private static int[] packedOrder(Candidates c, float[] effective) {
+        int n = effective.length, count = c.count;
+        // dense rank of every id's score, 0 for the highest: ~(order-preserving int) sorts highest first
+        long[] byScore = new long[n];
+        for (int id = 0; id < n; id++) {
+            int bits = Float.floatToIntBits(effective[id]);
+            int ascending = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+            byScore[id] = ((long) ~ascending << 32) | id;
+        }
+        Arrays.sort(byScore);
+        int[] scoreRank = new int[n];
+        int rank = -1;
+        for (int i = 0; i < n; i++) {
+            if (i == 0 || (byScore[i] >>> 32) != (byScore[i - 1] >>> 32)) rank++;
+            scoreRank[(int) byScore[i]] = rank;
+        }
+        int rankBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, rank));
+        int indexBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, count - 1));
+        int lenBits = 9; // lengths ≤ MAX_MERGED_PIECE_CHARS = 256 < 512
+        if (rankBits + 2 * lenBits + indexBits > 63) return null;
+        long[] keys = new long[count];
+        int lenMax = (1 << lenBits) - 1;
+        for (int i = 0; i < count; i++) {
+            keys[i] = ((long) scoreRank[c.merged[i]] << (2 * lenBits + indexBits))
+                    | ((long) (lenMax - c.lenLeft[i]) << (lenBits + indexBits))
+                    | ((long) (lenMax - c.lenRight[i]) << indexBits)
+                    | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[count];
+        long indexMask = (1L << indexBits) - 1;
+        for (int r = 0; r < count; r++) order[r] = (int) (keys[r] & indexMask);
+        return order;
+    }
+
+    /** The rank order by the full comparator (any vocabulary size). */
+    private static int[] comparatorOrder(Candidates c, float[] effective) {
+        int count = c.count;
+        Integer[] idx = new Integer[count];
+        for (int i = 0; i < count; i++) idx[i] = i;
+        final int[] l = c.left, r = c.right, m = c.merged;
+        final short[] ll = c.lenLeft, lr = c.lenRight;
+        Arrays.sort(idx, (x, y) -> {
+            int d = Float.compare(effective[m[y]], effective[m[x]]);
+            if (d != 0) return d;
+            d = Integer.compare(ll[y], ll[x]);
+            if (d != 0) return d;
+            d = Integer.compare(lr[y], lr[x]);
+            if (d != 0) return d;
+            d = Integer.compare(m[x], m[y]);
+            if (d != 0) return d;
+            d = Integer.compare(l[x], l[y]);
+            return d != 0 ? d : Integer.compare(r[x], r[y]);
+        });
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) order[i] = idx[i];
+        return order;
     }
 
     private static String requireString(GGUFMetadata md, String key) {

@@ -39,7 +39,7 @@ public final class Tokenizer {
     private final byte[] kinds;
     private final short[] byteValue;        // 0..255 for byte tokens, -1 otherwise
     private final int[] byteIds = new int[256];
-    private final Map<String, Integer> pieceToId;
+    private final PieceIndex pieceToId;
     private final int[] bmpCharIds;          // single-character pieces by UTF-16 unit, -1 when absent
     private final Map<Integer, Integer> supplementaryCharIds;
     private final PairTable merges;
@@ -55,7 +55,7 @@ public final class Tokenizer {
      * @param pieceToId text to id; for duplicate texts the id that encoding uses
      * @param merges    pair table (rank, merged id)
      */
-    Tokenizer(String[] pieces, byte[] kinds, Map<String, Integer> pieceToId, PairTable merges,
+    Tokenizer(String[] pieces, byte[] kinds, PieceIndex pieceToId, PairTable merges,
               int bos, int eos, int pad, int unk, boolean ignoreMerges, boolean fuseUnk) {
         int n = pieces.length;
         this.pieces = pieces;
@@ -88,8 +88,7 @@ public final class Tokenizer {
             }
             decodedPieces[id] = p.replace(SPACE_MARK, ' ');
             if (kinds[id] == SPECIAL || kinds[id] == ADDED) addedChars += p.length();
-            Integer canonical = pieceToId.get(p);
-            if (canonical == null || canonical != id) continue;
+            if (pieceToId.get(p) != id) continue;
             if (p.length() == 1) {
                 bmpCharIds[p.charAt(0)] = id;
             } else if (p.length() == 2 && Character.isSurrogatePair(p.charAt(0), p.charAt(1))) {
@@ -201,8 +200,8 @@ public final class Tokenizer {
     private void encodeWord(String text, int start, int end, IntBuffer out, Scratch s) {
         if (start >= end) return;
         if (ignoreMerges) {
-            Integer whole = pieceToId.get(text.substring(start, end).replace(' ', SPACE_MARK));
-            if (whole != null) {
+            int whole = pieceToId.get(text.substring(start, end).replace(' ', SPACE_MARK));
+            if (whole >= 0) {
                 out.add(whole);
                 return;
             }
@@ -453,8 +452,7 @@ public final class Tokenizer {
 
     /** The id of a piece (raw text, e.g. {@code "<end_of_turn>"} or {@code "▁the"}), or -1 when absent. */
     public int idOf(String piece) {
-        Integer id = pieceToId.get(piece);
-        return id == null ? -1 : id;
+        return pieceToId.get(piece);
     }
 
     /** True for special/control tokens ({@code <bos>}, {@code <end_of_turn>}, ...), which are never shown as text. */
@@ -476,6 +474,11 @@ public final class Tokenizer {
     /** True for byte-fallback tokens {@code <0xNN>}. */
     boolean isByte(int id) {
         return id >= 0 && id < kinds.length && kinds[id] == BYTE;
+    }
+
+    /** The kind of a token ({@link #NORMAL}, {@link #SPECIAL}, ...). */
+    byte kind(int id) {
+        return kinds[id];
     }
 
     PairTable merges() {

@@ -245,12 +245,12 @@ final class TokenizerJsonLoader {
             for (Added a : added) size = Math.max(size, a.id + 1);
             String[] pieces = new String[size];
             byte[] kinds = new byte[size];
-            Map<String, Integer> pieceToId = new HashMap<>(size * 2);
+            PieceIndex pieceToId = new PieceIndex(pieces);
             for (Map.Entry<String, Integer> e : vocab.entrySet()) {
                 int id = e.getValue();
                 if (pieces[id] != null) throw error("model.vocab", "assigns id " + id + " twice");
                 pieces[id] = e.getKey();
-                pieceToId.put(e.getKey(), id);
+                pieceToId.putIfAbsent(id); // vocab texts are distinct (JSON object keys)
             }
             for (int id = 0; id < size; id++) {
                 if (pieces[id] != null && byteFallback && Tokenizer.parseByteToken(pieces[id]) >= 0) kinds[id] = Tokenizer.BYTE;
@@ -259,9 +259,10 @@ final class TokenizerJsonLoader {
                 if (pieces[a.id] != null && !pieces[a.id].equals(a.content)) {
                     throw error("added_tokens", "id " + a.id + " is '" + a.content + "' but model.vocab has '" + pieces[a.id] + "'");
                 }
+                boolean inVocab = pieces[a.id] != null;
                 pieces[a.id] = a.content;
                 kinds[a.id] = a.special ? Tokenizer.SPECIAL : Tokenizer.ADDED;
-                pieceToId.putIfAbsent(a.content, a.id);
+                if (!inVocab) pieceToId.putIfAbsent(a.id);
             }
             for (int id = 0; id < size; id++) {
                 if (pieces[id] == null) throw error("model.vocab", "has no piece for id " + id + " (ids must be contiguous)");
@@ -279,17 +280,15 @@ final class TokenizerJsonLoader {
             mergeLeft = mergeRight = null;
             int unk = -1;
             if (unkToken != null) {
-                Integer u = pieceToId.get(unkToken);
-                if (u == null) throw error("model.unk_token", "'" + unkToken + "' is not in the vocabulary");
-                unk = u;
+                unk = pieceToId.get(unkToken);
+                if (unk < 0) throw error("model.unk_token", "'" + unkToken + "' is not in the vocabulary");
             }
             int bos = idOrMinus1(pieceToId, "<bos>"), eos = idOrMinus1(pieceToId, "<eos>"), pad = idOrMinus1(pieceToId, "<pad>");
             return new Tokenizer(pieces, kinds, pieceToId, table, bos, eos, pad, unk, ignoreMerges, fuseUnk);
         }
 
-        static int idOrMinus1(Map<String, Integer> m, String piece) {
-            Integer id = m.get(piece);
-            return id == null ? -1 : id;
+        static int idOrMinus1(PieceIndex m, String piece) {
+            return m.get(piece);
         }
     }
 }
