@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
  * holds a quarter of a million strings and they are read at every start. Accepts exactly what the JDK's reporting
  * UTF-8 decoder accepts (no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequences).
  */
-final class Utf8Strings {
+public final class Utf8Strings {
     private Utf8Strings() {
     }
 
@@ -19,8 +19,8 @@ final class Utf8Strings {
         return isValid(b, i, n) ? new String(b, 0, n, StandardCharsets.UTF_8) : null;
     }
 
-    /** Strict validation of b[from, n). */
-    static boolean isValid(byte[] b, int from, int n) {
+    /** Strict validation of b[from, n) (as Rust's from_utf8 and the JDK's reporting decoder); also used by the tokenizer. */
+    public static boolean isValid(byte[] b, int from, int n) {
         int i = from;
         while (i < n) {
             int c = b[i] & 0xFF;

@@ -1,6 +1,7 @@
 package dev.jemma.tokenizer;
 
 import dev.jemma.gguf.GGUFMetadata;
+import dev.jemma.gguf.Utf8Strings;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -408,7 +409,7 @@ public final class Tokenizer {
         /** Appends the run (valid UTF-8 → its text, else one U+FFFD per byte) and clears it. */
         void flushTo(StringBuilder sb) {
             if (size == 0) return;
-            if (Utf8.isValid(bytes, size)) {
+            if (Utf8Strings.isValid(bytes, 0, size)) {
                 sb.append(new String(bytes, 0, size, StandardCharsets.UTF_8));
             } else {
                 for (int i = 0; i < size; i++) sb.append('\uFFFD');
@@ -515,47 +516,6 @@ public final class Tokenizer {
 
         int[] toArray() {
             return Arrays.copyOf(a, n);
-        }
-    }
-
-    /** Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF), as Rust's from_utf8. */
-    static final class Utf8 {
-        private Utf8() {
-        }
-
-        static boolean isValid(byte[] b, int len) {
-            int i = 0;
-            while (i < len) {
-                int c = b[i] & 0xFF;
-                if (c < 0x80) {
-                    i++;
-                    continue;
-                }
-                int need;
-                int lo = 0x80, hi = 0xBF;
-                if (c >= 0xC2 && c <= 0xDF) {
-                    need = 1;
-                } else if (c >= 0xE0 && c <= 0xEF) {
-                    need = 2;
-                    if (c == 0xE0) lo = 0xA0;
-                    else if (c == 0xED) hi = 0x9F;
-                } else if (c >= 0xF0 && c <= 0xF4) {
-                    need = 3;
-                    if (c == 0xF0) lo = 0x90;
-                    else if (c == 0xF4) hi = 0x8F;
-                } else {
-                    return false;
-                }
-                if (i + need >= len) return false; // truncated sequence
-                int c1 = b[i + 1] & 0xFF;
-                if (c1 < lo || c1 > hi) return false;
-                for (int k = 2; k <= need; k++) {
-                    int ck = b[i + k] & 0xFF;
-                    if (ck < 0x80 || ck > 0xBF) return false;
-                }
-                i += need + 1;
-            }
-            return true;
         }
     }
 }
