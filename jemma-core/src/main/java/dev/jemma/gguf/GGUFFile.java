@@ -433,10 +433,6 @@ public final class GGUFFile implements AutoCloseable {
             return v;
         }
 
-        private void need(long n, String what) {
-            if (n > size - pos) throw endOfFile(what);
-        }
-
         private ModelFormatException endOfFile(String what) {
             return new ModelFormatException("unexpected end of file reading " + what + " (file has " + size + " bytes)");
         }

@@ -135,7 +135,7 @@ final class GgufTokenizerLoader {
             MergeList list = cache.read(key, n);
             Trace.mark(list != null ? "tokenizer: merges read from cache" : "tokenizer: merges not in cache");
             if (list == null) {
-                list = rankedMerges(candidates(tokens, kinds, pieceToId), effectiveScores(scores, types), true);
+                list = derivedRanks(tokens, scores, kinds, types, pieceToId);
                 Trace.mark("tokenizer: merges derived");
                 cache.write(key, n, list);
             }
@@ -153,9 +153,9 @@ final class GgufTokenizerLoader {
      */
     static PairTable deriveMerges(String[] tokens, float[] scores, byte[] kinds, int[] types,
                                   PieceIndex pieceToId, MergeOrder order) {
+        if (order == MergeOrder.DERIVED_RANKS) return derivedRanks(tokens, scores, kinds, types, pieceToId).toTable();
         Candidates c = candidates(tokens, kinds, pieceToId);
         float[] effective = effectiveScores(scores, types);
-        if (order == MergeOrder.DERIVED_RANKS) return rankedMerges(c, effective, true).toTable();
         // rank = position of the merged piece's score among all distinct scores, highest first
         float[] s = order == MergeOrder.GGUF_SCORES ? scores.clone() : effective;
         for (int i = 0; i < s.length; i++) s[i] += 0f;
@@ -168,6 +168,11 @@ final class GgufTokenizerLoader {
             table.put(c.left[i], c.right[i], distinct.length - 1 - pos, c.merged[i]);
         }
         return table;
+    }
+
+    /** The merge list in {@link MergeOrder#DERIVED_RANKS} order (what {@link MergeCache} stores). */
+    static MergeList derivedRanks(String[] tokens, float[] scores, byte[] kinds, int[] types, PieceIndex pieceToId) {
+        return rankedMerges(candidates(tokens, kinds, pieceToId), effectiveScores(scores, types), true);
     }
 
     /**

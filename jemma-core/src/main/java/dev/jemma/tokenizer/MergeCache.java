@@ -119,7 +119,9 @@ final class MergeCache {
         try {
             if (!Files.isRegularFile(f)) return null;
             long size = Files.size(f);
-            if (size < HEADER_BYTES + 4 || size > Integer.MAX_VALUE - 16) return reject(f, "size " + size);
+            // no vocabulary has more merges than pieces × splits per piece: a larger file is never read into memory
+            long most = HEADER_BYTES + 12L * vocabSize * GgufTokenizerLoader.MAX_MERGED_PIECE_CHARS + 4;
+            if (size < HEADER_BYTES + 4 || size > Math.min(most, Integer.MAX_VALUE - 16)) return reject(f, "size " + size);
             bytes = Files.readAllBytes(f);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot read " + f + ": " + e);
