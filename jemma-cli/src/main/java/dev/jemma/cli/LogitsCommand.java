@@ -27,7 +27,7 @@ final class LogitsCommand implements Callable<Integer> {
                 throw new JemmaException(tokens.length + " tokens exceed the model's context length " + m.config.contextLength());
             }
             InferenceState s = m.newState(tokens.length);
-            int chunk = Gemma3Model.DEFAULT_CHUNK;
+            int chunk = Gemma3Model.ALL_LOGITS_CHUNK;
             float[] logits = new float[chunk * vocab];
             try (NpyWriter w = NpyWriter.create(out, tokens.length, vocab)) {
                 for (int done = 0; done < tokens.length; done += chunk) {

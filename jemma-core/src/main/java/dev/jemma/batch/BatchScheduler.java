@@ -33,6 +33,11 @@ public final class BatchScheduler implements AutoCloseable {
     private final BatchConfig config;
     private final int vocab;
     private final int chunk;
+    /**
+     * Prompt tokens per step for each new request. Smaller than a lone prefill's chunk: every running stream
+     * waits for the step, so this bounds the pause a new prompt puts into the others' token streams.
+     */
+    static final int PREFILL_CHUNK = 32;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
@@ -53,7 +58,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.model = model;
         this.config = config;
         this.vocab = model.vocabRows();
-        this.chunk = Gemma3Model.DEFAULT_CHUNK;
+        this.chunk = PREFILL_CHUNK;
         if (config.contextLength() > model.config.contextLength()) {
             throw new JemmaException("context length " + config.contextLength() + " exceeds the model's trained maximum "
                     + model.config.contextLength());

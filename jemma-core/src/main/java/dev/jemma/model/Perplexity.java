@@ -25,7 +25,7 @@ public final class Perplexity {
         if (maxChunks >= 0) chunks = Math.min(chunks, maxChunks);
         if (chunks == 0) throw new JemmaException("the text has " + tokens.length + " tokens, fewer than one chunk of " + ctx);
         int vocab = model.vocabRows();
-        int step = Gemma3Model.DEFAULT_CHUNK;
+        int step = Gemma3Model.ALL_LOGITS_CHUNK;
         InferenceState s = model.newState(ctx);
         float[] logits = new float[step * vocab];
         int[] chunk = new int[ctx];

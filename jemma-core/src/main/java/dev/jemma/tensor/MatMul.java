@@ -7,7 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * out[t·outStride + r] = W[r] · in[t·inStride ..] for t < tokens, split by rows across a worker pool.
  * With one token each row is a fused dequantize-and-dot; with several, each row is dequantized once
- * into a per-worker buffer and reused for every token. Instances are reusable and allocate nothing per call.
+ * into a per-worker buffer and reused for every token: from {@link #TILE_MIN_TOKENS} tokens on, through the
+ * {@link TokenTile} (activations transposed once per product, five rows × sixteen tokens per register tile).
+ * Instances are reusable and allocate nothing per call (the transposed activations grow to the largest chunk seen).
  */
 public final class MatMul implements WorkerPool.RangeTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -15,9 +17,18 @@ public final class MatMul implements WorkerPool.RangeTask {
     /** Dequantized rows per worker in prefill: 128 KiB of f32, a good share of a core's L2 */
     private static final int PANEL_FLOATS = 32 * 1024;
     private static final int MAX_PANEL_ROWS = 32;
+    /** Fewer tokens than this waste too much of a 16-token tile; they take the dot-product paths. */
+    static final int TILE_MIN_TOKENS = 8;
+    /** Rows dequantized at once for the token tile: five tiles' worth, within PANEL_FLOATS when rows are narrow */
+    private static final int TILE_PANEL_ROWS = 5 * TokenTile.ROWS;
 
     private final WorkerPool pool;
     private final float[][] rowScratch;
+    private final float[][] tileAcc;
+    private final WorkerPool.RangeTask transposeTask = this::transposeTokens;
+    /** the activations in TokenTile's layout, for products of at least TILE_MIN_TOKENS tokens */
+    private float[] xT = new float[0];
+    private boolean tiled;
 
     // Up to three matrices sharing one input run as a single job over their stacked rows (q, k, v; gate, up),
     // so a decode step pays one dispatch and one barrier for them instead of three.
@@ -35,7 +46,8 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[pool.size()][Math.max(2 * maxCols, PANEL_FLOATS)];
+        this.rowScratch = new float[pool.size()][Math.max(TokenTile.ROWS * maxCols, PANEL_FLOATS)];
+        this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
     }
 
     public void apply(WeightMatrix w, float[] in, int inStride, float[] out, int outStride, int tokens) {
@@ -92,7 +104,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void part(WeightMatrix w, float[] out, int outOff, int outStride) {
-        if (2 * w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
+        if (TokenTile.ROWS * w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
         if (parts > 0 && w.cols != ws[0].cols) throw new IllegalArgumentException(w.name + ": columns differ from " + ws[0].name);
         ws[parts] = w;
         outs[parts] = out;
@@ -110,6 +122,13 @@ public final class MatMul implements WorkerPool.RangeTask {
         int rows = 0;
         for (int i = 0; i < parts; i++) rows += ws[i].rows;
         try {
+            tiled = !dequantized && tokens >= TILE_MIN_TOKENS;
+            if (tiled) {
+                int groups = (tokens + TokenTile.TOKENS - 1) / TokenTile.TOKENS;
+                int need = groups * TokenTile.TOKENS * ws[0].cols;
+                if (xT.length < need) xT = new float[need];
+                pool.run(groups, transposeTask);
+            }
             pool.run(rows, this);
         } finally {
             this.in = null;
@@ -131,9 +150,17 @@ public final class MatMul implements WorkerPool.RangeTask {
         }
     }
 
+    private void transposeTokens(int worker, int start, int end) {
+        TokenTile.transpose(in, inOff, inStride, tokens, ws[0].cols, xT, start, end);
+    }
+
     private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
         if (tokens == 1 && !dequantized) {
             w.dotRows(start, end - start, in, inOff, out, outOff + start);
+            return;
+        }
+        if (tiled) {
+            tiledRows(worker, w, out, outOff, outStride, start, end);
             return;
         }
         float[] panel = rowScratch[worker];
@@ -162,6 +189,33 @@ public final class MatMul implements WorkerPool.RangeTask {
             int t = 0;
             for (; t + 4 <= tokens; t += 4) dot4(panel, cols, r, t, out, outOff, outStride);
             for (; t < tokens; t++) out[outOff + t * outStride + r] = dot(panel, in, inOff + t * inStride, cols);
+        }
+    }
+
+    /**
+     * Rows [start, end) through the token tile: a panel of rows is dequantized, then each block of 16 tokens runs
+     * over it five rows at a time. A last group of fewer than five rows repeats its last row in the spare places.
+     */
+    private void tiledRows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
+        float[] panel = rowScratch[worker], acc = tileAcc[worker];
+        int cols = w.cols, R = TokenTile.ROWS, T = TokenTile.TOKENS;
+        int panelRows = Math.max(R, Math.min(TILE_PANEL_ROWS, PANEL_FLOATS / cols) / R * R);
+        int groups = (tokens + T - 1) / T;
+        for (int r = start; r < end; r += panelRows) {
+            int n = Math.min(panelRows, end - r), last = n - 1;
+            for (int i = 0; i < n; i++) w.dequantizeRow(r + i, panel, i * cols);
+            for (int g = 0; g < groups; g++) {
+                int xo = g * T * cols, valid = Math.min(T, tokens - g * T);
+                for (int i = 0; i < n; i += R) {
+                    TokenTile.tile(panel, i * cols, Math.min(i + 1, last) * cols, Math.min(i + 2, last) * cols,
+                            Math.min(i + 3, last) * cols, Math.min(i + 4, last) * cols,
+                            cols, xT, xo, acc);
+                    int o = outOff + g * T * outStride + r + i;
+                    for (int ri = 0, nr = Math.min(R, n - i); ri < nr; ri++) {
+                        for (int j = 0; j < valid; j++) out[o + j * outStride + ri] = acc[T * ri + j];
+                    }
+                }
+            }
         }
     }
 

@@ -48,8 +48,32 @@ class KernelAllocationTest {
             long bytes = allocatedOnceCompiled(GGMLType.valueOf(name));
             if (bytes > SLACK_BYTES) bad.add(name + ": still allocates " + bytes + " bytes per " + CALLS + " calls after " + ROUNDS + " rounds");
         }
+        long tile = tiledProductAllocation();
+        if (tile > SLACK_BYTES) bad.add("token tile product: still allocates " + tile + " bytes per round after " + ROUNDS + " rounds");
         bad.forEach(System.out::println);
         System.exit(bad.isEmpty() ? 0 : 1);
+    }
+
+    /** The prefill product through the token tile (20 tokens: a full block of 16 and a partial one), one thread. */
+    private static long tiledProductAllocation() throws IOException {
+        byte[] raw = java.nio.file.Files.readAllBytes(QuantFixtures.dir().resolve("Q8_0.bin"));
+        int cols = QuantFixtures.COLS, tokens = 20;
+        WeightMatrix w = new WeightMatrix("m", GGMLType.Q8_0, QuantFixtures.ROWS, cols, MemorySegment.ofArray(raw));
+        float[] in = new float[tokens * cols], out = new float[tokens * w.rows];
+        for (int i = 0; i < in.length; i++) in[i] = (i % 13 - 6) * 0.1f;
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        try (WorkerPool pool = new WorkerPool(1)) {
+            MatMul mm = new MatMul(pool, cols);
+            long last = -1;
+            for (int round = 0; round < ROUNDS; round++) {
+                long before = threads.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < CALLS / 20; i++) mm.apply(w, in, cols, out, w.rows, tokens);
+                last = threads.getThreadAllocatedBytes(tid) - before;
+                if (last <= SLACK_BYTES) return last;
+            }
+            return last;
+        }
     }
 
     private static long allocatedOnceCompiled(GGMLType type) throws IOException {

@@ -12,14 +12,22 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The pooled product against the kernels one row and one token at a time, on matrices built from the quantization
- * fixtures: an odd row count larger than a prefill panel, 1 to 9 tokens, one and two threads. The decode path
- * (one token) must give the kernel's dot; every other path the f32 dot of the dequantized row, whatever the thread
- * split, the panel and the grouping of rows and tokens. Equal to the last bits only once everything is compiled:
+ * fixtures: an odd row count larger than a prefill panel, 1 to 35 tokens, one and two threads. The decode path
+ * (one token) must give the kernel's dot; the token tile exactly the fused multiply-add chain over the dequantized
+ * row; every other path the f32 dot of the dequantized row, whatever the thread split, the panel and the grouping
+ * of rows and tokens. Equal to the last bits only once everything is compiled:
  * {@code reduceLanes} sums lanes in one order interpreted and in another compiled, so in this short test, where
  * some paths are still interpreted, results may differ in the last place.
  */
 class MatMulTest {
     private static final int ROWS = 71;
+
+    /** The token tile's arithmetic: one fused multiply-add chain over the columns, in order, from zero. */
+    private static float fmaChain(float[] row, float[] in, int off, int cols) {
+        float s = 0f;
+        for (int k = 0; k < cols; k++) s = Math.fma(row[k], in[off + k], s);
+        return s;
+    }
 
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"})
@@ -33,7 +41,7 @@ class MatMulTest {
         }
         WeightMatrix w = new WeightMatrix("m", type, ROWS, cols, MemorySegment.ofArray(many));
         Random rnd = new Random(7);
-        int maxTokens = 9;
+        int maxTokens = 2 * 16 + 3; // the token tile: a full block, a partial one
         float[] in = new float[maxTokens * cols + 3];
         for (int i = 0; i < in.length; i++) in[i] = (float) rnd.nextGaussian();
         float[] row = new float[cols];
@@ -48,9 +56,15 @@ class MatMulTest {
                         for (int r = 0; r < ROWS; r++) {
                             w.dequantizeRow(r, row, 0);
                             for (int t = 0; t < tokens; t++) {
+                                boolean tile = !invariant && tokens >= MatMul.TILE_MIN_TOKENS;
                                 float expected = tokens == 1 && !invariant ? w.dot(r, in, 3 + t * cols)
+                                        : tile ? fmaChain(row, in, 3 + t * cols, cols)
                                         : MatMul.dot(row, in, 3 + t * cols, cols);
                                 float got = out[2 + t * (ROWS + 1) + r];
+                                if (tile && Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected)) {
+                                    fail(type + " threads " + threads + " tokens " + tokens + " row " + r + " token " + t
+                                            + ": token tile " + got + " != fma chain " + expected);
+                                }
                                 if (!(Math.abs(got - expected) <= 1e-5f * Math.max(1f, Math.abs(expected)))) {
                                     fail(type + " threads " + threads + " tokens " + tokens + (invariant ? " invariant" : "")
                                             + " row " + r + " token " + t + ": " + got + " != " + expected);
