@@ -21,6 +21,8 @@ print(f"{'benchmark':<24} {'tensor':<26} {'thr':>3} {'tok':>3} {'GB/s':>7} {'GMA
 for r in rows:
     b = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1]
     p = r.get("params", {})
+    if p.get("invariant") == "true":
+        b += " (invariant)"
     threads = int(p.get("threads", 1))
     gbs = rate(r, "weightBytes") / 1e9
     gmacs = rate(r, "macs") / 1e9

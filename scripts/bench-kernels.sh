@@ -27,5 +27,9 @@ jmh bandwidth 'BandwidthBench'
 jmh kernels-270m 'KernelBench' -p model="$real" \
   -p tensor=token_embd.weight,blk.0.ffn_gate.weight,blk.0.attn_output.weight,blk.0.ffn_down.weight,blk.0.attn_v.weight
 jmh kernels-1b-q4_0 'KernelBench' -p model="$q40" -p tensor=blk.0.ffn_gate.weight
-jmh matmul-270m 'MatMulBench' -p model="$real" -p tensor=token_embd.weight,blk.0.ffn_gate.weight
-python3 conformance/jmh_table.py "$out"/bandwidth.json "$out"/kernels-270m.json "$out"/kernels-1b-q4_0.json "$out"/matmul-270m.json
+jmh matmul-270m 'MatMulBench' -p model="$real" -p tensor=token_embd.weight,blk.0.ffn_gate.weight -p tokens=1,32
+# a prefill chunk through the token tile against the dot-product form (the batch-invariant product)
+jmh matmul-tile 'MatMulBench' -p model="$real" -p tensor=blk.0.ffn_gate.weight,blk.0.ffn_down.weight -p tokens=128 \
+  -p invariant=false,true
+python3 conformance/jmh_table.py "$out"/bandwidth.json "$out"/kernels-270m.json "$out"/kernels-1b-q4_0.json \
+  "$out"/matmul-270m.json "$out"/matmul-tile.json

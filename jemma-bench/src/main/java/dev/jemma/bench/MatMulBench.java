@@ -9,14 +9,18 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The engine's matrix product on the worker pool, as the forward pass calls it: {@code tokens} = 1 is a decode
- * step (fused dequantize-and-dot per row), more is a prefill chunk (each row dequantized once, then dotted with
- * every token). Reports weight bytes and multiply-adds per second.
+ * step (fused dequantize-and-dot per row), more is a prefill chunk (each row dequantized once, then used for
+ * every token: from 8 tokens on through the token tile). {@code invariant} = true runs the batch-invariant
+ * product instead, whose arithmetic is the dot-product form at every token count: with many tokens, the
+ * token tile's baseline. Reports weight bytes and multiply-adds per second.
  */
 public class MatMulBench extends TensorBench {
     @Param({"1", "2"})
     public int threads;
-    @Param({"1", "32"})
+    @Param({"1", "32", "128"})
     public int tokens;
+    @Param({"false"})
+    public boolean invariant;
 
     private WorkerPool pool;
     private MatMul matmul;
@@ -39,7 +43,8 @@ public class MatMulBench extends TensorBench {
 
     @Benchmark
     public float[] apply(Traffic t) {
-        matmul.apply(w, in, w.cols, out, w.rows, tokens);
+        if (invariant) matmul.applyInvariant(w, in, 0, w.cols, out, 0, w.rows, tokens);
+        else matmul.apply(w, in, w.cols, out, w.rows, tokens);
         t.weightBytes += weights.bytes();
         t.macs += (long) w.rows * w.cols * tokens;
         return out;

@@ -54,6 +54,7 @@ final class KernelWarmup implements Runnable {
             float[] row = new float[maxCols];
             for (int i = 0; i < maxCols; i++) x[i] = (i % 7 - 3) * 0.01f;
             float[] outs = new float[8];
+            float[] tileRows = new float[5 * maxCols], xT = new float[16 * maxCols], acc = new float[80];
             float sink = 0;
             for (int i = 0; i < CALLS_PER_TYPE && !stop; i++) {
                 for (WeightMatrix m : matrices) {
@@ -67,6 +68,8 @@ final class KernelWarmup implements Runnable {
                         m.dequantizeRow(r, row, 0);
                         sink += MatMul.dot(row, x, 0, m.cols);
                     }
+                    if ((i & 15) == 0) sink += MatMul.warmUpTile(tileRows, x, xT, acc, m.cols); // prefill of 8+ tokens
+
                 }
             }
             if (sink == 42.4242f) System.err.print(""); // keeps the calls from being optimized away

@@ -297,6 +297,16 @@ public final class MatMul implements WorkerPool.RangeTask {
         out[o + 3 * outStride] = s3;
     }
 
+    /**
+     * One pass of the token tile's code (transpose and tile) on caller-owned scratch, for the load-time JIT warm-up:
+     * x is {@code cols} activations, rows at least 5·cols floats, xT at least 16·cols, acc at least 80.
+     */
+    public static float warmUpTile(float[] rows, float[] x, float[] xT, float[] acc, int cols) {
+        TokenTile.transpose(x, 0, 0, TokenTile.TOKENS, cols, xT, 0, 1);
+        TokenTile.tile(rows, 0, cols, 2 * cols, 3 * cols, 4 * cols, cols, xT, 0, acc);
+        return acc[TokenTile.ROWS * TokenTile.TOKENS - 1];
+    }
+
     /** f32 dot of a[0..n) and b[bOff..bOff+n). */
     public static float dot(float[] a, float[] b, int bOff, int n) {
         return dot(a, 0, b, bOff, n);
