@@ -1,6 +1,7 @@
 package dev.jemma.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jemma.model.Gemma3Model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,7 +101,7 @@ class CliTest {
 
     /**
      * The KV formula written out independently: global layers (every 6th) hold ctx positions, local ones
-     * window + 32; a row of kvDim values takes 4·kvDim bytes (f32), 2·kvDim (f16) or 34·kvDim/32 (q8_0),
+     * window + the prefill chunk (a chunk's first row still sees its whole window); a row of kvDim values takes 4·kvDim bytes (f32), 2·kvDim (f16) or 34·kvDim/32 (q8_0),
      * and a quantized cache keeps its first 4 positions in f32 as well.
      */
     static long expectedKv(int layers, int kvDim, int ctx, int window, String type) {
@@ -111,7 +112,7 @@ class CliTest {
         };
         long total = 0;
         for (int l = 0; l < layers; l++) {
-            long positions = (l + 1) % 6 == 0 ? ctx : Math.min(ctx, window + 32);
+            long positions = (l + 1) % 6 == 0 ? ctx : Math.min(ctx, window + Gemma3Model.DEFAULT_CHUNK);
             total += 2 * positions * row;
         }
         return type.equals("f32") ? total : total + 2L * layers * 4 * kvDim * 4;
