@@ -19,8 +19,8 @@ import java.nio.file.Path;
 public final class Gemma3Model implements AutoCloseable {
     /**
      * Tokens processed together in one chunk of a prefill. Each weight row is dequantized once per chunk, so a
-     * chunk of 32 spent about a fifth of prefill dequantizing; 128 makes pp512 15–25% faster (256 and 512 gave no
-     * more), for about 6 MB more activations on a 1B.
+     * chunk of 32 spent about a fifth of prefill dequantizing; 128 made pp512 11–30% faster in an A/B run (256 and
+     * 512 gave no more), for about 6 MB more activations on a 1B.
      */
     public static final int DEFAULT_CHUNK = 128;
 

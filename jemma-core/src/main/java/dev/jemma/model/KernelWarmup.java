@@ -69,7 +69,6 @@ final class KernelWarmup implements Runnable {
                         sink += MatMul.dot(row, x, 0, m.cols);
                     }
                     if ((i & 15) == 0) sink += MatMul.warmUpTile(tileRows, x, xT, acc, m.cols); // prefill of 8+ tokens
-
                 }
             }
             if (sink == 42.4242f) System.err.print(""); // keeps the calls from being optimized away
