@@ -6,10 +6,10 @@ import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.SamplingParams;
 import dev.jemma.generate.Session;
 import dev.jemma.generate.TextListener;
-import dev.jemma.generate.constrain.Grammar;
-import dev.jemma.generate.constrain.GrammarConstraint;
-import dev.jemma.generate.constrain.JsonSchemaCompiler;
-import dev.jemma.generate.constrain.TokenTrie;
+import dev.jemma.constrain.Grammar;
+import dev.jemma.constrain.GrammarConstraint;
+import dev.jemma.constrain.JsonSchemaCompiler;
+import dev.jemma.constrain.TokenTrie;
 import dev.jemma.model.Gemma3Model;
 
 import java.nio.file.Files;

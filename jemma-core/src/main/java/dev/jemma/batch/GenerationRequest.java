@@ -1,7 +1,7 @@
 package dev.jemma.batch;
 
 import dev.jemma.generate.SamplingParams;
-import dev.jemma.generate.constrain.TokenConstraint;
+import dev.jemma.generate.TokenConstraint;
 
 /**
  * One generation for the {@link BatchScheduler}: prompt ids (already rendered with the chat template),

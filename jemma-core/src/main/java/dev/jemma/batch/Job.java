@@ -1,5 +1,7 @@
 package dev.jemma.batch;
 
+import dev.jemma.generate.TokenEvent;
+
 import dev.jemma.generate.ConstrainedSampling;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
@@ -7,7 +9,7 @@ import dev.jemma.generate.IntList;
 import dev.jemma.generate.Sampler;
 import dev.jemma.generate.StopStringFilter;
 import dev.jemma.generate.StopTokens;
-import dev.jemma.generate.constrain.TokenConstraint;
+import dev.jemma.generate.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.StreamingDecoder;
 import dev.jemma.tokenizer.Tokenizer;

@@ -1,7 +1,5 @@
 package dev.jemma.generate;
 
-import dev.jemma.generate.constrain.ConstraintException;
-import dev.jemma.generate.constrain.TokenConstraint;
 
 /** The two steps every generation loop takes around the sampler when a constraint is in force. */
 public final class ConstrainedSampling {

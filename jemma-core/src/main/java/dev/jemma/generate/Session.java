@@ -1,7 +1,6 @@
 package dev.jemma.generate;
 
 import dev.jemma.Trace;
-import dev.jemma.generate.constrain.TokenConstraint;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;

@@ -1,5 +1,7 @@
 package dev.jemma.batch;
 
+import dev.jemma.generate.TokenEvent;
+
 import dev.jemma.generate.ChatMessage;
 import dev.jemma.generate.ChatTemplate;
 import dev.jemma.generate.FinishReason;

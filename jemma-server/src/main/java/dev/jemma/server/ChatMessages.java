@@ -2,8 +2,8 @@ package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jemma.generate.tools.ToolCall;
-import dev.jemma.generate.tools.ToolCalling;
+import dev.jemma.tools.ToolCall;
+import dev.jemma.tools.ToolCalling;
 
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -2,12 +2,12 @@ package dev.jemma.server;
 
 import dev.jemma.generate.ChatFormatException;
 import dev.jemma.generate.ChatMessage;
-import dev.jemma.generate.constrain.ConstraintLimits;
-import dev.jemma.generate.constrain.Grammar;
-import dev.jemma.generate.tools.ToolCalling;
-import dev.jemma.generate.tools.ToolChoice;
-import dev.jemma.generate.tools.ToolDefinition;
-import dev.jemma.generate.tools.ToolException;
+import dev.jemma.constrain.ConstraintLimits;
+import dev.jemma.constrain.Grammar;
+import dev.jemma.tools.ToolCalling;
+import dev.jemma.tools.ToolChoice;
+import dev.jemma.tools.ToolDefinition;
+import dev.jemma.tools.ToolException;
 
 import java.util.List;
 

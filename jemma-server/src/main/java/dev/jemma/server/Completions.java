@@ -3,11 +3,11 @@ package dev.jemma.server;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jemma.batch.GenerationRequest;
-import dev.jemma.batch.TokenEvent;
+import dev.jemma.generate.TokenEvent;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.IntList;
 import dev.jemma.generate.SamplingParams;
-import dev.jemma.generate.constrain.Grammar;
+import dev.jemma.constrain.Grammar;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import dev.jemma.batch.GenerationRequest;
 import dev.jemma.batch.QueueFullException;
 import dev.jemma.batch.StreamListener;
 import dev.jemma.batch.Ticket;
-import dev.jemma.batch.TokenEvent;
+import dev.jemma.generate.TokenEvent;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.model.ContextOverflowException;
 

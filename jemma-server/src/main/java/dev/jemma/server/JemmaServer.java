@@ -1,5 +1,7 @@
 package dev.jemma.server;
 
+import dev.jemma.generate.TokenEvent;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jemma.Jemma;
 import dev.jemma.batch.GenerationCancelledException;
@@ -275,7 +277,7 @@ public final class JemmaServer implements AutoCloseable {
     }
 
     /** Waits for every choice of a non-streamed request; tokens collected only when asked (log-probabilities). */
-    void collect(Generation gen, GenerationResult[] results, List<List<dev.jemma.batch.TokenEvent>> tokens) {
+    void collect(Generation gen, GenerationResult[] results, List<List<dev.jemma.generate.TokenEvent>> tokens) {
         try {
             while (gen.open() > 0) {
                 Generation.Item it = gen.poll(1000);

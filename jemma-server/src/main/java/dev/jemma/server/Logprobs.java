@@ -2,7 +2,7 @@ package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jemma.batch.TokenEvent;
+import dev.jemma.generate.TokenEvent;
 import dev.jemma.tokenizer.Tokenizer;
 
 import java.nio.charset.StandardCharsets;

@@ -1,12 +1,12 @@
 package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.jemma.generate.constrain.ConstraintException;
-import dev.jemma.generate.constrain.ConstraintLimits;
-import dev.jemma.generate.constrain.Grammar;
-import dev.jemma.generate.constrain.JsonGrammar;
-import dev.jemma.generate.constrain.JsonSchemaCompiler;
-import dev.jemma.generate.constrain.SchemaException;
+import dev.jemma.generate.ConstraintException;
+import dev.jemma.constrain.ConstraintLimits;
+import dev.jemma.constrain.Grammar;
+import dev.jemma.constrain.JsonGrammar;
+import dev.jemma.constrain.JsonSchemaCompiler;
+import dev.jemma.constrain.SchemaException;
 
 import java.util.Set;
 

@@ -2,7 +2,7 @@ package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jemma.batch.GenerationRequest;
-import dev.jemma.generate.constrain.TokenConstraint;
+import dev.jemma.generate.TokenConstraint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

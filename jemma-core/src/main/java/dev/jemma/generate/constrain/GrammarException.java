@@ -1,8 +1,0 @@
-package dev.jemma.generate.constrain;
-
-/** A GBNF grammar that does not parse, is unsafe (left recursion, a repeated empty match) or exceeds the limits. */
-public class GrammarException extends ConstraintException {
-    public GrammarException(String message) {
-        super(message);
-    }
-}
