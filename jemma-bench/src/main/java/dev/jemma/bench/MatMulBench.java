@@ -1,6 +1,8 @@
 package dev.jemma.bench;
 
+import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WorkerPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
@@ -24,16 +26,16 @@ public class MatMulBench extends TensorBench {
 
     private WorkerPool pool;
     private MatMul matmul;
-    private float[] in;
-    private float[] out;
+    private Rows in;
+    private Rows out;
 
     @Setup
     public void open() {
         openTensor();
         pool = new WorkerPool(threads);
         matmul = new MatMul(pool, w.cols);
-        in = Weights.activations(w.cols * tokens, 2);
-        out = new float[w.rows * tokens];
+        in = Rows.packed(Weights.activations(w.cols * tokens, 2), w.cols);
+        out = Rows.packed(new float[w.rows * tokens], w.rows);
     }
 
     @TearDown
@@ -42,9 +44,8 @@ public class MatMulBench extends TensorBench {
     }
 
     @Benchmark
-    public float[] apply(Traffic t) {
-        if (invariant) matmul.applyInvariant(w, in, 0, w.cols, out, 0, w.rows, tokens);
-        else matmul.apply(w, in, w.cols, out, w.rows, tokens);
+    public Rows apply(Traffic t) {
+        matmul.apply(w, in, out, tokens, invariant ? Arithmetic.BATCH_INVARIANT : Arithmetic.FAST);
         t.weightBytes += weights.bytes();
         t.macs += (long) w.rows * w.cols * tokens;
         return out;

@@ -5,9 +5,10 @@ import dev.jemma.JemmaException;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.Tokenizer;
-import dev.jemma.model.DecodeBatch;
+import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
+import dev.jemma.tensor.Arithmetic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -131,12 +132,14 @@ final class BenchCommand implements Callable<Integer> {
                 states[i] = m.newState(depth + n + 1, kv);
                 prefillDepth(m, states[i], tokens, logits);
             }
-            DecodeBatch batch = m.newDecodeBatch(b);
-            int[] step = new int[b];
+            ForwardBatch batch = new ForwardBatch();
             long t0 = System.nanoTime();
             for (int t = 0; t < n; t++) {
-                for (int i = 0; i < b; i++) step[i] = tokens[(depth + t + 7 * i) % tokens.length];
-                m.decode(batch, states, step, b, out);
+                batch.clear();
+                batch.arithmetic(Arithmetic.BATCH_INVARIANT);
+                batch.logits(out);
+                for (int i = 0; i < b; i++) batch.add(states[i], tokens[(depth + t + 7 * i) % tokens.length], ForwardBatch.Logits.LAST);
+                m.forward(batch);
             }
             return t0;
         } finally {

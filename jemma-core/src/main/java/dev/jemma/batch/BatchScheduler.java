@@ -3,11 +3,12 @@ package dev.jemma.batch;
 import dev.jemma.JemmaException;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
+import dev.jemma.generate.PrefixReuse;
 import dev.jemma.model.ContextOverflowException;
-import dev.jemma.model.DecodeBatch;
+import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
-import dev.jemma.model.PrefixCache;
+import dev.jemma.tensor.Arithmetic;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,14 +17,14 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Continuous batching: many requests share one model. Each active request holds a slot (its own KV
- * cache, reused by later requests); every step of the scheduler's thread prefills one chunk of each newly
- * admitted prompt, then decodes one token for every other active request in a single batched forward
- * pass, so the weights are read once per step for all of them. Requests join and leave between steps;
- * beyond the slots they wait in a bounded FIFO queue.
+ * cache, reused by later requests); every step of the scheduler's thread runs one forward pass holding a chunk
+ * of each newly admitted prompt and one token of every other active request, so the weights are read once per
+ * step for all of them. Requests join and leave between steps; beyond the slots they wait in a bounded FIFO
+ * queue.
  *
- * <p>Batch-invariant: a request's tokens do not depend on what else runs with it (decode products use the
- * same arithmetic for any batch size; prompts are computed in chunks at fixed absolute boundaries, and a
- * shared prefix is restored only up to such a boundary). So greedy output equals the output alone.
+ * <p>Batch-invariant: the pass uses {@link Arithmetic#BATCH_INVARIANT}, whose every row is computed the same
+ * way whatever else is in the batch and however its prompt is chunked, so a request's tokens and
+ * log-probabilities never depend on what runs with it, and greedy output equals the output alone.
  *
  * <p>Thread-safe: {@link #submit} and {@link Ticket#cancel} may be called from any thread. Listeners run
  * on the scheduler thread.
@@ -43,11 +44,10 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final Job[] slots;
     private final InferenceState[] states;
+    private final PrefixReuse[] reuse;
     private final float[][] slotLogits;
-    private final DecodeBatch batch;
+    private final ForwardBatch batch = new ForwardBatch();
     private final float[] batchLogits;
-    private final InferenceState[] stepStates;
-    private final int[] stepTokens;
     private final Job[] stepJobs;
     private final Thread thread;
     private volatile boolean closed;
@@ -66,11 +66,9 @@ public final class BatchScheduler implements AutoCloseable {
         int n = config.maxSlots();
         slots = new Job[n];
         states = new InferenceState[n];
+        reuse = new PrefixReuse[n];
         slotLogits = new float[n][];
-        batch = model.newDecodeBatch(n);
-        batchLogits = new float[n * vocab];
-        stepStates = new InferenceState[n];
-        stepTokens = new int[n];
+        batchLogits = new float[n * vocab]; // at most one logit row per request and step
         stepJobs = new Job[n];
         // memory for every slot is checked now, so an overloaded server fails at start, not mid-request
         model.newState(config.contextLength(), chunk, config.kvType()).close();
@@ -185,7 +183,7 @@ public final class BatchScheduler implements AutoCloseable {
         return e instanceof RuntimeException r ? r : new JemmaException("internal error: " + e, e);
     }
 
-    /** One scheduler step: admissions and cancellations, a prefill chunk per new prompt, one batched decode. */
+    /** One scheduler step: cancellations and deadlines, admissions, then one forward pass for every request. */
     private void step() {
         long now = System.nanoTime();
         for (Job j : slots) {
@@ -196,80 +194,82 @@ public final class BatchScheduler implements AutoCloseable {
                 finish(j, FinishReason.LENGTH, null);
             }
         }
+        batch.clear();
+        batch.arithmetic(Arithmetic.BATCH_INVARIANT);
+        batch.logits(batchLogits);
+        int n = 0, promptRows = 0, decodeRows = 0;
         for (Job j : slots) {
-            if (j == null || j.phase == Job.Phase.DECODE) continue;
+            if (j == null) continue;
             try {
                 if (j.phase == Job.Phase.NEW) admit(j);
-                prefillChunk(j);
+                InferenceState s = states[j.slot];
+                if (j.phase == Job.Phase.PREFILL) {
+                    int[] prompt = j.request.prompt();
+                    int pos = s.position(), rows = Math.min(prompt.length - pos, chunk);
+                    boolean last = pos + rows == prompt.length;
+                    j.stepSegment = batch.add(s, prompt, pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
+                    j.stepRows = rows;
+                    promptRows += rows;
+                } else {
+                    j.stepSegment = batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
+                    j.stepRows = 1;
+                    decodeRows++;
+                }
+                stepJobs[n++] = j;
             } catch (RuntimeException e) {
                 finish(j, null, e);
-            }
-        }
-        int n = 0;
-        for (Job j : slots) {
-            if (j != null && j.phase == Job.Phase.DECODE) {
-                stepJobs[n] = j;
-                stepStates[n] = states[j.slot];
-                stepTokens[n] = j.pending;
-                n++;
             }
         }
         if (n == 0) return;
         long t0 = System.nanoTime();
         try {
-            model.decode(batch, stepStates, stepTokens, n, batchLogits);
+            model.forward(batch);
         } catch (RuntimeException e) {
             for (int i = 0; i < n; i++) finish(stepJobs[i], null, e);
             return;
+        } finally {
+            batch.clear();
         }
         long dt = System.nanoTime() - t0;
-        counters.decodeSteps.incrementAndGet();
-        counters.decodeNanos.addAndGet(dt);
-        counters.busySlotSum.addAndGet(n);
+        if (decodeRows > 0) {
+            counters.decodeSteps.incrementAndGet();
+            counters.decodeNanos.addAndGet(dt);
+            counters.busySlotSum.addAndGet(decodeRows);
+        }
+        if (promptRows > 0) {
+            counters.promptNanos.addAndGet(dt);
+            counters.promptTokens.addAndGet(promptRows);
+        }
+        int logitRow = 0;
         for (int i = 0; i < n; i++) {
             Job j = stepJobs[i];
             stepJobs[i] = null;
-            stepStates[i] = null;
-            j.decodeNanos += dt;
-            System.arraycopy(batchLogits, i * vocab, slotLogits[j.slot], 0, vocab);
+            if (j.phase == Job.Phase.DECODE) {
+                j.decodeNanos += dt;
+                j.reuse.appended(j.pending());
+            } else {
+                j.prefillNanos += dt;
+                int[] prompt = j.request.prompt();
+                if (states[j.slot].position() < prompt.length) continue; // more chunks to come
+                j.reuse.prefilled(prompt);
+                j.phase = Job.Phase.DECODE;
+            }
+            System.arraycopy(batchLogits, logitRow++ * vocab, slotLogits[j.slot], 0, vocab);
             sampleNext(j);
         }
     }
 
     private void admit(Job j) {
         int i = j.slot;
-        if (states[i] == null) states[i] = model.newState(config.contextLength(), chunk, config.kvType());
-        if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
-        InferenceState s = states[i];
-        s.reset();
-        j.start(model);
-        int[] prompt = j.request.prompt();
-        PrefixCache shared = config.prefixCache();
-        int kept = shared == null ? 0 : shared.restore(s, prompt, prompt.length - 1, 0, chunk);
-        j.kept = kept;
-        j.recording = shared != null && shared.beginRecording(s, prompt.length, kept);
-        j.phase = Job.Phase.PREFILL;
-    }
-
-    private void prefillChunk(Job j) {
-        InferenceState s = states[j.slot];
-        int[] prompt = j.request.prompt();
-        int pos = s.position();
-        int n = Math.min(prompt.length - pos, chunk - pos % chunk);
-        long t0 = System.nanoTime();
-        boolean last = pos + n == prompt.length;
-        model.forward(s, prompt, pos, n, last ? slotLogits[j.slot] : null, false);
-        long dt = System.nanoTime() - t0;
-        j.prefillNanos += dt;
-        counters.promptNanos.addAndGet(dt);
-        counters.promptTokens.addAndGet(n);
-        if (!last) return;
-        if (j.recording) {
-            config.prefixCache().finishRecording(s, prompt);
-            j.recording = false;
+        if (states[i] == null) {
+            states[i] = model.newState(config.contextLength(), chunk, config.kvType());
+            reuse[i] = new PrefixReuse(states[i], config.prefixCache());
         }
-        j.phase = Job.Phase.DECODE;
-        sampleNext(j);
+        if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
+        j.reuse = reuse[i];
+        j.start(model);
+        j.kept = j.reuse.begin(j.request.prompt());
+        j.phase = Job.Phase.PREFILL;
     }
 
     /** Samples from the slot's logits, streams the token, and either queues it for decode or finishes. */
@@ -289,12 +289,9 @@ public final class BatchScheduler implements AutoCloseable {
     /** Ends a job: frees its slot, then tells its listener. */
     private void finish(Job j, FinishReason reason, RuntimeException error) {
         if (j.slot < 0 || slots[j.slot] != j) return;
-        InferenceState s = states[j.slot];
-        if (j.recording) {
-            config.prefixCache().abandonRecording(s);
-            j.recording = false;
-        }
-        s.reset();
+        // a failed or cancelled prompt may have left part of itself in the cache: forget it all
+        if (j.reuse != null && (error != null || j.phase != Job.Phase.DECODE)) j.reuse.abandon();
+        j.reuse = null;
         lock.lock();
         try {
             slots[j.slot] = null;

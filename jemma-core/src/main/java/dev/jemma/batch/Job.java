@@ -1,20 +1,13 @@
 package dev.jemma.batch;
 
-import dev.jemma.generate.TokenEvent;
-
-import dev.jemma.generate.ConstrainedSampling;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
-import dev.jemma.generate.IntList;
-import dev.jemma.generate.Sampler;
-import dev.jemma.generate.StopStringFilter;
-import dev.jemma.generate.StopTokens;
-import dev.jemma.generate.TokenConstraint;
+import dev.jemma.generate.PrefixReuse;
+import dev.jemma.generate.TokenEvent;
+import dev.jemma.generate.TokenStep;
 import dev.jemma.model.Gemma3Model;
-import dev.jemma.tokenizer.StreamingDecoder;
-import dev.jemma.tokenizer.Tokenizer;
 
-/** One request inside the scheduler: its sampling state and output so far. Used by the scheduler thread only, except {@link #cancel}. */
+/** One request inside the scheduler: its slot, phase and token step. Used by the scheduler thread only, except {@link #cancel}. */
 final class Job implements Ticket {
     enum Phase { NEW, PREFILL, DECODE }
 
@@ -26,23 +19,14 @@ final class Job implements Ticket {
 
     int slot = -1;
     Phase phase = Phase.NEW;
+    /** prompt positions restored from a cache */
     int kept;
-    boolean recording;
-    /** the last sampled token, to be fed at the next decode step */
-    int pending = -1;
+    /** the slot's prefix protocol, while the job holds the slot */
+    PrefixReuse reuse;
+    /** rows this job put into the current step's batch, and its segment there */
+    int stepRows, stepSegment;
     long prefillNanos, decodeNanos;
-
-    private Tokenizer tok;
-    private int[] stopIds;
-    private Sampler sampler;
-    private StreamingDecoder decoder;
-    private StopStringFilter stops;
-    private final StringBuilder text = new StringBuilder();
-    private final IntList generated = new IntList();
-    private float[] stopLogits;
-    private float[] raw;
-    private int[] topIds;
-    private float[] topValues;
+    private TokenStep step;
 
     Job(BatchScheduler owner, GenerationRequest request, StreamListener listener) {
         this.owner = owner;
@@ -67,63 +51,21 @@ final class Job implements Ticket {
         return done;
     }
 
-    /** Sets up sampling once the job has a slot. */
+    /** Sets up the token step once the job has a slot. */
     void start(Gemma3Model model) {
-        tok = model.tokenizer;
-        stopIds = StopTokens.of(tok);
-        sampler = new Sampler(request.params(), model.vocabRows(), tok.vocabularySize());
-        for (int t : request.prompt()) sampler.accept(t);
-        decoder = tok.streamingDecoder();
-        stops = new StopStringFilter(request.params().stop());
-        stopLogits = new float[stopIds.length];
-        if (request.topLogprobs() >= 0) {
-            raw = new float[model.vocabRows()];
-            topIds = new int[request.topLogprobs()];
-            topValues = new float[request.topLogprobs()];
-        }
+        step = new TokenStep(model.tokenizer, model.vocabRows(), request.prompt(), request.params(), request.constraint(),
+                request.topLogprobs(), this::emit);
     }
 
-    /**
-     * Picks the next token from logits and streams its text. Returns the finish reason when generation
-     * ends here, or null with {@link #pending} set to the token to decode next.
-     */
+    /** The next token from the logits (see {@link TokenStep#next}); null means {@link #pending()} is to be decoded. */
     FinishReason sample(float[] logits, int position, int contextLength) {
-        TokenConstraint c = request.constraint();
-        if (c != null && c.isComplete()) return FinishReason.STOP;
-        double logSum = 0;
-        if (raw != null) {
-            System.arraycopy(logits, 0, raw, 0, raw.length);
-            logSum = LogProbs.logSumExp(raw, tok.vocabularySize());
-        }
-        if (c != null) ConstrainedSampling.mask(c, logits, stopIds, stopLogits);
-        int next = sampler.sample(logits);
-        if (c != null && logits[next] == Float.NEGATIVE_INFINITY) next = ConstrainedSampling.allowedArgmax(logits);
-        for (int s : stopIds) if (s == next) return FinishReason.STOP;
-        generated.add(next);
-        sampler.accept(next);
-        if (c != null) c.accept(next);
-        String delta = tok.isControl(next) ? "" : decoder.append(next);
-        String out = stops.push(delta);
-        text.append(out);
-        float lp = Float.NaN;
-        int[] ids = NO_IDS;
-        float[] lps = NO_VALUES;
-        if (raw != null) {
-            lp = (float) (raw[next] - logSum);
-            int k = LogProbs.top(raw, tok.vocabularySize(), topIds, topValues);
-            ids = java.util.Arrays.copyOf(topIds, k);
-            lps = new float[k];
-            for (int i = 0; i < k; i++) lps[i] = (float) (topValues[i] - logSum);
-        }
-        emit(new TokenEvent(next, out, lp, ids, lps));
-        if (stops.stopped() || (c != null && c.isComplete())) return FinishReason.STOP;
-        if (generated.size() >= request.params().maxTokens() || position + 1 >= contextLength) return FinishReason.LENGTH;
-        pending = next;
-        return null;
+        return step.next(logits, position, contextLength);
     }
 
-    private static final int[] NO_IDS = new int[0];
-    private static final float[] NO_VALUES = new float[0];
+    /** The token to feed at the next decode step. */
+    int pending() {
+        return step.lastToken();
+    }
 
     private void emit(TokenEvent e) {
         try {
@@ -135,19 +77,12 @@ final class Job implements Ticket {
 
     void complete(FinishReason reason) {
         if (done) return;
-        if (decoder != null && !stops.stopped()) {
-            String rest = stops.push(decoder.flush()) + stops.flush();
-            if (!rest.isEmpty()) {
-                text.append(rest);
-                emit(new TokenEvent(-1, rest, Float.NaN, NO_IDS, NO_VALUES));
-            }
-        }
+        if (step != null) step.finish();
         done = true;
         int[] prompt = request.prompt();
-        GenerationResult r = new GenerationResult(text.toString(), generated.toArray(), reason, prompt.length,
-                prompt.length - kept, prefillNanos, decodeNanos);
         try {
-            listener.onComplete(r);
+            listener.onComplete(step == null ? new GenerationResult("", new int[0], reason, prompt.length, 0, 0, 0)
+                    : step.result(reason, prompt.length, prompt.length - kept, prefillNanos, decodeNanos, 0));
         } catch (RuntimeException ignored) {
             // the listener's own failure cannot be reported to it
         }

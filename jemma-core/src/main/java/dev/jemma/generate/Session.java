@@ -4,7 +4,6 @@ import dev.jemma.Trace;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
-import dev.jemma.model.PrefixCache;
 import dev.jemma.tokenizer.StreamingDecoder;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -23,10 +22,10 @@ public final class Session implements AutoCloseable {
     private final ChatTemplate template;
     private final InferenceState state;
     private final ContextConfig context;
+    private final PrefixReuse reuse;
     private final float[] logits;
-    private final IntList cached = new IntList();
+    private final int[] one = new int[1];
     private final List<ChatMessage> history = new ArrayList<>();
-    private final int[] stopIds;
     private String system;
     /** last sampled token, not yet in the cache (it ended the previous generation) */
     private int pendingToken = -1;
@@ -41,8 +40,8 @@ public final class Session implements AutoCloseable {
         this.template = new ChatTemplate(tok);
         this.context = context;
         this.state = model.newState(context.contextLength(), context.kvType());
+        this.reuse = new PrefixReuse(state, context.prefixCache());
         this.logits = new float[model.vocabRows()];
-        this.stopIds = StopTokens.of(tok);
     }
 
 
@@ -67,8 +66,7 @@ public final class Session implements AutoCloseable {
     /** Forgets the conversation and the cache. */
     public void reset() {
         history.clear();
-        cached.clear();
-        state.reset();
+        reuse.reset();
         pendingToken = -1;
     }
 
@@ -80,7 +78,7 @@ public final class Session implements AutoCloseable {
     /** One chat turn whose answer obeys constraint (null = unconstrained). */
     public GenerationResult chat(String userText, SamplingParams params, TokenConstraint constraint, TextListener listener) {
         IntList prompt = new IntList();
-        prompt.addAll(cached.toArray());
+        prompt.addAll(reuse.heldTokens());
         if (history.isEmpty()) {
             prompt.clear();
             List<ChatMessage> first = new ArrayList<>();
@@ -150,85 +148,30 @@ public final class Session implements AutoCloseable {
         }
         if (Trace.enabled()) Trace.mark("prompt tokenized (" + prompt.length + " tokens)");
         long t0 = System.nanoTime();
-        int common = 0;
-        int limit = Math.min(cached.size(), prompt.length - 1); // recompute at least the last token for its logits
-        while (common < limit && cached.get(common) == prompt[common]) common++;
-        int kept = state.rewind(Math.min(common, state.position()));
-        PrefixCache shared = context.prefixCache();
-        if (shared != null) kept = shared.restore(state, prompt, prompt.length - 1, kept);
-        cached.clear();
-        for (int i = 0; i < kept; i++) cached.add(prompt[i]);
-        boolean recording = shared != null && shared.beginRecording(state, prompt.length, kept);
+        int kept = reuse.begin(prompt);
+        pendingToken = -1;
         try {
             model.forward(state, prompt, kept, prompt.length - kept, logits, false);
         } catch (RuntimeException e) {
-            if (recording) shared.abandonRecording(state);
-            state.reset();
-            cached.clear();
+            reuse.abandon();
             throw e;
         }
-        if (recording) shared.finishRecording(state, prompt);
-        for (int i = kept; i < prompt.length; i++) cached.add(prompt[i]);
-        pendingToken = -1;
+        reuse.prefilled(prompt);
         long t1 = System.nanoTime();
         Trace.mark("prefill done");
 
-        Sampler sampler = new Sampler(params, model.vocabRows(), tok.vocabularySize());
-        for (int t : prompt) sampler.accept(t);
-        StreamingDecoder decoder = tok.streamingDecoder();
-        StopStringFilter stops = new StopStringFilter(params.stop());
-        StringBuilder text = new StringBuilder();
-        IntList generated = new IntList();
-        FinishReason finish = FinishReason.LENGTH;
-        int[] one = new int[1];
-        float[] stopLogits = new float[stopIds.length];
-        while (true) {
-            if (constraint != null && constraint.isComplete()) {
-                finish = FinishReason.STOP;
-                break;
-            }
-            if (constraint != null) ConstrainedSampling.mask(constraint, logits, stopIds, stopLogits);
-            int next = sampler.sample(logits);
-            if (generated.size() == 0) Trace.mark("first token");
-            if (constraint != null && logits[next] == Float.NEGATIVE_INFINITY) next = ConstrainedSampling.allowedArgmax(logits);
-            if (isStop(next)) {
-                pendingToken = next;
-                finish = FinishReason.STOP;
-                break;
-            }
-            generated.add(next);
-            sampler.accept(next);
-            if (constraint != null) constraint.accept(next);
-            String delta = tok.isControl(next) ? "" : decoder.append(next);
-            String out = stops.push(delta);
-            if (!out.isEmpty()) {
-                text.append(out);
-                listener.onText(out);
-            }
-            if (stops.stopped() || (constraint != null && constraint.isComplete())) {
-                pendingToken = next;
-                finish = FinishReason.STOP;
-                break;
-            }
-            if (generated.size() >= params.maxTokens() || state.position() + 1 >= state.contextLength) {
-                pendingToken = next;
-                break;
-            }
-            one[0] = next;
+        TokenStep step = new TokenStep(tok, model.vocabRows(), prompt, params, constraint, -1, e -> {
+            if (!e.text().isEmpty()) listener.onText(e.text());
+        });
+        FinishReason finish;
+        while ((finish = step.next(logits, state.position(), state.contextLength)) == null) {
+            one[0] = step.lastToken();
             model.forward(state, one, 0, 1, logits, false);
-            cached.add(next);
+            reuse.appended(one[0]);
         }
-        if (!stops.stopped()) {
-            String rest = stops.push(decoder.flush());
-            rest += stops.flush();
-            if (!rest.isEmpty()) {
-                text.append(rest);
-                listener.onText(rest);
-            }
-        }
-        long t2 = System.nanoTime();
-        return new GenerationResult(text.toString(), generated.toArray(), finish, prompt.length,
-                prompt.length - kept, t1 - t0, t2 - t1, truncated);
+        pendingToken = step.lastToken();
+        step.finish();
+        return step.result(finish, prompt.length, prompt.length - kept, t1 - t0, System.nanoTime() - t1, truncated);
     }
 
     /**
@@ -245,11 +188,6 @@ public final class Session implements AutoCloseable {
         if (bos) out[0] = prompt[0];
         System.arraycopy(prompt, prompt.length - tail, out, keep - tail, tail);
         return out;
-    }
-
-    private boolean isStop(int id) {
-        for (int s : stopIds) if (s == id) return true;
-        return false;
     }
 
     public ContextConfig context() {

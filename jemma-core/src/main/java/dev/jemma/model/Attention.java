@@ -6,20 +6,35 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.WorkerPool;
 
+import java.util.Arrays;
+
 /**
- * Self-attention of one layer for a chunk of tokens: QK-norm, NeoX RoPE (base and linear scale by
- * layer type), the KV cache write, then causal (and on local layers sliding-window) softmax
- * attention with grouped KV heads. A query at position p sees key positions k with k ≤ p, and on
- * local layers also p − k < window. One instance per model; bound to a state before each run.
+ * Self-attention of one layer for every segment of a {@link ForwardBatch}: QK-norm, NeoX RoPE (base and linear
+ * scale by layer type), the KV cache write, then softmax attention with grouped KV heads over each segment's own
+ * cache. A query at position p sees key k when k ≤ the segment's {@link Visibility#lastVisibleKey}(p) (p itself
+ * when causal) and, on local layers, p − k &lt; window.
+ *
+ * <p>Batch-invariant by construction: each query keeps its own running max, sum and output, and keys are read in
+ * blocks aligned to absolute positions, so a query's arithmetic depends only on its position and its sequence's
+ * keys, never on the chunk or batch it is computed in. One instance per model; bound before each layer's run.
  */
 final class Attention implements WorkerPool.RangeTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Token rows one work item takes: enough queries to reuse each key block, items enough for all workers. */
+    static final int TOKEN_BLOCK = 8;
+    /** Key positions read (and dequantized) at once: K and V blocks stay in L2. */
+    static final int KEY_BLOCK = 64;
+
     private final GemmaConfig c;
     private final float[] invFreqLocal;
     private final float[] invFreqGlobal;
 
-    private InferenceState s;
+    private ForwardBatch b;
+    private Activations a;
     private int layer;
+    private int totalBlocks, headSplit;
+    /** first global token block of each segment, and one past the last segment's */
+    private int[] segmentBlock = new int[8];
 
     Attention(GemmaConfig c) {
         this.c = c;
@@ -34,73 +49,77 @@ final class Attention implements WorkerPool.RangeTask {
         }
     }
 
-    /** QK-norm and RoPE of the chunk's q and k, then k and v into the cache. */
-    void prepare(InferenceState s, GemmaWeights.Layer w, int layer, int n) {
-        int hd = c.headDim(), half = hd / 2;
+    /** QK-norm and RoPE of every row's q and k, then k and v into each segment's cache. */
+    void prepare(ForwardBatch b, Activations a, GemmaWeights.Layer w, int layer) {
+        int hd = c.headDim(), half = hd / 2, qd = c.qDim(), kvd = c.kvDim();
         float[] invFreq = c.isGlobal(layer) ? invFreqGlobal : invFreqLocal;
-        for (int t = 0; t < n; t++) {
-            int pos = s.position + t;
-            for (int i = 0; i < half; i++) {
-                float angle = pos * invFreq[i];
-                s.ropeCos[t * half + i] = (float) Math.cos(angle);
-                s.ropeSin[t * half + i] = (float) Math.sin(angle);
+        float[] q = a.q, k = a.k, v = a.v, cos = a.ropeCos, sin = a.ropeSin;
+        for (int seg = 0; seg < b.segments; seg++) {
+            InferenceState s = b.states[seg];
+            for (int i = 0; i < b.rowCount[seg]; i++) {
+                int t = b.firstRow[seg] + i, pos = s.position + i;
+                for (int j = 0; j < half; j++) {
+                    float angle = pos * invFreq[j];
+                    cos[t * half + j] = (float) Math.cos(angle);
+                    sin[t * half + j] = (float) Math.sin(angle);
+                }
+                for (int h = 0; h < c.heads(); h++) {
+                    int off = t * qd + h * hd;
+                    Ops.rmsNorm(q, off, q, off, w.qNorm(), hd, c.rmsEps());
+                    rope(q, off, cos, sin, t * half, half);
+                }
+                for (int h = 0; h < c.kvHeads(); h++) {
+                    int off = t * kvd + h * hd;
+                    Ops.rmsNorm(k, off, k, off, w.kNorm(), hd, c.rmsEps());
+                    rope(k, off, cos, sin, t * half, half);
+                }
+                if (s.cache.rotated) rotate(q, k, v, t);
+                s.cache.write(layer, pos, k, t * kvd, v, t * kvd);
+                if (s.recorder != null) s.recorder.write(layer, pos, k, t * kvd, v, t * kvd);
             }
-            for (int h = 0; h < c.heads(); h++) {
-                int off = t * c.qDim() + h * hd;
-                Ops.rmsNorm(s.q, off, s.q, off, w.qNorm(), hd, c.rmsEps());
-                rope(s.q, off, s.ropeCos, s.ropeSin, t * half, half);
-            }
-            for (int h = 0; h < c.kvHeads(); h++) {
-                int off = t * c.kvDim() + h * hd;
-                Ops.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, c.rmsEps());
-                rope(s.k, off, s.ropeCos, s.ropeSin, t * half, half);
-            }
-            if (s.cache.rotated) rotate(s, t);
-            s.cache.write(layer, pos, s.k, t * c.kvDim(), s.v, t * c.kvDim());
-            if (s.recorder != null) s.recorder.write(layer, pos, s.k, t * c.kvDim(), s.v, t * c.kvDim());
         }
     }
 
-    /** Every head of the token's q, k and v into the Hadamard basis of an 8-bit cache (see {@link Hadamard}). */
-    private void rotate(InferenceState s, int t) {
+    /** Every head of row t's q, k and v into the Hadamard basis of an 8-bit cache (see {@link Hadamard}). */
+    private void rotate(float[] q, float[] k, float[] v, int t) {
         int hd = c.headDim();
-        for (int h = 0; h < c.heads(); h++) Hadamard.transform(s.q, t * c.qDim() + h * hd, hd);
+        for (int h = 0; h < c.heads(); h++) Hadamard.transform(q, t * c.qDim() + h * hd, hd);
         for (int h = 0; h < c.kvHeads(); h++) {
-            Hadamard.transform(s.k, t * c.kvDim() + h * hd, hd);
-            Hadamard.transform(s.v, t * c.kvDim() + h * hd, hd);
+            Hadamard.transform(k, t * c.kvDim() + h * hd, hd);
+            Hadamard.transform(v, t * c.kvDim() + h * hd, hd);
         }
     }
 
     private static void rope(float[] x, int off, float[] cos, float[] sin, int tOff, int half) {
         for (int i = 0; i < half; i++) {
-            float a = x[off + i], b = x[off + i + half];
+            float p = x[off + i], r = x[off + i + half];
             float co = cos[tOff + i], si = sin[tOff + i];
-            x[off + i] = a * co - b * si;
-            x[off + i + half] = b * co + a * si;
+            x[off + i] = p * co - r * si;
+            x[off + i + half] = r * co + p * si;
         }
     }
 
-    /** Token rows one work item takes: enough queries to reuse each key block, items enough for all workers. */
-    private static final int TOKEN_BLOCK = 8;
-    /** Key positions read (and dequantized) at once: K and V blocks stay in L2. */
-    static final int KEY_BLOCK = 64;
-
-    private int n, tokenBlocks, headSplit;
-
     /**
-     * Work items are (kv head, part of its query-head group, block of tokens). Each item streams
-     * the keys and values its queries need once, in blocks, with an online softmax, so memory traffic
-     * does not grow with the number of query heads per KV head or tokens in the chunk.
+     * Work items are (kv head, part of its query-head group, block of one segment's tokens). Each item streams
+     * the keys and values its queries need once, in blocks, with an online softmax, so memory traffic does not
+     * grow with the number of query heads per KV head or tokens in the chunk.
      */
-    Attention bind(InferenceState s, int layer, int n, int workers) {
-        this.s = s;
+    Attention bind(ForwardBatch b, Activations a, int layer) {
+        this.b = b;
+        this.a = a;
         this.layer = layer;
-        this.n = n;
-        this.tokenBlocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+        if (segmentBlock.length < b.segments + 1) segmentBlock = new int[2 * b.segments + 1];
+        int blocks = 0;
+        for (int seg = 0; seg < b.segments; seg++) {
+            segmentBlock[seg] = blocks;
+            blocks += (b.rowCount[seg] + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+        }
+        segmentBlock[b.segments] = blocks;
+        totalBlocks = blocks;
         int group = c.heads() / c.kvHeads();
         headSplit = group;
         for (int d = 1; d <= group; d++) {
-            if (group % d == 0 && (long) c.kvHeads() * d * tokenBlocks >= workers) {
+            if (group % d == 0 && (long) c.kvHeads() * d * blocks >= a.workers()) {
                 headSplit = d;
                 break;
             }
@@ -109,71 +128,97 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     int items() {
-        return c.kvHeads() * headSplit * tokenBlocks;
+        return c.kvHeads() * headSplit * totalBlocks;
     }
 
-    static int maxQueriesPerItem(GemmaConfig c, int maxChunk) {
-        return Math.min(maxChunk, TOKEN_BLOCK) * (c.heads() / c.kvHeads());
+    /** Forgets the batch once the layer has run. */
+    void unbind() {
+        b = null;
+        a = null;
     }
 
     @Override
     public void run(int worker, int start, int end) {
-        InferenceState s = this.s;
-        int hd = c.headDim();
+        ForwardBatch b = this.b;
+        Activations a = this.a;
+        float[] q = a.q, att = a.att;
+        int hd = c.headDim(), qd = c.qDim();
         int group = c.heads() / c.kvHeads();
         int headsPerItem = group / headSplit;
-        InferenceState.AttentionScratch w = s.attentionScratch[worker];
+        Activations.AttentionScratch w = a.attention[worker];
         boolean global = c.isGlobal(layer);
         int window = c.slidingWindow();
         float scale = c.attentionScale();
-        int chunkStart = s.position; // forwardChunk advances position after all layers
         for (int item = start; item < end; item++) {
-            int tb = item % tokenBlocks;
-            int rest = item / tokenBlocks;
+            int gb = item % totalBlocks;
+            int rest = item / totalBlocks;
             int part = rest % headSplit, kvHead = rest / headSplit;
-            int t0 = tb * TOKEN_BLOCK, t1 = Math.min(n, t0 + TOKEN_BLOCK);
+            int seg = segment(gb);
+            InferenceState s = b.states[seg];
+            Visibility vis = b.visibility[seg];
+            int segRow = b.firstRow[seg];
+            int t0 = segRow + (gb - segmentBlock[seg]) * TOKEN_BLOCK;
+            int t1 = Math.min(segRow + b.rowCount[seg], t0 + TOKEN_BLOCK);
+            int firstPos = s.position + (t0 - segRow);
             int h0 = kvHead * group + part * headsPerItem;
             int queries = (t1 - t0) * headsPerItem;
-            int lo = global ? 0 : Math.max(0, chunkStart + t0 - window + 1);
-            int hi = chunkStart + t1 - 1;
-            java.util.Arrays.fill(w.max, 0, queries, Float.NEGATIVE_INFINITY);
-            java.util.Arrays.fill(w.sum, 0, queries, 0f);
+            int lo = global ? 0 : Math.max(0, firstPos - window + 1);
+            lo -= lo % KEY_BLOCK;
+            int hi = 0;
             for (int t = t0; t < t1; t++) {
-                int aOff = t * c.qDim() + h0 * hd;
-                java.util.Arrays.fill(s.att, aOff, aOff + headsPerItem * hd, 0f);
+                int last = vis.lastVisibleKey(firstPos + (t - t0));
+                w.lastKey[t - t0] = last;
+                hi = Math.max(hi, last);
+            }
+            Arrays.fill(w.max, 0, queries, Float.NEGATIVE_INFINITY);
+            Arrays.fill(w.sum, 0, queries, 0f);
+            for (int t = t0; t < t1; t++) {
+                int aOff = t * qd + h0 * hd;
+                Arrays.fill(att, aOff, aOff + headsPerItem * hd, 0f);
             }
             for (int b0 = lo; b0 <= hi; b0 += KEY_BLOCK) {
                 int count = Math.min(KEY_BLOCK, hi - b0 + 1);
                 s.cache.readKeys(layer, kvHead, b0, count, w.keys);
                 s.cache.readValues(layer, kvHead, b0, count, w.values);
                 for (int t = t0; t < t1; t++) {
-                    int pos = chunkStart + t;
+                    int pos = firstPos + (t - t0);
                     int first = Math.max(b0, global ? 0 : pos - window + 1);
-                    int last = Math.min(pos, b0 + count - 1);
+                    int last = Math.min(w.lastKey[t - t0], b0 + count - 1);
                     if (first > last) continue;
                     for (int hh = 0; hh < headsPerItem; hh++) {
                         int qi = (t - t0) * headsPerItem + hh;
-                        int qOff = t * c.qDim() + (h0 + hh) * hd;
-                        accumulate(w, qi, s.q, qOff, s.att, qOff, first - b0, last - b0 + 1, scale, hd);
+                        int qOff = t * qd + (h0 + hh) * hd;
+                        accumulate(w, qi, q, qOff, att, qOff, first - b0, last - b0 + 1, scale, hd);
                     }
                 }
             }
             for (int t = t0; t < t1; t++) {
                 for (int hh = 0; hh < headsPerItem; hh++) {
                     int qi = (t - t0) * headsPerItem + hh;
-                    int off = t * c.qDim() + (h0 + hh) * hd;
-                    scale(s.att, off, hd, 1f / w.sum[qi]);
-                    if (s.cache.rotated) Hadamard.transform(s.att, off, hd); // values were rotated: undo it
+                    int off = t * qd + (h0 + hh) * hd;
+                    scale(att, off, hd, 1f / w.sum[qi]);
+                    if (s.cache.rotated) Hadamard.transform(att, off, hd); // values were rotated: undo it
                 }
             }
         }
+    }
+
+    /** The segment holding global token block gb. */
+    private int segment(int gb) {
+        int lo = 0, hi = b.segments - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (segmentBlock[mid] <= gb) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     /**
      * One query against key rows [from, to) of the block: scores, then the online-softmax update of
      * its running max and sum, rescaling the output accumulated so far when the max grows.
      */
-    private static void accumulate(InferenceState.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
+    private static void accumulate(Activations.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
                                    int from, int to, float scale, int hd) {
         float[] sc = w.scores;
         float[] keys = w.keys, values = w.values;

@@ -3,7 +3,10 @@ package dev.jemma.model;
 import dev.jemma.JemmaException;
 import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFFile;
+import dev.jemma.model.ActivationRecorder.Stage;
+import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WorkerPool;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -13,8 +16,11 @@ import java.nio.file.Path;
 /**
  * A loaded Gemma 3 text model: config, memory-mapped weights, tokenizer and a fixed worker pool.
  * Immutable and safe to share between threads; each sequence runs in its own {@link InferenceState}.
- * Forward passes of different states are serialized on the model's worker pool.
- * The pass follows ../shared/docs/gemma3-reference.md section 1.1, with activations in f32.
+ * Forward passes are serialized on the model's worker pool.
+ *
+ * <p>One forward pass ({@link #forward(ForwardBatch)}) serves every batch shape: a prefill chunk, one decode
+ * token, decode steps of many sequences, draft tokens to verify, and their mixtures. The layer follows
+ * transformers' modeling_gemma3.py (see docs/GEMMA3.md), with activations in f32.
  */
 public final class Gemma3Model implements AutoCloseable {
     /**
@@ -37,6 +43,9 @@ public final class Gemma3Model implements AutoCloseable {
     private final WorkerPool pool;
     private final MatMul matmul;
     private final Attention attention;
+    private final Activations act;
+    /** the batch of {@link #forward(InferenceState, int[], int, int, float[], boolean)}, used under the pool's lock */
+    private final ForwardBatch single = new ForwardBatch();
 
     private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads) {
         this.file = file;
@@ -46,6 +55,7 @@ public final class Gemma3Model implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(pool, Math.max(Math.max(config.hidden(), config.ffn()), config.qDim()));
         this.attention = new Attention(config);
+        this.act = new Activations(config, pool.size());
     }
 
     /** Opens, validates and maps a Gemma 3 GGUF file. */
@@ -107,7 +117,7 @@ public final class Gemma3Model implements AutoCloseable {
         }
         KVCache.checkSupported(config, kvType);
         checkMemory(config, contextLength, maxChunk, kvType, AvailableMemory.bytes());
-        return new InferenceState(config, contextLength, maxChunk, pool.size(), kvType);
+        return new InferenceState(config, contextLength, maxChunk, kvType);
     }
 
     /** Fails, with the numbers and what would fit, when a KV cache needs more than {@code available} bytes. */
@@ -124,136 +134,168 @@ public final class Gemma3Model implements AutoCloseable {
     }
 
     /**
-     * Runs {@code n} tokens at the state's next positions and appends them to its KV cache.
-     * If {@code logits} is non-null it receives the logits of the last token ({@code allPositions}
-     * false, length ≥ vocabRows) or of every token ({@code allPositions} true, n × vocabRows).
+     * Runs {@code n} tokens at the state's next positions and appends them to its KV cache, in chunks of the
+     * state's maxChunk, with the fast arithmetic. If {@code logits} is non-null it receives the logits of the last
+     * token ({@code allPositions} false, length ≥ vocabRows) or of every token ({@code allPositions} true,
+     * n × vocabRows).
      */
     public void forward(InferenceState s, int[] tokens, int off, int n, float[] logits, boolean allPositions) {
         if (n < 0 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range");
-        if (s.position + n > s.contextLength) {
-            throw new ContextOverflowException(s.position + n, s.contextLength);
-        }
-        for (int i = off; i < off + n; i++) {
-            if (tokens[i] < 0 || tokens[i] >= weights.vocabRows) {
-                throw new JemmaException("token id " + tokens[i] + " is outside the embedding table [0, " + weights.vocabRows + ")");
-            }
-        }
+        if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
         synchronized (pool) {
             for (int done = 0; done < n; ) {
                 int chunk = Math.min(s.maxChunk, n - done);
                 boolean last = done + chunk == n;
-                forwardChunk(s, tokens, off + done, chunk);
-                if (logits != null && allPositions) {
-                    outputLogits(s, chunk, 0, logits, done);
-                } else if (logits != null && last) {
-                    outputLogits(s, 1, chunk - 1, logits, 0);
-                }
+                ForwardBatch.Logits mode = logits == null ? ForwardBatch.Logits.NONE
+                        : allPositions ? ForwardBatch.Logits.ALL : last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE;
+                single.clear().add(s, tokens, off + done, chunk, mode);
+                single.logits(logits, allPositions ? done * weights.vocabRows : 0);
+                forward(single);
                 done += chunk;
             }
+            single.clear();
         }
-    }
-
-    private void forwardChunk(InferenceState s, int[] tokens, int off, int n) {
-        GemmaConfig c = config;
-        int h = c.hidden();
-        for (int t = 0; t < n; t++) {
-            weights.tokenEmbedding.dequantizeRow(tokens[off + t], s.x, t * h);
-            for (int i = 0; i < h; i++) s.x[t * h + i] *= c.embeddingScale();
-        }
-        for (int l = 0; l < c.layers(); l++) {
-            GemmaWeights.Layer w = weights.layers[l];
-            for (int t = 0; t < n; t++) Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.attnNorm(), h, c.rmsEps());
-            matmul.applyGroup(s.xb, h, n, w.q(), s.q, c.qDim(), w.k(), s.k, c.kvDim(), w.v(), s.v, c.kvDim());
-            attention.prepare(s, w, l, n);
-            attention.bind(s, l, n, pool.size());
-            pool.run(attention.items(), attention);
-            matmul.apply(w.o(), s.att, c.qDim(), s.o, h, n);
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(s.o, t * h, s.o, t * h, w.postAttnNorm(), h, c.rmsEps());
-                Ops.addInPlace(s.x, t * h, s.o, t * h, h);
-                Ops.rmsNorm(s.xb, t * h, s.x, t * h, w.ffnNorm(), h, c.rmsEps());
-            }
-            matmul.applyGroup(s.xb, h, n, w.gate(), s.gate, c.ffn(), w.up(), s.up, c.ffn(), null, null, 0);
-            Ops.geluTanhMul(s.gate, s.up, n * c.ffn());
-            matmul.apply(w.down(), s.gate, c.ffn(), s.o, h, n);
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(s.o, t * h, s.o, t * h, w.postFfnNorm(), h, c.rmsEps());
-                Ops.addInPlace(s.x, t * h, s.o, t * h, h);
-            }
-        }
-        for (int t = 0; t < n; t++) Ops.rmsNorm(s.hiddenOut, t * h, s.x, t * h, weights.outputNorm, h, c.rmsEps());
-        s.position += n;
-    }
-
-    public DecodeBatch newDecodeBatch(int capacity) {
-        return new DecodeBatch(config, capacity);
     }
 
     /**
-     * One decode step for {@code n} sequences: tokens[i] goes at states[i]'s next position, and logits
-     * row i (out[i·vocabRows ..]) receives its next-token logits. Batch-invariant: a sequence gets the same
-     * logits whatever else is in the batch (the products use {@link MatMul#applyInvariant}; attention runs
-     * per sequence). The states must be distinct.
+     * The forward pass: every row of the batch through every layer, each segment's keys and values appended to
+     * its own cache and its state advanced by its rows; logit rows into the batch's logits array. Fails before
+     * computing anything when a segment would overflow its context or its state's chunk, a token id is outside
+     * the vocabulary, a visibility rule reaches outside its segment, or the logits array is too small.
      */
-    public void decode(DecodeBatch b, InferenceState[] states, int[] tokens, int n, float[] out) {
-        if (n < 1 || n > b.capacity || n > states.length || n > tokens.length) throw new IllegalArgumentException("bad batch size " + n);
-        for (int i = 0; i < n; i++) {
-            if (states[i].position + 1 > states[i].contextLength) throw new ContextOverflowException(states[i].position + 1, states[i].contextLength);
-            if (tokens[i] < 0 || tokens[i] >= weights.vocabRows) {
-                throw new JemmaException("token id " + tokens[i] + " is outside the embedding table [0, " + weights.vocabRows + ")");
-            }
-        }
-        GemmaConfig c = config;
-        int h = c.hidden(), qd = c.qDim(), kvd = c.kvDim();
+    public void forward(ForwardBatch b) {
+        validate(b);
         synchronized (pool) {
-            for (int t = 0; t < n; t++) {
-                weights.tokenEmbedding.dequantizeRow(tokens[t], b.x, t * h);
-                for (int i = 0; i < h; i++) b.x[t * h + i] *= c.embeddingScale();
+            try {
+                pass(b);
+            } finally {
+                attention.unbind();
             }
-            for (int l = 0; l < c.layers(); l++) {
-                GemmaWeights.Layer w = weights.layers[l];
-                for (int t = 0; t < n; t++) Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.attnNorm(), h, c.rmsEps());
-                matmul.applyGroupInvariant(b.xb, h, n, w.q(), b.q, qd, w.k(), b.k, kvd, w.v(), b.v, kvd);
-                for (int t = 0; t < n; t++) {
-                    InferenceState s = states[t];
-                    System.arraycopy(b.q, t * qd, s.q, 0, qd);
-                    System.arraycopy(b.k, t * kvd, s.k, 0, kvd);
-                    System.arraycopy(b.v, t * kvd, s.v, 0, kvd);
-                    attention.prepare(s, w, l, 1);
-                    attention.bind(s, l, 1, pool.size());
-                    pool.run(attention.items(), attention);
-                    System.arraycopy(s.att, 0, b.att, t * qd, qd);
-                }
-                matmul.applyInvariant(w.o(), b.att, 0, qd, b.o, 0, h, n);
-                for (int t = 0; t < n; t++) {
-                    Ops.rmsNorm(b.o, t * h, b.o, t * h, w.postAttnNorm(), h, c.rmsEps());
-                    Ops.addInPlace(b.x, t * h, b.o, t * h, h);
-                    Ops.rmsNorm(b.xb, t * h, b.x, t * h, w.ffnNorm(), h, c.rmsEps());
-                }
-                matmul.applyGroupInvariant(b.xb, h, n, w.gate(), b.gate, c.ffn(), w.up(), b.up, c.ffn(), null, null, 0);
-                Ops.geluTanhMul(b.gate, b.up, n * c.ffn());
-                matmul.applyInvariant(w.down(), b.gate, 0, c.ffn(), b.o, 0, h, n);
-                for (int t = 0; t < n; t++) {
-                    Ops.rmsNorm(b.o, t * h, b.o, t * h, w.postFfnNorm(), h, c.rmsEps());
-                    Ops.addInPlace(b.x, t * h, b.o, t * h, h);
-                }
-            }
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(b.hiddenOut, t * h, b.x, t * h, weights.outputNorm, h, c.rmsEps());
-                states[t].position++;
-            }
-            int vocab = weights.vocabRows;
-            matmul.applyInvariant(weights.output, b.hiddenOut, 0, h, out, 0, vocab, n);
-            softcap(out, 0, n * vocab);
         }
     }
 
-    /** Logits of rows [first, first+count) of the last chunk into out[outRow·vocab ..]. */
-    private void outputLogits(InferenceState s, int count, int first, float[] out, int outRow) {
-        int h = config.hidden();
+    private void validate(ForwardBatch b) {
+        if (b.rows == 0) throw new IllegalArgumentException("empty batch");
         int vocab = weights.vocabRows;
-        matmul.apply(weights.output, s.hiddenOut, first * h, h, out, outRow * vocab, vocab, count);
-        softcap(out, outRow * vocab, (outRow + count) * vocab);
+        for (int seg = 0; seg < b.segments; seg++) {
+            InferenceState s = b.states[seg];
+            int n = b.rowCount[seg], first = b.firstRow[seg];
+            if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
+            if (n > s.maxChunk) throw new IllegalArgumentException(n + " rows of one sequence exceed its chunk of " + s.maxChunk);
+            for (int t = first; t < first + n; t++) {
+                if (!b.embedded[t] && (b.tokens[t] < 0 || b.tokens[t] >= vocab)) {
+                    throw new JemmaException("token id " + b.tokens[t] + " is outside the embedding table [0, " + vocab + ")");
+                }
+            }
+            if (b.visibility[seg] != Visibility.CAUSAL) {
+                for (int i = 0; i < n; i++) {
+                    int p = s.position + i, last = b.visibility[seg].lastVisibleKey(p);
+                    if (last < p || last >= s.position + n) {
+                        throw new IllegalArgumentException("position " + p + " would see key " + last + ", outside [" + p + ", " + (s.position + n) + ")");
+                    }
+                }
+            }
+        }
+        int logitRows = b.logitRows();
+        if (logitRows > 0 && (b.logits == null || b.logits.length < b.logitsOffset + (long) logitRows * vocab)) {
+            throw new IllegalArgumentException("the logits array needs " + logitRows + " × " + vocab + " floats");
+        }
+    }
+
+    private void pass(ForwardBatch b) {
+        GemmaConfig c = config;
+        int h = c.hidden(), n = b.rows, ffn = c.ffn();
+        Arithmetic ar = b.arithmetic;
+        ActivationRecorder rec = b.recorder;
+        act.ensure(n);
+        float[] x = act.x, xb = act.xb, o = act.o;
+        for (int t = 0; t < n; t++) {
+            if (b.embedded[t]) {
+                System.arraycopy(b.embeddings, t * h, x, t * h, h);
+            } else {
+                weights.tokenEmbedding.dequantizeRow(b.tokens[t], x, t * h);
+                for (int i = 0; i < h; i++) x[t * h + i] *= c.embeddingScale();
+            }
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            GemmaWeights.Layer w = weights.layers[l];
+            if (rec != null) rec.record(l, Stage.LAYER_INPUT, act.xRows, n, h);
+            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * h, x, t * h, w.attnNorm(), h, c.rmsEps());
+            if (rec != null) rec.record(l, Stage.ATTENTION_NORMED, act.xbRows, n, h);
+            matmul.apply(act.xbRows, n, ar, w.q(), act.qRows, w.k(), act.kRows, w.v(), act.vRows);
+            adapt(b, l, Projection.Q, act.xbRows, act.qRows);
+            adapt(b, l, Projection.K, act.xbRows, act.kRows);
+            adapt(b, l, Projection.V, act.xbRows, act.vRows);
+            if (rec != null) {
+                rec.record(l, Stage.Q, act.qRows, n, c.qDim());
+                rec.record(l, Stage.K, act.kRows, n, c.kvDim());
+                rec.record(l, Stage.V, act.vRows, n, c.kvDim());
+            }
+            attention.prepare(b, act, w, l);
+            pool.run(attention.bind(b, act, l).items(), attention);
+            if (rec != null) rec.record(l, Stage.ATTENTION_OUTPUT, act.attRows, n, c.qDim());
+            matmul.apply(w.o(), act.attRows, act.oRows, n, ar);
+            adapt(b, l, Projection.O, act.attRows, act.oRows);
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(o, t * h, o, t * h, w.postAttnNorm(), h, c.rmsEps());
+                Ops.addInPlace(x, t * h, o, t * h, h);
+                Ops.rmsNorm(xb, t * h, x, t * h, w.ffnNorm(), h, c.rmsEps());
+            }
+            if (rec != null) {
+                rec.record(l, Stage.FFN_INPUT, act.xRows, n, h);
+                rec.record(l, Stage.FFN_NORMED, act.xbRows, n, h);
+            }
+            matmul.apply(act.xbRows, n, ar, w.gate(), act.gateRows, w.up(), act.upRows);
+            adapt(b, l, Projection.GATE, act.xbRows, act.gateRows);
+            adapt(b, l, Projection.UP, act.xbRows, act.upRows);
+            if (rec != null) {
+                rec.record(l, Stage.GATE, act.gateRows, n, ffn);
+                rec.record(l, Stage.UP, act.upRows, n, ffn);
+            }
+            Ops.geluTanhMul(act.gate, act.up, n * ffn);
+            if (rec != null) rec.record(l, Stage.FFN_ACTIVATION, act.gateRows, n, ffn);
+            matmul.apply(w.down(), act.gateRows, act.oRows, n, ar);
+            adapt(b, l, Projection.DOWN, act.gateRows, act.oRows);
+            for (int t = 0; t < n; t++) {
+                Ops.rmsNorm(o, t * h, o, t * h, w.postFfnNorm(), h, c.rmsEps());
+                Ops.addInPlace(x, t * h, o, t * h, h);
+            }
+        }
+        for (int t = 0; t < n; t++) Ops.rmsNorm(act.hiddenOut, t * h, x, t * h, weights.outputNorm, h, c.rmsEps());
+        if (rec != null) rec.record(-1, Stage.OUTPUT_HIDDEN, act.hiddenRows, n, h);
+        for (int seg = 0; seg < b.segments; seg++) b.states[seg].position += b.rowCount[seg];
+        logits(b);
+    }
+
+    /** Each segment's adapter, if any, on its own rows of a projection's input and output. */
+    private void adapt(ForwardBatch b, int layer, Projection p, Rows in, Rows out) {
+        for (int seg = 0; seg < b.segments; seg++) {
+            LinearAdapter a = b.adapters[seg];
+            if (a == null) continue;
+            int first = b.firstRow[seg];
+            a.addTo(layer, p, act.sliceIn.at(in.data(), in.start(first), in.stride()),
+                    act.sliceOut.at(out.data(), out.start(first), out.stride()), b.rowCount[seg]);
+        }
+    }
+
+    /** The requested rows' hidden states, gathered, through the tied output head in one product. */
+    private void logits(ForwardBatch b) {
+        int h = config.hidden(), vocab = weights.vocabRows;
+        int k = 0;
+        for (int seg = 0; seg < b.segments; seg++) {
+            int first = b.firstRow[seg], n = b.rowCount[seg];
+            switch (b.logitModes[seg]) {
+                case NONE -> { }
+                case LAST -> System.arraycopy(act.hiddenOut, (first + n - 1) * h, act.logitInput, k++ * h, h);
+                case ALL -> {
+                    System.arraycopy(act.hiddenOut, first * h, act.logitInput, k * h, n * h);
+                    k += n;
+                }
+            }
+        }
+        if (k == 0) return;
+        matmul.apply(weights.output, act.logitInputRows, act.logitRows.at(b.logits, b.logitsOffset, vocab), k, b.arithmetic);
+        softcap(b.logits, b.logitsOffset, b.logitsOffset + k * vocab);
     }
 
     private void softcap(float[] out, int from, int to) {

@@ -1,9 +1,9 @@
 package dev.jemma.model;
 
 /**
- * Everything one sequence needs while it runs: its KV cache, its position, and the activation
- * buffers for one chunk of tokens. Allocated once per session, so the forward pass allocates nothing.
- * Not thread-safe: one state belongs to one session.
+ * One sequence's place in the model: its KV cache and position. {@code maxChunk} is the most rows of this
+ * sequence one forward pass may take (local layers keep a ring of window + maxChunk positions). The activations
+ * live in the model ({@link Activations}). Not thread-safe: one state belongs to one session.
  */
 public final class InferenceState implements AutoCloseable {
     public final int contextLength;
@@ -18,45 +18,10 @@ public final class InferenceState implements AutoCloseable {
     /** number of positions already in the cache */
     int position;
 
-    final float[] x, xb, q, k, v, att, o, gate, up;
-    /** final-normed hidden rows of the chunk, input of the output projection */
-    final float[] hiddenOut;
-    final AttentionScratch[] attentionScratch;
-    final float[] ropeCos, ropeSin;
-
-    /** One worker's key/value block and online-softmax state. */
-    static final class AttentionScratch {
-        final float[] keys, values, scores, max, sum;
-
-        AttentionScratch(GemmaConfig c, int maxChunk) {
-            keys = new float[Attention.KEY_BLOCK * c.headDim()];
-            values = new float[Attention.KEY_BLOCK * c.headDim()];
-            scores = new float[Attention.KEY_BLOCK];
-            int q = Attention.maxQueriesPerItem(c, maxChunk);
-            max = new float[q];
-            sum = new float[q];
-        }
-    }
-
-    InferenceState(GemmaConfig c, int contextLength, int maxChunk, int workers, KVType kvType) {
+    InferenceState(GemmaConfig c, int contextLength, int maxChunk, KVType kvType) {
         this.contextLength = contextLength;
         this.maxChunk = maxChunk;
         this.cache = new KVCache(c, contextLength, maxChunk, kvType);
-        int h = c.hidden();
-        x = new float[maxChunk * h];
-        xb = new float[maxChunk * h];
-        q = new float[maxChunk * c.qDim()];
-        k = new float[maxChunk * c.kvDim()];
-        v = new float[maxChunk * c.kvDim()];
-        att = new float[maxChunk * c.qDim()];
-        o = new float[maxChunk * h];
-        gate = new float[maxChunk * c.ffn()];
-        up = new float[maxChunk * c.ffn()];
-        hiddenOut = new float[maxChunk * h];
-        attentionScratch = new AttentionScratch[workers];
-        for (int w = 0; w < workers; w++) attentionScratch[w] = new AttentionScratch(c, maxChunk);
-        ropeCos = new float[maxChunk * (c.headDim() / 2)];
-        ropeSin = new float[maxChunk * (c.headDim() / 2)];
     }
 
     /** Positions already processed (the next token goes at this position). */

@@ -76,14 +76,6 @@ public final class PrefixCache {
      * now holds: the restored length, or {@code kept} when nothing better was found.
      */
     public int restore(InferenceState s, int[] tokens, int limit, int kept) {
-        return restore(s, tokens, limit, kept, 1);
-    }
-
-    /**
-     * As above, restoring a multiple of {@code align} positions only: a prompt then continues with the
-     * same chunk boundaries as when it is computed from scratch, so its logits are bit-identical.
-     */
-    public int restore(InferenceState s, int[] tokens, int limit, int kept, int align) {
         if (s.cache.type != type) return kept;
         Entry best = null;
         int bestLen = kept;
@@ -92,7 +84,6 @@ public final class PrefixCache {
                 int n = Math.min(limit, e.tokens.length);
                 int m = Arrays.mismatch(e.tokens, 0, n, tokens, 0, n);
                 if (m < 0) m = n;
-                m -= m % align;
                 if (m > bestLen) {
                     best = e;
                     bestLen = m;

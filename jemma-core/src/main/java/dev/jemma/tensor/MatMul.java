@@ -42,7 +42,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private int inOff;
     private int inStride;
     private int tokens;
-    private boolean dequantized;
+    private boolean invariant;
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
@@ -50,79 +50,54 @@ public final class MatMul implements WorkerPool.RangeTask {
         this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
     }
 
-    public void apply(WeightMatrix w, float[] in, int inStride, float[] out, int outStride, int tokens) {
-        apply(w, in, 0, inStride, out, 0, outStride, tokens);
-    }
-
-    /** As above with input rows starting at in[inOff] and output rows at out[outOff]. */
-    public void apply(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
-        run(w, in, inOff, inStride, out, outOff, outStride, tokens, false);
+    /** out[t] = W · in[t] for t < tokens. */
+    public void apply(WeightMatrix w, Rows in, Rows out, int tokens, Arithmetic arithmetic) {
+        parts = 0;
+        part(w, out);
+        go(in, tokens, arithmetic);
     }
 
     /**
-     * Batch-invariant product: every token goes through the same dequantize-then-dot arithmetic whatever the
-     * number of tokens (one included), so a sequence's result does not depend on what it is batched with.
+     * Two products of the same input as one job over their stacked rows (gate and up): one dispatch and one
+     * barrier instead of two. The matrices must have the same number of columns.
      */
-    public void applyInvariant(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens) {
-        run(w, in, inOff, inStride, out, outOff, outStride, tokens, true);
-    }
-
-    /**
-     * Two or three products of the same input at once: out_i[t·outStride_i + r] = W_i[r] · in[t·inStride ..].
-     * The matrices must have the same number of columns; {@code w3} may be null. Same arithmetic as {@link #apply}.
-     */
-    public void applyGroup(float[] in, int inStride, int tokens,
-                           WeightMatrix w1, float[] out1, int outStride1,
-                           WeightMatrix w2, float[] out2, int outStride2,
-                           WeightMatrix w3, float[] out3, int outStride3) {
-        group(in, inStride, tokens, w1, out1, outStride1, w2, out2, outStride2, w3, out3, outStride3, false);
-    }
-
-    /** {@link #applyGroup} with the batch-invariant arithmetic of {@link #applyInvariant}. */
-    public void applyGroupInvariant(float[] in, int inStride, int tokens,
-                                    WeightMatrix w1, float[] out1, int outStride1,
-                                    WeightMatrix w2, float[] out2, int outStride2,
-                                    WeightMatrix w3, float[] out3, int outStride3) {
-        group(in, inStride, tokens, w1, out1, outStride1, w2, out2, outStride2, w3, out3, outStride3, true);
-    }
-
-    private void group(float[] in, int inStride, int tokens, WeightMatrix w1, float[] out1, int outStride1,
-                       WeightMatrix w2, float[] out2, int outStride2, WeightMatrix w3, float[] out3, int outStride3,
-                       boolean dequantized) {
+    public void apply(Rows in, int tokens, Arithmetic arithmetic, WeightMatrix w1, Rows out1, WeightMatrix w2, Rows out2) {
         parts = 0;
-        part(w1, out1, 0, outStride1);
-        part(w2, out2, 0, outStride2);
-        if (w3 != null) part(w3, out3, 0, outStride3);
-        go(in, 0, inStride, tokens, dequantized);
+        part(w1, out1);
+        part(w2, out2);
+        go(in, tokens, arithmetic);
     }
 
-    private void run(WeightMatrix w, float[] in, int inOff, int inStride, float[] out, int outOff, int outStride, int tokens,
-                     boolean dequantized) {
+    /** Three products of the same input as one job (q, k and v). */
+    public void apply(Rows in, int tokens, Arithmetic arithmetic, WeightMatrix w1, Rows out1, WeightMatrix w2, Rows out2,
+                      WeightMatrix w3, Rows out3) {
         parts = 0;
-        part(w, out, outOff, outStride);
-        go(in, inOff, inStride, tokens, dequantized);
+        part(w1, out1);
+        part(w2, out2);
+        part(w3, out3);
+        go(in, tokens, arithmetic);
     }
 
-    private void part(WeightMatrix w, float[] out, int outOff, int outStride) {
+    private void part(WeightMatrix w, Rows out) {
         if (TokenTile.ROWS * w.cols > rowScratch[0].length) throw new IllegalArgumentException(w.name + " wider than scratch");
         if (parts > 0 && w.cols != ws[0].cols) throw new IllegalArgumentException(w.name + ": columns differ from " + ws[0].name);
         ws[parts] = w;
-        outs[parts] = out;
-        outOffs[parts] = outOff;
-        outStrides[parts] = outStride;
+        outs[parts] = out.data();
+        outOffs[parts] = out.offset();
+        outStrides[parts] = out.stride();
         parts++;
     }
 
-    private void go(float[] in, int inOff, int inStride, int tokens, boolean dequantized) {
-        this.dequantized = dequantized;
-        this.in = in;
-        this.inOff = inOff;
-        this.inStride = inStride;
+    private void go(Rows in, int tokens, Arithmetic arithmetic) {
+        this.invariant = arithmetic == Arithmetic.BATCH_INVARIANT;
+        this.in = in.data();
+        this.inOff = in.offset();
+        this.inStride = in.stride();
         this.tokens = tokens;
         int rows = 0;
         for (int i = 0; i < parts; i++) rows += ws[i].rows;
         try {
-            tiled = !dequantized && tokens >= TILE_MIN_TOKENS;
+            tiled = !invariant && tokens >= TILE_MIN_TOKENS;
             if (tiled) {
                 int groups = (tokens + TokenTile.TOKENS - 1) / TokenTile.TOKENS;
                 int need = groups * TokenTile.TOKENS * ws[0].cols;
@@ -155,7 +130,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
-        if (tokens == 1 && !dequantized) {
+        if (tokens == 1 && !invariant) {
             w.dotRows(start, end - start, in, inOff, out, outOff + start);
             return;
         }

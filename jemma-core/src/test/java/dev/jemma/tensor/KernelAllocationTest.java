@@ -59,8 +59,9 @@ class KernelAllocationTest {
         byte[] raw = java.nio.file.Files.readAllBytes(QuantFixtures.dir().resolve("Q8_0.bin"));
         int cols = QuantFixtures.COLS, tokens = 20;
         WeightMatrix w = new WeightMatrix("m", GGMLType.Q8_0, QuantFixtures.ROWS, cols, MemorySegment.ofArray(raw));
-        float[] in = new float[tokens * cols], out = new float[tokens * w.rows];
-        for (int i = 0; i < in.length; i++) in[i] = (i % 13 - 6) * 0.1f;
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (i % 13 - 6) * 0.1f;
+        Rows in = Rows.packed(x, cols), out = Rows.packed(new float[tokens * w.rows], w.rows);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().threadId();
         try (WorkerPool pool = new WorkerPool(1)) {
@@ -68,7 +69,7 @@ class KernelAllocationTest {
             long last = -1;
             for (int round = 0; round < ROUNDS; round++) {
                 long before = threads.getThreadAllocatedBytes(tid);
-                for (int i = 0; i < CALLS / 20; i++) mm.apply(w, in, cols, out, w.rows, tokens);
+                for (int i = 0; i < CALLS / 20; i++) mm.apply(w, in, out, tokens, Arithmetic.FAST);
                 last = threads.getThreadAllocatedBytes(tid) - before;
                 if (last <= SLACK_BYTES) return last;
             }

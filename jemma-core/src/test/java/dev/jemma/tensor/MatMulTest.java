@@ -51,8 +51,8 @@ class MatMulTest {
                 for (int tokens = 1; tokens <= maxTokens; tokens++) {
                     for (boolean invariant : new boolean[] {false, true}) {
                         float[] out = new float[tokens * (ROWS + 1) + 2];
-                        if (invariant) mm.applyInvariant(w, in, 3, cols, out, 2, ROWS + 1, tokens);
-                        else mm.apply(w, in, 3, cols, out, 2, ROWS + 1, tokens);
+                        mm.apply(w, Rows.of(in, 3, cols), Rows.of(out, 2, ROWS + 1), tokens,
+                                invariant ? Arithmetic.BATCH_INVARIANT : Arithmetic.FAST);
                         for (int r = 0; r < ROWS; r++) {
                             w.dequantizeRow(r, row, 0);
                             for (int t = 0; t < tokens; t++) {

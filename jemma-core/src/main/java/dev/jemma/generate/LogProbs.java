@@ -1,4 +1,4 @@
-package dev.jemma.batch;
+package dev.jemma.generate;
 
 /** Log-softmax helpers for reporting token log-probabilities. */
 final class LogProbs {

@@ -1,0 +1,15 @@
+package dev.jemma.tensor;
+
+/** How a matrix product forms its sums. */
+public enum Arithmetic {
+    /**
+     * The fastest kernel for the number of tokens: one token a fused dequantize-and-dot, 8 or more the token tile.
+     * A token's result may differ in the last bits with the number of tokens in the product.
+     */
+    FAST,
+    /**
+     * Every token goes through the same dequantize-then-dot arithmetic whatever the number of tokens (one
+     * included), so a row's result never depends on what it is batched with or how a prompt is chunked.
+     */
+    BATCH_INVARIANT
+}
