@@ -1,5 +1,6 @@
 package dev.jemma.model;
 
+import dev.jemma.tensor.LaneSum;
 import dev.jemma.tensor.MatMul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -277,8 +278,8 @@ final class Attention implements WorkerPool.RangeTask {
             a2 = FloatVector.fromArray(F, k, kOff + 2 * hd + i).fma(x, a2);
             a3 = FloatVector.fromArray(F, k, kOff + 3 * hd + i).fma(x, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.sum(a0), s1 = LaneSum.sum(a1);
+        float s2 = LaneSum.sum(a2), s3 = LaneSum.sum(a3);
         for (; i < hd; i++) {
             float x = q[qOff + i];
             s0 += x * k[kOff + i];

@@ -1,5 +1,6 @@
 package dev.jemma.model;
 
+import dev.jemma.tensor.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,7 +23,7 @@ final class Ops {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        double ss = acc.reduceLanes(VectorOperators.ADD);
+        double ss = LaneSum.sum(acc);
         for (; i < n; i++) ss += x[xOff + i] * x[xOff + i];
         float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
         for (i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * inv * w[i];

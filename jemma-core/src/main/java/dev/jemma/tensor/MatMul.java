@@ -215,10 +215,10 @@ public final class MatMul implements WorkerPool.RangeTask {
             c2 = v.fma(x2, c2);
             c3 = v.fma(x3, c3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float p0 = c0.reduceLanes(VectorOperators.ADD), p1 = c1.reduceLanes(VectorOperators.ADD);
-        float p2 = c2.reduceLanes(VectorOperators.ADD), p3 = c3.reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.sum(a0), s1 = LaneSum.sum(a1);
+        float s2 = LaneSum.sum(a2), s3 = LaneSum.sum(a3);
+        float p0 = LaneSum.sum(c0), p1 = LaneSum.sum(c1);
+        float p2 = LaneSum.sum(c2), p3 = LaneSum.sum(c3);
         for (; i < cols; i++) {
             float u = row[base + i], v = row[base + cols + i];
             s0 += u * in[b0 + i];
@@ -257,8 +257,8 @@ public final class MatMul implements WorkerPool.RangeTask {
             a2 = wv.fma(FloatVector.fromArray(F, in, b2 + i), a2);
             a3 = wv.fma(FloatVector.fromArray(F, in, b3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.sum(a0), s1 = LaneSum.sum(a1);
+        float s2 = LaneSum.sum(a2), s3 = LaneSum.sum(a3);
         for (; i < cols; i++) {
             s0 += row[i] * in[b0 + i];
             s1 += row[i] * in[b1 + i];
@@ -295,7 +295,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.sum(acc);
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
