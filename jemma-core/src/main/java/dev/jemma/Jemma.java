@@ -68,6 +68,7 @@ public final class Jemma implements AutoCloseable {
         private Path model;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int contextLength = 0;
+        private int defaultContextLength = Integer.MAX_VALUE;
         private KVType kvType = KVType.F32;
         private boolean truncateLeft;
         private long prefixCacheBytes = 256L << 20;
@@ -84,6 +85,13 @@ public final class Jemma implements AutoCloseable {
         }
 
         /** Positions per session; 0 (default) means the model's trained maximum. */
+        /** The context when {@link #contextLength} is not given: this, capped at the model's trained maximum. */
+        public Builder defaultContextLength(int n) {
+            if (n < 1) throw new JemmaException("default context length must be ≥ 1, got " + n);
+            this.defaultContextLength = n;
+            return this;
+        }
+
         public Builder contextLength(int n) {
             if (n < 0) throw new JemmaException("context length must be ≥ 0, got " + n);
             this.contextLength = n;
@@ -113,13 +121,15 @@ public final class Jemma implements AutoCloseable {
             Objects.requireNonNull(model, "model path");
             try {
                 Gemma3Model m = Gemma3Model.load(model, threads);
-                int ctx = contextLength == 0 ? m.config.contextLength() : contextLength;
-                if (ctx > m.config.contextLength()) {
+                try {
+                    int ctx = m.config.checkContextLength(contextLength != 0 ? contextLength
+                            : Math.min(defaultContextLength, m.config.contextLength()));
+                    PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
+                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
+                } catch (RuntimeException e) {
                     m.close();
-                    throw new JemmaException("context length " + ctx + " exceeds the model's trained maximum " + m.config.contextLength());
+                    throw e;
                 }
-                PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
-                return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read model " + model + ": " + e.getMessage(), e);
             }

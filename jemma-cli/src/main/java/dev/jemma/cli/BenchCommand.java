@@ -41,8 +41,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, split = ",", description = "with -n: sequences decoded together in one batched step, comma-separated; "
             + "t/s is then the aggregate (default: 1, the single-sequence path)")
     List<Integer> batches = List.of(1);
-    @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
-    String kvType = "f32";
+    @Mixin ContextOptions context;
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
     int reps = 5;
     @Option(names = "--tokenize", paramLabel = "FILE", description = "measure only the tokenizer: encode this UTF-8 file on one thread (MB/s)")
@@ -62,7 +61,8 @@ final class BenchCommand implements Callable<Integer> {
         if (p.stream().anyMatch(x -> x < 0) || g.stream().anyMatch(x -> x < 0) || reps < 1 || p.size() + g.size() == 0) {
             throw new JemmaException("-p and -n must be ≥ 0 (not all 0) and -r ≥ 1");
         }
-        KVType kv = KVType.parse(kvType);
+        context.checkFlags();
+        KVType kv = context.kvType();
         if (tokenizeFile != null) return benchTokenizer();
         if (!schemas.isEmpty()) {
             try (Gemma3Model m = model.load()) {
@@ -75,7 +75,9 @@ final class BenchCommand implements Callable<Integer> {
             int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
             if (depth < 0) throw new JemmaException("-d must be ≥ 0");
             int ctx = depth + longest + 1;
-            if (ctx > m.config.contextLength()) throw new JemmaException("-p/-n exceed the model's context " + m.config.contextLength());
+            if (ctx > context.contextLength(m.config, ctx)) {
+                throw new JemmaException("-d, -p and -n need a context of " + ctx + " tokens, more than --ctx " + context.ctx);
+            }
             int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
             float[] logits = new float[m.vocabRows()];
             List<Map<String, Object>> rows = new ArrayList<>();

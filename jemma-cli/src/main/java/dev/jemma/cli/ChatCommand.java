@@ -18,14 +18,17 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
+    @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
+    boolean truncate;
 
     @Option(names = "--system", description = "system prompt")
     String system;
 
     @Override
     public Integer call() throws Exception {
+        context.checkFlags();
         try (Gemma3Model m = model.load();
-             Session s = new Session(m, context.config(m))) {
+             Session s = new Session(m, context.config(m.config, truncate))) {
             s.setSystem(system);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             Log.info("chat ready: type a message; /reset to start over, /exit to quit");

@@ -21,23 +21,18 @@ import java.util.concurrent.Callable;
 @Command(name = "info", description = "Model metadata, tensor types, parameter counts and memory needs.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
-    @Option(names = "--ctx", description = "context length for the memory estimate (default: the model's maximum)")
-    Integer ctx;
-    @Option(names = "--kv-type", description = "KV cache type for the estimate: f32, f16 or q8_0 (default: f32)")
-    String kvType = "f32";
+    @Mixin ContextOptions context;
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         Log.quiet = json;
+        context.checkFlags();
         // Metadata and tensor headers only: works on files without weights, and needs no tokenizer build.
         try (GGUFFile f = GGUFFile.open(model.resolve())) {
             GemmaConfig c = GemmaConfig.fromGGUF(f.metadata());
-            int context = ctx == null ? c.contextLength() : ctx;
-            if (context < 1 || context > c.contextLength()) {
-                throw new JemmaException("--ctx " + context + " must be between 1 and the model's maximum " + c.contextLength());
-            }
+            int contextLength = context.contextLength(c, c.contextLength());
             int tokenizerSize = f.metadata().contains("tokenizer.ggml.tokens") ? f.metadata().arrayLength("tokenizer.ggml.tokens") : 0;
             TensorInfo emb = f.tensor("token_embd.weight");
             long vocabRows = emb != null && emb.shape().length == 2 ? emb.shape()[1] : tokenizerSize;
@@ -62,12 +57,12 @@ final class InfoCommand implements Callable<Integer> {
                 info.put("parameters_non_embedding", total - embedding);
             }
             info.put("tensor_types", types);
-            info.put("context_length", context);
-            KVType type = KVType.parse(kvType);
+            info.put("context_length", contextLength);
+            KVType type = context.kvType();
             info.put("kv_type", type.id());
-            long kv = KVCache.bytes(c, context, Gemma3Model.DEFAULT_CHUNK, type);
+            long kv = KVCache.bytes(c, contextLength, Gemma3Model.DEFAULT_CHUNK, type);
             info.put("kv_cache_bytes", kv);
-            info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, context, type));
+            info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, contextLength, type));
             info.put("memory_bytes_estimate", f.fileSize() + kv);
             if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(info));

@@ -27,7 +27,7 @@ public final class Main {
             System.out.flush();
             if (ex instanceof JemmaException || ex instanceof java.io.IOException
                     || ex instanceof java.io.UncheckedIOException) {
-                System.err.println("jemma: error: " + ex.getMessage());
+                System.err.println("jemma: error: " + CliErrors.message(ex));
                 return 1;
             }
             throw ex;

@@ -26,6 +26,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
+    @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
+    boolean truncate;
 
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "the prompt (or use --prompt-file, or stdin)")
     String prompt;
@@ -49,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
         if (text == null) text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
         Grammar grammar = grammar();
         try (Gemma3Model m = model.load();
-             Session s = new Session(m, context.config(m))) {
+             Session s = new Session(m, context.config(m.config, truncate))) {
             Trace.mark("session ready");
             s.setSystem(system);
             var out = System.out;

@@ -25,16 +25,15 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "serve", description = "Serve the model over HTTP (OpenAI /v1 and Ollama /api compatible).")
 final class ServeCommand implements Callable<Integer> {
+    /** per-request context when --ctx is not given (capped at the model's maximum): 8 slots × 8K stay small */
+    static final int DEFAULT_CONTEXT = 8192;
     @Mixin ModelOptions model;
 
     @Option(names = "--host", description = "address to bind (default: 127.0.0.1, this machine only)")
     String host = "127.0.0.1";
     @Option(names = "--port", description = "port (default: 8080; 0 picks a free one)")
     int port = 8080;
-    @Option(names = "--ctx", description = "context length per request in tokens (default: 8192, at most the model's maximum)")
-    int ctx = 8192;
-    @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
-    String kvType = "f32";
+    @Mixin ContextOptions context;
     @Option(names = {"-np", "--parallel"}, description = "requests decoded together (default: 8)")
     int parallel = 8;
     @Option(names = "--queue", description = "requests waiting for a slot before 503 (default: 64)")
@@ -62,19 +61,22 @@ final class ServeCommand implements Callable<Integer> {
                 if (!line.isBlank() && !line.startsWith("#")) keys.add(line.strip());
             }
         }
+        context.checkFlags();
         if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
         if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
         ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
                 .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20)
                 .withRequestTimeout(Duration.ofSeconds(timeout)).withDrainGrace(Duration.ofSeconds(grace));
         Path path = model.resolve();
-        KVType kv = KVType.parse(kvType);
+        KVType kv = context.kvType();
         if (!config.loopback() && keys.isEmpty()) {
             Log.info("warning: listening on " + host + " without --api-key: anyone who can reach it can use the model");
         }
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
-            Jemma j = Jemma.builder().model(path).threads(model.threads).contextLength(ctx).kvType(kv).build();
+            Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv);
+            Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
+            int ctx = j.context().contextLength();
             Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),
                     (System.nanoTime() - t0) / 1e6, model.threads, ctx, parallel, queue));
             return j;

@@ -59,10 +59,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.config = config;
         this.vocab = model.vocabRows();
         this.chunk = PREFILL_CHUNK;
-        if (config.contextLength() > model.config.contextLength()) {
-            throw new JemmaException("context length " + config.contextLength() + " exceeds the model's trained maximum "
-                    + model.config.contextLength());
-        }
+        model.config.checkContextLength(config.contextLength());
         int n = config.maxSlots();
         slots = new Job[n];
         states = new InferenceState[n];

@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * reclaimable page cache), else the JVM's view of free physical memory. Checked before a KV cache
  * is allocated, so a context that does not fit fails with numbers instead of thrashing.
  */
-final class AvailableMemory {
+public final class AvailableMemory {
     private AvailableMemory() {}
 
     static long bytes() {
@@ -29,7 +29,7 @@ final class AvailableMemory {
         return Long.MAX_VALUE;
     }
 
-    static String mib(long bytes) {
+    public static String mib(long bytes) {
         return String.format("%,.0f MiB", bytes / 1048576.0);
     }
 }

@@ -8,8 +8,7 @@ public final class ContextOverflowException extends JemmaException {
     public final int contextLength;
 
     public ContextOverflowException(int needed, int contextLength) {
-        this(needed, contextLength, "sequence of " + needed + " tokens does not fit the context of " + contextLength
-                + " tokens (raise --ctx, up to the model's maximum, or shorten the prompt)");
+        this(needed, contextLength, "a sequence of " + needed + " tokens does not fit the context of " + contextLength + " tokens");
     }
 
     private ContextOverflowException(int needed, int contextLength, String message) {
@@ -20,8 +19,8 @@ public final class ContextOverflowException extends JemmaException {
 
     /** A prompt that leaves no room to generate: it must be shorter than the context. */
     public static ContextOverflowException prompt(int promptTokens, int contextLength) {
-        return new ContextOverflowException(promptTokens + 1, contextLength, "prompt of " + promptTokens
-                + " tokens does not fit the context of " + contextLength + " tokens (it must leave room for at least one"
-                + " generated token; raise --ctx up to the model's maximum, shorten the prompt, or truncate it with --truncate)");
+        return new ContextOverflowException(promptTokens + 1, contextLength, "a prompt of " + promptTokens
+                + " tokens does not fit the context of " + contextLength + " tokens, which must leave room for at least"
+                + " one generated token");
     }
 }

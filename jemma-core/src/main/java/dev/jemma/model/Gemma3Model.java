@@ -109,12 +109,8 @@ public final class Gemma3Model implements AutoCloseable {
      * Close it (or the session owning it) to release the cache at once.
      */
     public InferenceState newState(int contextLength, int maxChunk, KVType kvType) {
-        if (contextLength < 1) throw new JemmaException("context length must be ≥ 1, got " + contextLength);
+        config.checkContextLength(contextLength);
         if (maxChunk < 1) throw new JemmaException("chunk size must be ≥ 1, got " + maxChunk);
-        if (contextLength > config.contextLength()) {
-            throw new JemmaException("context length " + contextLength + " exceeds the model's trained maximum "
-                    + config.contextLength());
-        }
         KVCache.checkSupported(config, kvType);
         checkMemory(config, contextLength, maxChunk, kvType, AvailableMemory.bytes());
         return new InferenceState(config, contextLength, maxChunk, kvType);
@@ -124,13 +120,9 @@ public final class Gemma3Model implements AutoCloseable {
     static void checkMemory(GemmaConfig config, int contextLength, int maxChunk, KVType kvType, long available) {
         long need = KVCache.bytes(config, contextLength, maxChunk, kvType);
         if (need <= available) return;
-        StringBuilder m = new StringBuilder(String.format("the KV cache for a context of %,d tokens (%s) needs %s, but only %s is available",
-                contextLength, kvType.id(), AvailableMemory.mib(need), AvailableMemory.mib(available)));
-        if (kvType != KVType.Q8_0) {
-            m.append("; with --kv-type q8_0 it needs ").append(AvailableMemory.mib(KVCache.bytes(config, contextLength, maxChunk, KVType.Q8_0)));
-        }
-        m.append("; or lower --ctx");
-        throw new InsufficientMemoryException(m.toString());
+        long q8 = kvType == KVType.Q8_0 ? -1 : KVCache.bytes(config, contextLength, maxChunk, KVType.Q8_0);
+        throw new InsufficientMemoryException(String.format("the KV cache for a context of %,d tokens (%s) needs %s, but only %s is available",
+                contextLength, kvType.id(), AvailableMemory.mib(need), AvailableMemory.mib(available)), need, available, q8);
     }
 
     /**

@@ -136,4 +136,10 @@ public record GemmaConfig(
         }
         return (float) v;
     }
+
+    /** The one check of a requested context length: within [1, the trained maximum]. Returns it. */
+    public int checkContextLength(int requested) {
+        if (requested < 1 || requested > contextLength()) throw new ContextLengthException(requested, contextLength());
+        return requested;
+    }
 }
