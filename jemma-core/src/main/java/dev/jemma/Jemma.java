@@ -84,7 +84,6 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
-        /** Positions per session; 0 (default) means the model's trained maximum. */
         /** The context when {@link #contextLength} is not given: this, capped at the model's trained maximum. */
         public Builder defaultContextLength(int n) {
             if (n < 1) throw new JemmaException("default context length must be ≥ 1, got " + n);
@@ -92,6 +91,7 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
+        /** Positions per session; 0 (default) means the model's trained maximum. */
         public Builder contextLength(int n) {
             if (n < 0) throw new JemmaException("context length must be ≥ 0, got " + n);
             this.contextLength = n;

@@ -313,42 +313,12 @@ public final class GGUFFile implements AutoCloseable {
             }
             int n = (int) count;
             Object arr = switch (elem) {
-                case UINT8, INT8, BOOL -> {
-                    byte[] a = new byte[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, a, 0, n);
-                    pos += n;
-                    yield a;
-                }
-                case UINT16, INT16 -> {
-                    short[] a = new short[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_SHORT_UNALIGNED, pos, a, 0, n);
-                    pos += 2L * n;
-                    yield a;
-                }
-                case UINT32, INT32 -> {
-                    int[] a = new int[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_INT_UNALIGNED, pos, a, 0, n);
-                    pos += 4L * n;
-                    yield a;
-                }
-                case FLOAT32 -> {
-                    float[] a = new float[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, pos, a, 0, n);
-                    pos += 4L * n;
-                    yield a;
-                }
-                case UINT64, INT64 -> {
-                    long[] a = new long[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_LONG_UNALIGNED, pos, a, 0, n);
-                    pos += 8L * n;
-                    yield a;
-                }
-                case FLOAT64 -> {
-                    double[] a = new double[n];
-                    MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE_UNALIGNED, pos, a, 0, n);
-                    pos += 8L * n;
-                    yield a;
-                }
+                case UINT8, INT8, BOOL -> copyArray(new byte[n], ValueLayout.JAVA_BYTE, n);
+                case UINT16, INT16 -> copyArray(new short[n], ValueLayout.JAVA_SHORT_UNALIGNED, n);
+                case UINT32, INT32 -> copyArray(new int[n], ValueLayout.JAVA_INT_UNALIGNED, n);
+                case FLOAT32 -> copyArray(new float[n], ValueLayout.JAVA_FLOAT_UNALIGNED, n);
+                case UINT64, INT64 -> copyArray(new long[n], ValueLayout.JAVA_LONG_UNALIGNED, n);
+                case FLOAT64 -> copyArray(new double[n], ValueLayout.JAVA_DOUBLE_UNALIGNED, n);
                 case STRING -> {
                     String[] a = new String[n];
                     for (int i = 0; i < n; i++) a[i] = string(key, i, MAX_STRING_BYTES);
@@ -357,6 +327,13 @@ public final class GGUFFile implements AutoCloseable {
                 case ARRAY -> throw new AssertionError();
             };
             return new GGUFMetadata.Entry(GGUFValueType.ARRAY, elem, arr);
+        }
+
+        /** n elements of the layout from the read position into the primitive array a (bounds already checked) */
+        private Object copyArray(Object a, ValueLayout layout, int n) {
+            MemorySegment.copy(seg, layout, pos, a, 0, n);
+            pos += layout.byteSize() * n;
+            return a;
         }
 
         private Object scalar(GGUFValueType type, String key) {

@@ -15,12 +15,10 @@ final class Activations {
     float[] x, xb, q, k, v, att, o, gate, up, hiddenOut, logitInput;
     float[] ropeCos, ropeSin;
     /** packed views of the buffers above */
-    final Rows xRows = Rows.packed(null, 0), xbRows = Rows.packed(null, 0), qRows = Rows.packed(null, 0);
-    final Rows kRows = Rows.packed(null, 0), vRows = Rows.packed(null, 0), attRows = Rows.packed(null, 0);
-    final Rows oRows = Rows.packed(null, 0), gateRows = Rows.packed(null, 0), upRows = Rows.packed(null, 0);
-    final Rows hiddenRows = Rows.packed(null, 0), logitInputRows = Rows.packed(null, 0);
+    final Rows xRows = view(), xbRows = view(), qRows = view(), kRows = view(), vRows = view(), attRows = view();
+    final Rows oRows = view(), gateRows = view(), upRows = view(), hiddenRows = view(), logitInputRows = view();
     /** views re-pointed per call: a segment's slice, the logits' destination */
-    final Rows sliceIn = Rows.packed(null, 0), sliceOut = Rows.packed(null, 0), logitRows = Rows.packed(null, 0);
+    final Rows sliceIn = view(), sliceOut = view(), logitRows = view();
     AttentionScratch[] attention;
 
     /** One worker's key/value block and online-softmax state. */
@@ -52,31 +50,27 @@ final class Activations {
         if (rows <= capacity) return;
         int n = Math.max(rows, Math.min(2 * capacity, rows + 256));
         int h = c.hidden(), qd = c.qDim(), kvd = c.kvDim(), ffn = c.ffn(), half = c.headDim() / 2;
-        x = new float[n * h];
-        xb = new float[n * h];
-        q = new float[n * qd];
-        k = new float[n * kvd];
-        v = new float[n * kvd];
-        att = new float[n * qd];
-        o = new float[n * h];
-        gate = new float[n * ffn];
-        up = new float[n * ffn];
-        hiddenOut = new float[n * h];
-        logitInput = new float[n * h];
+        Rows[] views = {xRows, xbRows, qRows, kRows, vRows, attRows, oRows, gateRows, upRows, hiddenRows, logitInputRows};
+        int[] widths = {h, h, qd, kvd, kvd, qd, h, ffn, ffn, h, h};
+        for (int i = 0; i < views.length; i++) views[i].at(new float[n * widths[i]], 0, widths[i]);
+        x = xRows.data();
+        xb = xbRows.data();
+        q = qRows.data();
+        k = kRows.data();
+        v = vRows.data();
+        att = attRows.data();
+        o = oRows.data();
+        gate = gateRows.data();
+        up = upRows.data();
+        hiddenOut = hiddenRows.data();
+        logitInput = logitInputRows.data();
         ropeCos = new float[n * half];
         ropeSin = new float[n * half];
-        xRows.at(x, 0, h);
-        xbRows.at(xb, 0, h);
-        qRows.at(q, 0, qd);
-        kRows.at(k, 0, kvd);
-        vRows.at(v, 0, kvd);
-        attRows.at(att, 0, qd);
-        oRows.at(o, 0, h);
-        gateRows.at(gate, 0, ffn);
-        upRows.at(up, 0, ffn);
-        hiddenRows.at(hiddenOut, 0, h);
-        logitInputRows.at(logitInput, 0, h);
         capacity = n;
+    }
+
+    private static Rows view() {
+        return Rows.packed(null, 0);
     }
 
     int workers() {

@@ -56,9 +56,9 @@ final class Attention implements WorkerPool.RangeTask {
         float[] invFreq = c.isGlobal(layer) ? invFreqGlobal : invFreqLocal;
         float[] q = a.q, k = a.k, v = a.v, cos = a.ropeCos, sin = a.ropeSin;
         for (int seg = 0; seg < b.segments; seg++) {
-            InferenceState s = b.states[seg];
-            for (int i = 0; i < b.rowCount[seg]; i++) {
-                int t = b.firstRow[seg] + i, pos = s.position + i;
+            InferenceState s = b.segs[seg].state;
+            for (int i = 0; i < b.segs[seg].rows; i++) {
+                int t = b.segs[seg].firstRow + i, pos = s.position + i;
                 for (int j = 0; j < half; j++) {
                     float angle = pos * invFreq[j];
                     cos[t * half + j] = (float) Math.cos(angle);
@@ -113,7 +113,7 @@ final class Attention implements WorkerPool.RangeTask {
         int blocks = 0;
         for (int seg = 0; seg < b.segments; seg++) {
             segmentBlock[seg] = blocks;
-            blocks += (b.rowCount[seg] + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+            blocks += (b.segs[seg].rows + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
         }
         segmentBlock[b.segments] = blocks;
         totalBlocks = blocks;
@@ -155,11 +155,11 @@ final class Attention implements WorkerPool.RangeTask {
             int rest = item / totalBlocks;
             int part = rest % headSplit, kvHead = rest / headSplit;
             int seg = segment(gb);
-            InferenceState s = b.states[seg];
-            Visibility vis = b.visibility[seg];
-            int segRow = b.firstRow[seg];
+            InferenceState s = b.segs[seg].state;
+            Visibility vis = b.segs[seg].visibility;
+            int segRow = b.segs[seg].firstRow;
             int t0 = segRow + (gb - segmentBlock[seg]) * TOKEN_BLOCK;
-            int t1 = Math.min(segRow + b.rowCount[seg], t0 + TOKEN_BLOCK);
+            int t1 = Math.min(segRow + b.segs[seg].rows, t0 + TOKEN_BLOCK);
             int firstPos = s.position + (t0 - segRow);
             int h0 = kvHead * group + part * headsPerItem;
             int queries = (t1 - t0) * headsPerItem;

@@ -23,23 +23,28 @@ public final class ForwardBatch {
     /** input embeddings by row (rows × hidden), used where {@link #embedded} is set */
     float[] embeddings = new float[0];
     boolean[] embedded = new boolean[16];
-    InferenceState[] states = new InferenceState[4];
-    int[] firstRow = new int[4];
-    int[] rowCount = new int[4];
-    Logits[] logitModes = new Logits[4];
-    LinearAdapter[] adapters = new LinearAdapter[4];
-    Visibility[] visibility = new Visibility[4];
-    /** first logit row of each segment, set by {@link #logitRows()} */
-    int[] firstLogitRow = new int[4];
+    Segment[] segs = new Segment[0];
     float[] logits;
     int logitsOffset;
     Arithmetic arithmetic = Arithmetic.FAST;
     ActivationRecorder recorder;
 
+    /** One sequence's rows in the batch. */
+    static final class Segment {
+        InferenceState state;
+        int firstRow, rows;
+        Logits logits;
+        LinearAdapter adapter;
+        Visibility visibility;
+        /** index of the segment's first logit row, set by {@link #logitRows()} */
+        int firstLogitRow;
+    }
+
     public ForwardBatch clear() {
-        Arrays.fill(states, 0, segments, null);
-        Arrays.fill(adapters, 0, segments, null);
-        Arrays.fill(visibility, 0, segments, null);
+        for (int i = 0; i < segments; i++) {
+            segs[i].state = null;
+            segs[i].adapter = null;
+        }
         Arrays.fill(embedded, 0, rows, false);
         rows = 0;
         segments = 0;
@@ -56,45 +61,40 @@ public final class ForwardBatch {
     public int add(InferenceState state, int[] tokens, int off, int n, Logits logits) {
         if (n < 1 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range " + off + "+" + n);
         int seg = addRows(state, n, logits);
-        System.arraycopy(tokens, off, this.tokens, firstRow[seg], n);
+        System.arraycopy(tokens, off, this.tokens, segs[seg].firstRow, n);
         return seg;
     }
 
     /** Adds a one-token segment. */
     public int add(InferenceState state, int token, Logits logits) {
         int seg = addRows(state, 1, logits);
-        tokens[firstRow[seg]] = token;
+        tokens[segs[seg].firstRow] = token;
         return seg;
     }
 
     private int addRows(InferenceState state, int n, Logits logits) {
         if (state == null || logits == null) throw new IllegalArgumentException("state and logits mode are required");
         for (int i = 0; i < segments; i++) {
-            if (states[i] == state) throw new IllegalArgumentException("a sequence may appear once per batch");
+            if (segs[i].state == state) throw new IllegalArgumentException("a sequence may appear once per batch");
         }
-        if (segments == states.length) {
-            int c = 2 * segments;
-            states = Arrays.copyOf(states, c);
-            firstRow = Arrays.copyOf(firstRow, c);
-            rowCount = Arrays.copyOf(rowCount, c);
-            logitModes = Arrays.copyOf(logitModes, c);
-            adapters = Arrays.copyOf(adapters, c);
-            visibility = Arrays.copyOf(visibility, c);
-            firstLogitRow = Arrays.copyOf(firstLogitRow, c);
+        if (segments == segs.length) {
+            segs = Arrays.copyOf(segs, Math.max(4, 2 * segments));
+            for (int i = segments; i < segs.length; i++) segs[i] = new Segment();
         }
         if (rows + n > tokens.length) {
             int c = Math.max(2 * tokens.length, rows + n);
             tokens = Arrays.copyOf(tokens, c);
             embedded = Arrays.copyOf(embedded, c);
         }
-        int seg = segments++;
-        states[seg] = state;
-        firstRow[seg] = rows;
-        rowCount[seg] = n;
-        logitModes[seg] = logits;
-        visibility[seg] = Visibility.CAUSAL;
+        Segment seg = segs[segments];
+        seg.state = state;
+        seg.firstRow = rows;
+        seg.rows = n;
+        seg.logits = logits;
+        seg.adapter = null;
+        seg.visibility = Visibility.CAUSAL;
         rows += n;
-        return seg;
+        return segments++;
     }
 
     /** Replaces row {@code row}'s token embedding by {@code hidden} floats from src[off..] (not scaled). */
@@ -106,12 +106,12 @@ public final class ForwardBatch {
     }
 
     public void adapter(int segment, LinearAdapter adapter) {
-        adapters[check(segment)] = adapter;
+        segs[check(segment)].adapter = adapter;
     }
 
     public void visibility(int segment, Visibility v) {
         if (v == null) throw new IllegalArgumentException("visibility is required");
-        visibility[check(segment)] = v;
+        segs[check(segment)].visibility = v;
     }
 
     /** Where logit rows go: at least {@link #logitRows()} × vocabulary floats. */
@@ -144,18 +144,19 @@ public final class ForwardBatch {
 
     /** First row of a segment (rows are numbered across the batch). */
     public int firstRow(int segment) {
-        return firstRow[check(segment)];
+        return segs[check(segment)].firstRow;
     }
 
     /** Number of logit rows the batch produces; also fixes each segment's {@link #firstLogitRow}. */
     public int logitRows() {
         int n = 0;
-        for (int s = 0; s < segments; s++) {
-            firstLogitRow[s] = n;
-            n += switch (logitModes[s]) {
+        for (int i = 0; i < segments; i++) {
+            Segment s = segs[i];
+            s.firstLogitRow = n;
+            n += switch (s.logits) {
                 case NONE -> 0;
                 case LAST -> 1;
-                case ALL -> rowCount[s];
+                case ALL -> s.rows;
             };
         }
         return n;
@@ -164,7 +165,7 @@ public final class ForwardBatch {
     /** Index of the segment's first logit row in the logits array (in vocabulary rows). */
     public int firstLogitRow(int segment) {
         logitRows();
-        return firstLogitRow[check(segment)];
+        return segs[check(segment)].firstLogitRow;
     }
 
     private int check(int segment) {

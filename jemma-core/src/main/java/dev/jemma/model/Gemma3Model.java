@@ -170,8 +170,8 @@ public final class Gemma3Model implements AutoCloseable {
         if (b.rows == 0) throw new IllegalArgumentException("empty batch");
         int vocab = weights.vocabRows;
         for (int seg = 0; seg < b.segments; seg++) {
-            InferenceState s = b.states[seg];
-            int n = b.rowCount[seg], first = b.firstRow[seg];
+            InferenceState s = b.segs[seg].state;
+            int n = b.segs[seg].rows, first = b.segs[seg].firstRow;
             if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
             if (n > s.maxChunk) throw new IllegalArgumentException(n + " rows of one sequence exceed its chunk of " + s.maxChunk);
             for (int t = first; t < first + n; t++) {
@@ -179,9 +179,9 @@ public final class Gemma3Model implements AutoCloseable {
                     throw new JemmaException("token id " + b.tokens[t] + " is outside the embedding table [0, " + vocab + ")");
                 }
             }
-            if (b.visibility[seg] != Visibility.CAUSAL) {
+            if (b.segs[seg].visibility != Visibility.CAUSAL) {
                 for (int i = 0; i < n; i++) {
-                    int p = s.position + i, last = b.visibility[seg].lastVisibleKey(p);
+                    int p = s.position + i, last = b.segs[seg].visibility.lastVisibleKey(p);
                     if (last < p || last >= s.position + n) {
                         throw new IllegalArgumentException("position " + p + " would see key " + last + ", outside [" + p + ", " + (s.position + n) + ")");
                     }
@@ -255,18 +255,18 @@ public final class Gemma3Model implements AutoCloseable {
         }
         for (int t = 0; t < n; t++) Ops.rmsNorm(act.hiddenOut, t * h, x, t * h, weights.outputNorm, h, c.rmsEps());
         if (rec != null) rec.record(-1, Stage.OUTPUT_HIDDEN, act.hiddenRows, n, h);
-        for (int seg = 0; seg < b.segments; seg++) b.states[seg].position += b.rowCount[seg];
+        for (int seg = 0; seg < b.segments; seg++) b.segs[seg].state.position += b.segs[seg].rows;
         logits(b);
     }
 
     /** Each segment's adapter, if any, on its own rows of a projection's input and output. */
     private void adapt(ForwardBatch b, int layer, Projection p, Rows in, Rows out) {
         for (int seg = 0; seg < b.segments; seg++) {
-            LinearAdapter a = b.adapters[seg];
+            LinearAdapter a = b.segs[seg].adapter;
             if (a == null) continue;
-            int first = b.firstRow[seg];
+            int first = b.segs[seg].firstRow;
             a.addTo(layer, p, act.sliceIn.at(in.data(), in.start(first), in.stride()),
-                    act.sliceOut.at(out.data(), out.start(first), out.stride()), b.rowCount[seg]);
+                    act.sliceOut.at(out.data(), out.start(first), out.stride()), b.segs[seg].rows);
         }
     }
 
@@ -275,8 +275,8 @@ public final class Gemma3Model implements AutoCloseable {
         int h = config.hidden(), vocab = weights.vocabRows;
         int k = 0;
         for (int seg = 0; seg < b.segments; seg++) {
-            int first = b.firstRow[seg], n = b.rowCount[seg];
-            switch (b.logitModes[seg]) {
+            int first = b.segs[seg].firstRow, n = b.segs[seg].rows;
+            switch (b.segs[seg].logits) {
                 case NONE -> { }
                 case LAST -> System.arraycopy(act.hiddenOut, (first + n - 1) * h, act.logitInput, k++ * h, h);
                 case ALL -> {

@@ -294,22 +294,16 @@ public final class Tokenizer {
             int after = next[right];
             next[pos] = after;
             if (after >= 0) prev[after] = pos;
+            // the merged symbol forms new pairs with both neighbours
             int before = prev[pos];
-            if (before >= 0) {
-                long w = table.get(ids[before], ids[pos]);
-                if (w >= 0) {
-                    if (heapSize == heap.length) heap = s.heap = Arrays.copyOf(heap, heapSize * 2);
-                    heap[heapSize] = (w & 0xFFFFFFFF00000000L) | before;
-                    siftUp(heap, heapSize++);
-                }
-            }
-            if (after >= 0) {
-                long w = table.get(ids[pos], ids[after]);
-                if (w >= 0) {
-                    if (heapSize == heap.length) heap = s.heap = Arrays.copyOf(heap, heapSize * 2);
-                    heap[heapSize] = (w & 0xFFFFFFFF00000000L) | pos;
-                    siftUp(heap, heapSize++);
-                }
+            for (int side = 0; side < 2; side++) {
+                int a = side == 0 ? before : pos, b = side == 0 ? pos : after;
+                if (a < 0 || b < 0) continue;
+                long w = table.get(ids[a], ids[b]);
+                if (w < 0) continue;
+                if (heapSize == heap.length) heap = s.heap = Arrays.copyOf(heap, heapSize * 2);
+                heap[heapSize] = (w & 0xFFFFFFFF00000000L) | a;
+                siftUp(heap, heapSize++);
             }
         }
         for (int i = 0; i >= 0; i = next[i]) out.add(ids[i]);

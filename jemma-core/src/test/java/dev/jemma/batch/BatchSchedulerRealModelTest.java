@@ -51,11 +51,18 @@ class BatchSchedulerRealModelTest {
         final StringBuilder text = new StringBuilder();
         final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
         final AtomicInteger tokens = new AtomicInteger();
+        /** token id, log-probability bits and the alternatives' ids and bits, one line per token */
+        final List<String> trace = new ArrayList<>();
 
         @Override
         public void onToken(TokenEvent e) {
             text.append(e.text());
             tokens.incrementAndGet();
+            StringBuilder t = new StringBuilder().append(e.tokenId()).append(' ').append(Float.floatToRawIntBits(e.logprob()));
+            for (int i = 0; i < e.topIds().length; i++) {
+                t.append(' ').append(e.topIds()[i]).append(':').append(Float.floatToRawIntBits(e.topLogprobs()[i]));
+            }
+            trace.add(t.toString());
         }
 
         @Override
@@ -69,26 +76,32 @@ class BatchSchedulerRealModelTest {
         }
     }
 
+    static GenerationRequest withLogprobs(String question) {
+        return new GenerationRequest(prompt(question), SamplingParams.greedy(40), null, 3, 0);
+    }
+
+    /** Same tokens, same log-probabilities to the bit, alone or with seven others (and a shared prefix cache). */
     @Test
     void eightConcurrentGreedyRequestsMatchEachAlone() throws Exception {
         PrefixCache prefixes = new PrefixCache(model.config, KVType.F32, 64L << 20, 8);
         try (BatchScheduler s = new BatchScheduler(model, new BatchConfig(8, 16, 1024, KVType.F32, prefixes))) {
-            String[] alone = new String[QUESTIONS.length];
+            Collector[] alone = new Collector[QUESTIONS.length];
             for (int i = 0; i < QUESTIONS.length; i++) {
                 Collector c = new Collector();
-                s.submit(GenerationRequest.of(prompt(QUESTIONS[i]), SamplingParams.greedy(40)), c);
+                s.submit(withLogprobs(QUESTIONS[i]), c);
                 GenerationResult r = c.done.get(120, TimeUnit.SECONDS);
                 assertEquals(r.text(), c.text.toString(), "streamed text equals the result");
-                alone[i] = r.text();
+                alone[i] = c;
             }
             List<Collector> all = new ArrayList<>();
             for (String q : QUESTIONS) {
                 Collector c = new Collector();
-                s.submit(GenerationRequest.of(prompt(q), SamplingParams.greedy(40)), c);
+                s.submit(withLogprobs(q), c);
                 all.add(c);
             }
             for (int i = 0; i < all.size(); i++) {
-                assertEquals(alone[i], all.get(i).done.get(300, TimeUnit.SECONDS).text(), "request " + i + " batched vs alone");
+                assertEquals(alone[i].done.get().text(), all.get(i).done.get(300, TimeUnit.SECONDS).text(), "request " + i + " batched vs alone");
+                assertEquals(alone[i].trace, all.get(i).trace, "request " + i + ": tokens and log-probabilities, batched vs alone");
             }
             BatchMetrics m = s.metrics();
             System.out.printf("batched: %d decode steps, mean batch %.2f, %d tokens%n", m.decodeSteps(),

@@ -106,18 +106,26 @@ class BatchInvarianceTest {
         for (String name : new String[] {"q4_k_m_mix", "q8_0", "f16"}) {
             Path file = Assets.repoRoot().resolve("jemma-core/src/test/resources/fixtures/synthetic/" + name + "/model.gguf");
             try (Gemma3Model m = Gemma3Model.load(file, 2)) {
-                check(m, name);
+                check(m, name, 150, 8);
             }
         }
     }
 
-    static void check(Gemma3Model m, String name) {
+    /** The real 270M: its own mix of types, GQA, and a first prompt longer than its 512-position window. */
+    @Test
+    void theRealModelToo() throws IOException {
+        try (Gemma3Model m = Gemma3Model.load(Assets.realModel(), 2)) {
+            check(m, "real 270M", m.config.slidingWindow() + Attention.KEY_BLOCK + 30, 4);
+        }
+    }
+
+    static void check(Gemma3Model m, String name, int longest, int sequences) {
         int vocab = Math.min(m.vocabRows(), m.tokenizer.vocabularySize());
-        int maxLen = Math.min(m.config.contextLength() - DECODE - 1, 150);
+        int maxLen = Math.min(m.config.contextLength() - DECODE - 1, longest);
         assertTrue(maxLen > m.config.slidingWindow() + Attention.KEY_BLOCK, "sequences must pass the window and a key block");
         SplittableRandom r = new SplittableRandom(11);
-        int[][] prompts = new int[8][];
-        for (int i = 0; i < prompts.length; i++) prompts[i] = prompt(r, 3 + r.nextInt(maxLen - 3), vocab);
+        int[][] prompts = new int[sequences][];
+        for (int i = 0; i < prompts.length; i++) prompts[i] = prompt(r, 3 + r.nextInt(Math.min(maxLen, 150) - 3), vocab);
         prompts[0] = prompt(r, maxLen, vocab);
 
         // alone, chunk 128 as the reference; then every other chunk size
@@ -131,8 +139,8 @@ class BatchInvarianceTest {
             run(m, List.of(s));
             assertSame(alone[0], s, name + " alone, chunk " + chunk);
         }
-        // batches of 2..8: different chunk sizes, joining at different steps, so prefill and decode rows mix
-        for (int size = 2; size <= 8; size++) {
+        // batches of 2..n: different chunk sizes, joining at different steps, so prefill and decode rows mix
+        for (int size = 2; size <= sequences; size++) {
             List<Sequence> group = new ArrayList<>();
             for (int i = 0; i < size; i++) group.add(new Sequence(prompts[i], CHUNKS[(i + size) % CHUNKS.length], (i * 3) % 7));
             run(m, group);
