@@ -3,7 +3,7 @@
 no real weights for. The tokenizer metadata is copied from the real 270M GGUF, so llama.cpp and Jemma load them.
 
 Types: q4_0 (2-D weights Q4_0, token_embd Q8_0, as llama.cpp quantizes Gemma), q8_0 (all Q8_0), and q4_k_m
-(llama.cpp's Q4_K_M policy for these sizes, gemma3-reference.md §10: token_embd Q8_0; attn_q, attn_k, ffn_gate,
+(llama.cpp's Q4_K_M policy for these sizes, docs/GEMMA3.md "Quantisation blocks": token_embd Q8_0; attn_q, attn_k, ffn_gate,
 ffn_up Q5_0; attn_v Q8_0 on the more-bits layers, else Q5_0; attn_output Q4_K; ffn_down Q6_K on the more-bits
 layers, else Q4_K). Norms are F32 near 1 (GGUF stores Gemma's norms with the +1 folded in). Weights N(0, 0.02),
 one fixed seed per file. Written to a temporary name, then renamed: an interrupted run leaves no half file.
@@ -25,7 +25,7 @@ from gguf import GGMLQuantizationType as QT
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_synthetic_models import quantize  # noqa: E402  (K-quants through ggml; gguf-py only dequantizes them)
 
-SHAPES = {  # gemma3-reference.md §2
+SHAPES = {  # docs/GEMMA3.md, "Configurations"
     "270m": dict(hidden=640, layers=18, heads=4, kv_heads=1, head_dim=256, ffn=2048, window=512,
                  more_bits={0, 1, 4, 7, 10, 13, 15, 16, 17}),
     "1b": dict(hidden=1152, layers=26, heads=4, kv_heads=1, head_dim=256, ffn=6912, window=512,

@@ -5,7 +5,8 @@ import dev.jemma.tokenizer.Tokenizer;
 import java.util.List;
 
 /**
- * Gemma 3's chat format (../shared/docs/gemma3-reference.md 4.1), rendered straight to token ids:
+ * Gemma 3's chat format (docs/GEMMA3.md, "Chat template"; Google's "Gemma formatting and system instructions",
+ * https://ai.google.dev/gemma/docs/core/prompt-structure), rendered straight to token ids:
  * <pre>
  * &lt;bos&gt;&lt;start_of_turn&gt;user\n{system}\n\n{user}&lt;end_of_turn&gt;\n&lt;start_of_turn&gt;model\n ...
  * </pre>

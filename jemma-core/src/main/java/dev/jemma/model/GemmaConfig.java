@@ -5,8 +5,8 @@ import dev.jemma.gguf.ModelFormatException;
 
 /**
  * Hyper-parameters of a Gemma 3 text model, read from GGUF metadata and checked for consistency.
- * Facts (local/global pattern, RoPE bases, the 27B attention scale) follow
- * ../shared/docs/gemma3-reference.md sections 1, 2 and 9.
+ * Facts (local/global pattern, RoPE bases, the 27B attention scale) and their public sources are in
+ * docs/GEMMA3.md, sections "Decoder layer", "Local and global layers", "RoPE", "Configurations" and "GGUF".
  */
 public record GemmaConfig(
         int hidden,

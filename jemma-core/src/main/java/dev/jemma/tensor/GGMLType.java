@@ -2,7 +2,8 @@ package dev.jemma.tensor;
 
 /**
  * ggml tensor element types as stored in GGUF: id, elements per block and bytes per block.
- * Layouts are in ../shared/docs/gemma3-reference.md section 6.
+ * Layouts are in docs/GEMMA3.md, "Quantisation blocks" (after llama.cpp's ggml/src/ggml-common.h and
+ * gguf-py/gguf/constants.py GGML_QUANT_SIZES).
  */
 public enum GGMLType {
     F32(0, 1, 4),

@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * D4.1 item 25 (CI part): seeded byte-flip, truncation and splice mutants of a tiny valid Gemma GGUF.
- * Loading each either succeeds or fails with a typed {@link JemmaException}; nothing else escapes
+ * docs/RELIABILITY.md, "Mutation fuzzing": seeded byte-flip, truncation and splice mutants of a tiny valid
+ * Gemma GGUF. Loading each either succeeds or fails with a typed {@link JemmaException}; nothing else escapes
  * (no OOM, index or arithmetic errors), each load is fast, and the outcome is deterministic.
  */
 @Tag("reliability")

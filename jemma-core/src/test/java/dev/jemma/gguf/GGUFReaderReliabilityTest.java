@@ -18,7 +18,7 @@ import static dev.jemma.testutil.GgufBuilder.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * ../shared/docs/reliability-checklist.md D4.1 items 1–20: malformed GGUF files give a
+ * docs/RELIABILITY.md, "GGUF files": malformed GGUF files give a
  * {@link ModelFormatException} naming the problem — never an OOM, an index error or a crash.
  * Runs in the "reliability" execution with -Xmx512m.
  */
@@ -68,14 +68,12 @@ class GGUFReaderReliabilityTest {
         }
     }
 
-    // 1
     @ParameterizedTest
     @ValueSource(ints = {0, 3, 23})
     void shorterThanTheHeader(int size) throws Exception {
         rejected(new byte[size], "not a GGUF file", size + " bytes");
     }
 
-    // 2
     @Test
     void badMagicNamesTheExpectedAndTheActualFormat() throws Exception {
         byte[] fugg = valid().build();
@@ -88,7 +86,6 @@ class GGUFReaderReliabilityTest {
         rejected(png, "GGUF", "PNG");
     }
 
-    // 3
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 4, 0xFFFFFFFFL, 0})
     void unsupportedVersions(long version) throws Exception {
@@ -97,7 +94,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "unsupported GGUF version " + version, "supported: 3");
     }
 
-    // 4
     @ParameterizedTest
     @ValueSource(longs = {-1L, Long.MIN_VALUE, 1L << 40, 1000})
     void impossibleTensorCount(long n) throws Exception {
@@ -106,7 +102,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "tensor count");
     }
 
-    // 5
     @ParameterizedTest
     @ValueSource(longs = {-1L, Long.MIN_VALUE, 1L << 40, 100_000})
     void impossibleMetadataCount(long n) throws Exception {
@@ -115,7 +110,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "metadata count");
     }
 
-    // 6
     @ParameterizedTest
     @ValueSource(longs = {-1L, 1L << 62, 17L << 20, 200})
     void keyLengthBeyondTheFileOrTheCap(long len) throws Exception {
@@ -131,7 +125,6 @@ class GGUFReaderReliabilityTest {
         rejected(valid().kv("general.name", STRING, b -> b.u64(4096).bytes(new byte[16])).build(), "general.name");
     }
 
-    // 7
     @Test
     void arrayCountsThatOverflowOrExceedTheFile() throws Exception {
         rejected(valid().kv("x.arr", ARRAY, b -> b.u32(UINT64).u64(Long.MAX_VALUE / 4)).build(), "x.arr");
@@ -141,7 +134,6 @@ class GGUFReaderReliabilityTest {
         rejected(valid().kv("x.arr", ARRAY, b -> b.u32(ARRAY).u64(1).u32(UINT8).u64(1).u8(0)).build(), "x.arr", "array of arrays");
     }
 
-    // 8
     @ParameterizedTest
     @ValueSource(longs = {13, 255, 0xFFFFFFFFL})
     void unknownValueType(long type) throws Exception {
@@ -149,7 +141,6 @@ class GGUFReaderReliabilityTest {
         rejected(valid().kv("x.arr", ARRAY, b -> b.u32(type).u64(1).u32(0)).build(), "x.arr", "unknown element type");
     }
 
-    // 9
     @Test
     void duplicateKey() throws Exception {
         GgufBuilder g = valid();
@@ -157,7 +148,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "duplicate metadata key", "general.architecture");
     }
 
-    // 10
     @ParameterizedTest
     @ValueSource(longs = {0, 3, 13, 1L << 31})
     void badAlignmentValues(long a) throws Exception {
@@ -170,7 +160,6 @@ class GGUFReaderReliabilityTest {
         rejected(valid().str("general.alignment", "32").build(), "general.alignment", "UINT32");
     }
 
-    // 11
     @Test
     void badTensorNames() throws Exception {
         GgufBuilder g = valid();
@@ -182,7 +171,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "UTF-8");
     }
 
-    // 12
     @ParameterizedTest
     @ValueSource(ints = {0, 5})
     void badDimensionCount(int n) throws Exception {
@@ -192,7 +180,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "'a'", "dimensions");
     }
 
-    // 13
     @Test
     void negativeZeroAndOverflowingShapes() throws Exception {
         GgufBuilder g = valid();
@@ -206,7 +193,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "'a'");
     }
 
-    // 14
     @ParameterizedTest
     @ValueSource(longs = {4, 5, 31, 99, 0xFFFFFFFFL})
     void unknownGgmlType(long type) throws Exception {
@@ -215,7 +201,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "'a'", "unknown ggml type id " + type);
     }
 
-    // 15
     @Test
     void quantizedRowNotAMultipleOfTheBlock() throws Exception {
         GgufBuilder g = new GgufBuilder();
@@ -223,7 +208,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "'q'", "block size 32");
     }
 
-    // 16
     @Test
     void unalignedOffset() throws Exception {
         GgufBuilder g = valid();
@@ -231,7 +215,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "'a'", "alignment");
     }
 
-    // 17
     @Test
     void dataBeyondTheEndOfTheFile() throws Exception {
         GgufBuilder g = valid();
@@ -241,7 +224,6 @@ class GGUFReaderReliabilityTest {
         rejected(java.util.Arrays.copyOf(truncated, truncated.length - 40), "'a'", "beyond the end");
     }
 
-    // 18
     @Test
     void overlappingTensors() throws Exception {
         GgufBuilder g = valid();
@@ -251,7 +233,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "overlap");
     }
 
-    // 19
     @Test
     void duplicateTensorNames() throws Exception {
         GgufBuilder g = valid();
@@ -259,7 +240,6 @@ class GGUFReaderReliabilityTest {
         rejected(g.build(), "duplicate tensor name 'a'");
     }
 
-    // 20
     @Test
     void offsetArithmeticNearLongMaxIsAnErrorNotAWrap() throws Exception {
         GgufBuilder g = valid();

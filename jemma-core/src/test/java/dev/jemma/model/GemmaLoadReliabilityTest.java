@@ -17,9 +17,9 @@ import java.util.function.Consumer;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * ../shared/docs/reliability-checklist.md D4.1 items 21–23: inconsistent Gemma hyper-parameters,
- * missing or misshapen tensors and broken tokenizer metadata are refused with a message naming
- * the key or tensor. Runs in the "reliability" execution with -Xmx512m.
+ * docs/RELIABILITY.md, "Gemma hyper-parameters and tensors" and "Tokenizer metadata": inconsistent
+ * Gemma hyper-parameters, missing or misshapen tensors and broken tokenizer metadata are refused with a
+ * message naming the key or tensor. Runs in the "reliability" execution with -Xmx512m.
  */
 @Tag("reliability")
 @Timeout(10)
@@ -60,7 +60,7 @@ class GemmaLoadReliabilityTest {
         }
     }
 
-    // 21: hyper-parameters
+    // hyper-parameters
     @Test
     void blockCount() {
         rejected(g -> g.u32("gemma3.block_count", 0), "gemma3.block_count", "0");
@@ -113,7 +113,7 @@ class GemmaLoadReliabilityTest {
         rejected(g -> g.remove("gemma3.feed_forward_length"), "missing", "gemma3.feed_forward_length");
     }
 
-    // 22: tensors
+    // tensors
     @Test
     void missingTensorsAreListedByName() {
         rejected(g -> {
@@ -141,7 +141,7 @@ class GemmaLoadReliabilityTest {
         }, "blk.0.ffn_norm.weight", "NaN");
     }
 
-    // 23: tokenizer metadata
+    // tokenizer metadata
     @Test
     void tokenizerArrayLengthsDiffer() {
         rejected(g -> g.floats("tokenizer.ggml.scores", new float[TinyGemma.VOCAB - 1]), "tokenizer.ggml.scores");

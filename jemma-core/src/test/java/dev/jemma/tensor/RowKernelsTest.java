@@ -69,7 +69,7 @@ class RowKernelsTest {
 
     @Test
     void kQuantScalePackingMatchesTheReferenceLayout() {
-        // the formulas of gemma3-reference.md §6 (Q4_K), byte by byte, against the packed-word helpers
+        // the Q4_K scale formulas of docs/GEMMA3.md ("Quantisation blocks"), byte by byte, against the packed-word helpers
         java.util.Random rnd = new java.util.Random(7);
         byte[] s = new byte[12];
         for (int trial = 0; trial < 2000; trial++) {

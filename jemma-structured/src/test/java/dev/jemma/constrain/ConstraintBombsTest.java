@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Schema and grammar bombs (reliability checklist D4.4 items 9–10): each either compiles quickly with counters or
- * fails fast with a typed error naming the place; none hangs, crashes or runs out of memory (this group runs with
- * a 512 MB heap).
+ * Schema and grammar bombs (docs/RELIABILITY.md, "Schema and grammar bombs"): each either compiles quickly with
+ * counters or fails fast with a typed error naming the place; none hangs, crashes or runs out of memory (this group
+ * runs with a 512 MB heap).
  */
 @Tag("reliability")
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
