@@ -34,12 +34,12 @@ public final class ApiRoutes {
     private final Drain drain;
 
     public ApiRoutes(Serving serving, ServerConfig config, ResponseWriter out, RequestCounters counters, PrintStream log) {
+        this.drain = new Drain(serving, config, out, counters, log);
+        this.bodies = new RequestBody(config.maxBodyBytes());
         this.serving = serving;
         this.config = config;
         this.out = out;
-        this.bodies = new RequestBody(config.maxBodyBytes());
         this.counters = counters;
-        this.drain = new Drain(serving, config, out, counters, log);
     }
 
     public void register(Router r) {

@@ -31,11 +31,6 @@ abstract class OllamaRenderer implements Renderer {
     }
 
     @Override
-    public void open(StreamWriter w) throws IOException {
-        w.start();
-    }
-
-    @Override
     public void token(StreamWriter w, int choice, TokenEvent e) throws IOException {
         if (plan.tools() != null || e.text().isEmpty()) return; // with tools the answer is sent whole at the end
         w.event(line(new Answer(e.text(), List.of())).toString());

@@ -15,22 +15,9 @@ import java.util.List;
  * opens with its role; with tools the answer comes whole when the choice ends, as content or as tool_calls with
  * finish_reason "tool_calls".
  */
-final class OpenAiChatRenderer implements Renderer {
-    private static final String CHUNK = "chat.completion.chunk";
-
-    private final GenerationPlan plan;
-    private final Tokenizer tok;
-    private final OpenAiEnvelope envelope;
-
+final class OpenAiChatRenderer extends OpenAiRenderer {
     OpenAiChatRenderer(GenerationPlan plan, Tokenizer tok, String requestId) {
-        this.plan = plan;
-        this.tok = tok;
-        this.envelope = new OpenAiEnvelope("chatcmpl-" + requestId, plan.model());
-    }
-
-    @Override
-    public boolean sse() {
-        return true;
+        super(plan, tok, "chatcmpl-" + requestId, "chat.completion.chunk");
     }
 
     @Override
@@ -68,17 +55,6 @@ final class OpenAiChatRenderer implements Renderer {
     }
 
     @Override
-    public void close(StreamWriter w, GenerationResult[] results) throws IOException {
-        if (plan.includeUsage()) envelope.usageChunk(w, CHUNK, results);
-        w.done();
-    }
-
-    @Override
-    public void error(StreamWriter w, GenerationFailure f) throws IOException {
-        OpenAiEnvelope.error(w, f);
-    }
-
-    @Override
     public ObjectNode body(GenerationResult[] results, List<List<TokenEvent>> tokens) {
         ObjectNode o = envelope.start("chat.completion");
         ArrayNode choices = o.putArray("choices");
@@ -111,7 +87,7 @@ final class OpenAiChatRenderer implements Renderer {
     }
 
     private ObjectNode chunk(int index) {
-        ObjectNode c = envelope.start(CHUNK);
+        ObjectNode c = envelope.start(chunkObject);
         ObjectNode ch = c.putArray("choices").addObject();
         ch.put("index", index);
         ch.putObject("delta");

@@ -15,27 +15,11 @@ import java.util.List;
  * /v1/completions responses (text_completion objects, whole or streamed) with the legacy log-probabilities:
  * {tokens, token_logprobs, top_logprobs[{token: logprob}], text_offset}.
  */
-final class OpenAiCompletionRenderer implements Renderer {
+final class OpenAiCompletionRenderer extends OpenAiRenderer {
     private static final String OBJECT = "text_completion";
 
-    private final GenerationPlan plan;
-    private final Tokenizer tok;
-    private final OpenAiEnvelope envelope;
-
     OpenAiCompletionRenderer(GenerationPlan plan, Tokenizer tok, String requestId) {
-        this.plan = plan;
-        this.tok = tok;
-        this.envelope = new OpenAiEnvelope("cmpl-" + requestId, plan.model());
-    }
-
-    @Override
-    public boolean sse() {
-        return true;
-    }
-
-    @Override
-    public void open(StreamWriter w) throws IOException {
-        w.start();
+        super(plan, tok, "cmpl-" + requestId, OBJECT);
     }
 
     @Override
@@ -52,17 +36,6 @@ final class OpenAiCompletionRenderer implements Renderer {
         ObjectNode o = envelope.start(OBJECT);
         choice(o, choice, "", null, r.finishReason().apiName());
         w.event(o.toString());
-    }
-
-    @Override
-    public void close(StreamWriter w, GenerationResult[] results) throws IOException {
-        if (plan.includeUsage()) envelope.usageChunk(w, OBJECT, results);
-        w.done();
-    }
-
-    @Override
-    public void error(StreamWriter w, GenerationFailure f) throws IOException {
-        OpenAiEnvelope.error(w, f);
     }
 
     @Override

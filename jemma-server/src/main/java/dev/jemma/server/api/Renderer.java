@@ -16,8 +16,10 @@ interface Renderer {
     /** SSE (OpenAI) rather than NDJSON (Ollama). */
     boolean sse();
 
-    /** The stream's first events, once the requests are admitted. */
-    void open(StreamWriter w) throws IOException;
+    /** Starts the stream once the requests are admitted (OpenAI's chat sends each choice's role first). */
+    default void open(StreamWriter w) throws IOException {
+        w.start();
+    }
 
     void token(StreamWriter w, int choice, TokenEvent e) throws IOException;
 

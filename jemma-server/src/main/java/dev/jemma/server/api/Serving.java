@@ -34,6 +34,11 @@ public final class Serving {
         return engine;
     }
 
+    /** Generations (API requests) running now, streams included. */
+    public int inFlight() {
+        return running.size();
+    }
+
     public ServerState state() {
         return state;
     }
@@ -41,11 +46,6 @@ public final class Serving {
     /** The engine, or null while loading. */
     public Engine engineOrNull() {
         return engine;
-    }
-
-    /** Generations (API requests) running now, streams included. */
-    public int inFlight() {
-        return running.size();
     }
 
     /** Cancels every running generation: its slots free within one step, its client gets an error. */

@@ -15,29 +15,33 @@ import dev.jemma.tokenizer.Tokenizer;
 /** The engine over one loaded model shared by continuous batching ({@link BatchScheduler}). */
 public final class SchedulerEngine implements Engine {
     private final Jemma jemma;
+    private final boolean ownsModel;
     private final BatchScheduler scheduler;
     private final ChatTemplate template;
     private final ModelInfo info;
-    private final boolean ownsModel;
 
     /**
      * @param alias     the model's name in the API, or null for the file name
      * @param ownsModel false: closing the engine leaves the model open (tests share one model between servers)
      */
     public SchedulerEngine(Jemma jemma, int slots, int queue, String alias, boolean ownsModel) {
+        var context = jemma.context();
+        Gemma3Model model = jemma.model();
+        this.scheduler = new BatchScheduler(model, new BatchConfig(slots, queue, context.contextLength(), context.kvType(),
+                context.prefixCache()));
+        this.template = new ChatTemplate(model.tokenizer);
+        this.info = describe(model, context.contextLength(), alias);
         this.jemma = jemma;
         this.ownsModel = ownsModel;
-        Gemma3Model model = jemma.model();
-        this.template = new ChatTemplate(model.tokenizer);
-        int ctx = jemma.context().contextLength();
-        this.scheduler = new BatchScheduler(model, new BatchConfig(slots, queue, ctx, jemma.context().kvType(),
-                jemma.context().prefixCache()));
+    }
+
+    private static ModelInfo describe(Gemma3Model model, int ctx, String alias) {
         String fileName = model.file.path().getFileName().toString();
         String base = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
         long parameters = 0;
         for (TensorInfo t : model.file.tensors()) parameters += t.elementCount();
         var c = model.config;
-        this.info = new ModelInfo(alias != null ? alias : base, fileName, model.file.fileSize(), ctx, c.contextLength(),
+        return new ModelInfo(alias != null ? alias : base, fileName, model.file.fileSize(), ctx, c.contextLength(),
                 parameters, System.currentTimeMillis() / 1000, c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.slidingWindow());
     }
 
