@@ -3,6 +3,8 @@ package dev.jemma.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jemma.batch.GenerationRequest;
 import dev.jemma.generate.TokenConstraint;
+import dev.jemma.server.api.ApiProbe;
+import dev.jemma.server.http.WriteWatchdog;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,7 +67,7 @@ class ConcurrencyTest {
             held.add(openStream(s, longStream(), 2));
             held.add(openStream(s, longStream(), 0)); // waits in the one queue place
             long end = System.currentTimeMillis() + 10_000;
-            while (s.server.modelOrNull().scheduler.queuedRequests() < 1 && System.currentTimeMillis() < end) Thread.sleep(20);
+            while (s.engine.metrics().queuedRequests() < 1 && System.currentTimeMillis() < end) Thread.sleep(20);
             HttpResponse<String> r = s.post("/v1/chat/completions", TestServer.chat("hi", 1, null));
             assertEquals(503, r.statusCode(), r.body());
             assertTrue(r.headers().firstValue("Retry-After").isPresent());
@@ -79,14 +81,14 @@ class ConcurrencyTest {
     @Test
     void d45_2_disconnectCancelsWithinAStep() throws Exception {
         assertTrue(s.awaitIdle(30_000));
-        long cancelled = s.server.modelOrNull().scheduler.metrics().requestsCancelled();
+        long cancelled = s.engine.metrics().requestsCancelled();
         int rounds = 15;
         for (int i = 0; i < rounds; i++) {
             Socket sock = openStream(s, longStream(), 3);
             sock.close();
             assertTrue(s.awaitIdle(10_000), "round " + i + ": the slot was not freed after the client left");
         }
-        assertEquals(rounds, s.server.modelOrNull().scheduler.metrics().requestsCancelled() - cancelled);
+        assertEquals(rounds, s.engine.metrics().requestsCancelled() - cancelled);
         String metrics = s.get("/metrics").body();
         assertTrue(metrics.contains("\njemma:requests_processing 0\n"), metrics);
         assertEquals(0, s.server.inFlight());
@@ -100,14 +102,12 @@ class ConcurrencyTest {
     @Test
     void d45_3_slowReaderIsCancelledAndClosed() throws Exception {
         assertTrue(s.awaitIdle(30_000));
-        var sched = s.server.modelOrNull().scheduler;
-        long cancelled = sched.metrics().requestsCancelled();
-        Generation g = new Generation(8, () -> { });
-        int[] prompt = s.server.model().template.render(List.of(dev.jemma.generate.ChatMessage.user("Count to 100.")), true).toArray();
-        g.submit(sched, List.of(new GenerationRequest(prompt, dev.jemma.generate.SamplingParams.greedy(500), null, -1, 0)));
+        long cancelled = s.engine.metrics().requestsCancelled();
+        int[] prompt = s.engine.chatTemplate().render(List.of(dev.jemma.generate.ChatMessage.user("Count to 100.")), true).toArray();
+        var overflowed = ApiProbe.submitUnread(s.engine, new GenerationRequest(prompt, dev.jemma.generate.SamplingParams.greedy(500), null, -1, 0), 8);
         assertTrue(s.awaitIdle(30_000), "a request nobody reads kept its slot");
-        assertTrue(g.overflowed());
-        assertEquals(cancelled + 1, sched.metrics().requestsCancelled());
+        assertTrue(overflowed.getAsBoolean());
+        assertEquals(cancelled + 1, s.engine.metrics().requestsCancelled());
 
         try (var server = java.nio.channels.ServerSocketChannel.open().bind(new java.net.InetSocketAddress("127.0.0.1", 0));
              var client = java.nio.channels.SocketChannel.open(server.getLocalAddress());
@@ -216,7 +216,7 @@ class ConcurrencyTest {
             long end = System.currentTimeMillis() + 10_000;
             while (t.server.inFlight() == 0 && System.currentTimeMillis() < end) Thread.sleep(10);
             CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> t.server.drain(Duration.ofSeconds(60)));
-            while (t.server.state() != JemmaServer.State.DRAINING && !drain.isDone()) Thread.sleep(5);
+            while (t.server.state() != ServerState.DRAINING && !drain.isDone()) Thread.sleep(5);
             if (!inflight.isDone()) {
                 assertEquals(503, t.get("/ready").statusCode());
                 assertEquals(503, t.post("/v1/chat/completions", TestServer.chat("hi", 1, null)).statusCode());
@@ -249,7 +249,7 @@ class ConcurrencyTest {
     @Test
     void d45_10_failingRequestDoesNotKillServer() throws Exception {
         try (TestServer t = new TestServer()) {
-            t.server.requestHook = r -> new GenerationRequest(r.prompt(), r.params(), new TokenConstraint() {
+            t.engine.hook = r -> new GenerationRequest(r.prompt(), r.params(), new TokenConstraint() {
                 @Override public void mask(float[] logits) { throw new IllegalStateException("injected kernel failure"); }
                 @Override public void accept(int tokenId) { }
                 @Override public boolean canStop() { return true; }
@@ -262,7 +262,7 @@ class ConcurrencyTest {
             assertEquals(r.headers().firstValue("X-Request-Id").orElse("?"), e.path("request_id").asText());
             String streamed = t.post("/v1/chat/completions", TestServer.chat("hi", 4, "\"stream\":true")).body();
             assertTrue(streamed.contains("\"type\":\"api_error\""), streamed);
-            t.server.requestHook = x -> x;
+            t.engine.hook = x -> x;
             assertEquals(200, t.post("/v1/chat/completions", TestServer.chat("hi", 2, null)).statusCode());
             assertTrue(t.get("/metrics").body().contains("jemma:http_internal_errors_total 2"));
             assertTrue(t.awaitIdle(5_000));

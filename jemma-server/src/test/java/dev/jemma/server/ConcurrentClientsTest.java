@@ -30,7 +30,7 @@ class ConcurrentClientsTest {
                 }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
             }
             for (int i = 0; i < prompts.size(); i++) assertEquals(solo.get(i), together.get(i).get(), prompts.get(i));
-            var m = s.server.modelOrNull().scheduler.metrics();
+            var m = s.engine.metrics();
             System.err.printf("mean batch %.2f over %d decode steps%n", (double) m.busySlotSum() / m.decodeSteps(), m.decodeSteps());
         }
     }

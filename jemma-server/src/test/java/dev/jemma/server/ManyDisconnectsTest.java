@@ -60,7 +60,7 @@ class ManyDisconnectsTest {
             for (int i = 0; i < 16; i++) client(s, i, refused); // warm-up: JIT, buffers, slot states
             assertTrue(s.awaitIdle(30_000));
             long baseline = usedHeapAfterGc();
-            long cancelledBefore = s.server.modelOrNull().scheduler.metrics().requestsCancelled();
+            long cancelledBefore = s.engine.metrics().requestsCancelled();
             long t0 = System.nanoTime();
             List<Future<?>> all = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
@@ -74,12 +74,12 @@ class ManyDisconnectsTest {
             assertTrue(s.awaitIdle(60_000), "slots were not all released");
             double secs = (System.nanoTime() - t0) / 1e9;
             long after = usedHeapAfterGc();
-            var m = s.server.modelOrNull().scheduler.metrics();
+            var m = s.engine.metrics();
             String metrics = s.get("/metrics").body();
             System.out.printf("1000 disconnects in %.1f s: cancelled %d, refused and retried %d, heap %.1f -> %.1f MiB%n", secs,
                     m.requestsCancelled() - cancelledBefore, refused.get(), baseline / 1048576.0, after / 1048576.0);
             assertTrue(metrics.contains("\njemma:requests_processing 0\n"), metrics);
-            assertEquals(0, s.server.modelOrNull().scheduler.activeSlots());
+            assertEquals(0, s.engine.metrics().activeSlots());
             assertEquals(0, s.server.inFlight());
             assertTrue(m.requestsCancelled() - cancelledBefore >= CLIENTS - PARALLEL, "clients that left were cancelled");
             assertTrue(after < baseline + (16L << 20), "heap grew from " + baseline + " to " + after + " bytes");

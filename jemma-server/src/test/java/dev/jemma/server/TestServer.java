@@ -2,6 +2,7 @@ package dev.jemma.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jemma.server.engine.SchedulerEngine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,13 +23,19 @@ import java.util.function.UnaryOperator;
 final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     final JemmaServer server;
+    /** The engine under the server; its hook may replace requests (for example with one whose constraint fails). */
+    final HookedEngine engine;
     final int port;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     TestServer(UnaryOperator<ServerConfig> tweak) throws IOException {
         ServerConfig c = new ServerConfig("127.0.0.1", 0, 4, 4, List.of(), List.of(), "gemma3-test", 8 << 20, 200_000, 8,
                 Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(1), 4096, Duration.ofSeconds(10));
-        server = JemmaServer.start(tweak.apply(c), TestModel::get, System.err, false);
+        ServerConfig config = tweak.apply(c);
+        HookedEngine[] made = new HookedEngine[1];
+        server = JemmaServer.startWithEngine(config, () -> made[0] = new HookedEngine(
+                new SchedulerEngine(TestModel.get(), config.slots(), config.queue(), config.alias(), false)), System.err);
+        engine = made[0];
         port = server.address().getPort();
     }
 
@@ -127,7 +134,7 @@ final class TestServer implements AutoCloseable {
     boolean awaitIdle(long millis) throws InterruptedException {
         long end = System.currentTimeMillis() + millis;
         while (System.currentTimeMillis() < end) {
-            var m = server.modelOrNull().scheduler.metrics();
+            var m = engine.metrics();
             if (m.activeSlots() == 0 && m.queuedRequests() == 0) return true;
             Thread.sleep(20);
         }

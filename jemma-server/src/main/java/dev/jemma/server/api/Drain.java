@@ -1,0 +1,97 @@
+package dev.jemma.server.api;
+
+import dev.jemma.generate.GenerationResult;
+import dev.jemma.generate.TokenEvent;
+import dev.jemma.server.ServerConfig;
+import dev.jemma.server.http.ApiException;
+import dev.jemma.server.http.Exchange;
+import dev.jemma.server.http.RequestCounters;
+import dev.jemma.server.http.ResponseWriter;
+import dev.jemma.server.http.StreamWriter;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a plan and hands its events to the API's renderer: the one loop every generating endpoint uses. The
+ * requests are submitted first (so a full queue is a plain 503), then events are read until every choice ended.
+ * A client that leaves (a failed write) or falls too far behind (see {@link Generation}) gets its choices
+ * cancelled; the deadline is the engine's, ending a choice with "length".
+ */
+final class Drain {
+    private final Serving serving;
+    private final ServerConfig config;
+    private final ResponseWriter out;
+    private final RequestCounters counters;
+    private final PrintStream log;
+
+    Drain(Serving serving, ServerConfig config, ResponseWriter out, RequestCounters counters, PrintStream log) {
+        this.serving = serving;
+        this.config = config;
+        this.out = out;
+        this.counters = counters;
+        this.log = log;
+    }
+
+    void run(Exchange ex, GenerationPlan plan, Renderer renderer, String requestId) throws IOException {
+        int n = plan.n();
+        GenerationResult[] results = new GenerationResult[n];
+        List<List<TokenEvent>> tokens = new ArrayList<>();
+        for (int i = 0; i < n && plan.logprobs() && !plan.stream(); i++) tokens.add(new ArrayList<>());
+        StreamWriter w = plan.stream() ? out.stream(ex, renderer.sse()) : null;
+        try (Generation gen = serving.start(plan.requests(serving.engine().tokenizer()), config.eventBuffer())) {
+            try {
+                if (w != null) renderer.open(w);
+                while (gen.open() > 0) {
+                    Generation.Item it = next(gen, w);
+                    if (it == null) continue;
+                    int i = it.index();
+                    if (it.token() != null) {
+                        if (w != null) renderer.token(w, i, it.token());
+                        else if (!tokens.isEmpty()) tokens.get(i).add(it.token());
+                    } else if (it.end().error() != null) {
+                        fail(w, renderer, it.end().error(), requestId);
+                        return;
+                    } else {
+                        results[i] = it.end().result();
+                        if (w != null) renderer.end(w, i, results[i]);
+                    }
+                }
+                if (w != null) renderer.close(w, results);
+                else out.json(ex, 200, renderer.body(results, tokens));
+            } catch (IOException e) {
+                gen.cancel(); // the client is gone: free the slots now
+                throw e;
+            }
+        }
+    }
+
+    /** The next event, or null after the ping interval (a stream then gets an SSE ping for proxies). */
+    private Generation.Item next(Generation gen, StreamWriter w) throws IOException {
+        try {
+            Generation.Item it = gen.poll(config.pingInterval().toMillis());
+            if (it == null && w != null) w.ping();
+            return it;
+        } catch (InterruptedException e) {
+            gen.cancel();
+            Thread.currentThread().interrupt();
+            throw ApiException.overloaded("the server is shutting down", 30);
+        }
+    }
+
+    /** Before any body: an HTTP error (internal ones go up as they are). In a stream: counted, logged, one error event. */
+    private void fail(StreamWriter w, Renderer renderer, RuntimeException error, String requestId) throws IOException {
+        GenerationFailure f = GenerationFailure.of(error, serving.state(), requestId);
+        if (w == null) {
+            if (f.internal()) throw error;
+            throw ApiException.overloaded(f.message(), 30);
+        }
+        if (f.internal()) {
+            counters.internalError();
+            log.println("jemma: request " + requestId + " failed: " + error);
+        }
+        renderer.error(w, f);
+    }
+}

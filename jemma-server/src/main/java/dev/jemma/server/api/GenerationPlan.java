@@ -1,0 +1,42 @@
+package dev.jemma.server.api;
+
+import dev.jemma.batch.GenerationRequest;
+import dev.jemma.constrain.Grammar;
+import dev.jemma.generate.SamplingParams;
+import dev.jemma.tokenizer.Tokenizer;
+import dev.jemma.tools.ToolCalling;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request of any API, parsed and checked, ready to run: what to generate and the few facts its renderer needs.
+ *
+ * @param model         the served model's name, as responses state it
+ * @param prompt        prompt token ids, BOS first
+ * @param sampling      sampling and stop settings; choice i samples with seed + i
+ * @param grammar       constrains every choice (a response format or the tool-call envelope), or null
+ * @param tools         the tool calling in effect (answers are parsed for calls), or null
+ * @param n             choices, each a generation of its own
+ * @param topLogprobs   -1: no log-probabilities; else the alternatives reported per token
+ * @param stream        answer as a stream of events (SSE or NDJSON) rather than one body
+ * @param includeUsage  OpenAI streams: a last chunk with usage
+ * @param deadlineNanos {@link System#nanoTime()} at which generation ends with finish reason "length"
+ */
+record GenerationPlan(String model, int[] prompt, SamplingParams sampling, Grammar grammar, ToolCalling tools, int n,
+                      int topLogprobs, boolean stream, boolean includeUsage, long deadlineNanos) {
+
+    boolean logprobs() {
+        return topLogprobs >= 0;
+    }
+
+    /** The n engine requests; each gets its own constraint (constraints hold per-answer state). */
+    List<GenerationRequest> requests(Tokenizer tok) {
+        List<GenerationRequest> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new GenerationRequest(prompt, sampling.withSeed(sampling.seed() + i),
+                    grammar == null ? null : grammar.constraint(tok), topLogprobs, deadlineNanos));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.jemma.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jemma.constrain.Grammar;
+import dev.jemma.generate.ChatMessage;
+import dev.jemma.generate.SamplingParams;
+import dev.jemma.server.ServerConfig;
+import dev.jemma.server.engine.Engine;
+import dev.jemma.server.engine.ModelInfo;
+import dev.jemma.server.http.ApiException;
+import dev.jemma.server.http.Json;
+import dev.jemma.tools.ToolCalling;
+import dev.jemma.tools.ToolChoice;
+import dev.jemma.tools.ToolDefinition;
+import dev.jemma.tools.ToolException;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Ollama's /api/chat and /api/generate to a plan (one choice, streamed unless stream: false). Sampling options
+ * are read under "options" with the same rules as OpenAI's fields; "timeout" (seconds) is honoured as in /v1.
+ */
+final class OllamaRequest {
+    /** Hardware hints that do not apply to Jemma: accepted and ignored (documented). */
+    static final Set<String> IGNORED_OPTIONS = Set.of("num_thread", "num_gpu", "num_batch", "main_gpu", "use_mmap",
+            "use_mlock", "low_vram", "numa", "f16_kv", "vocab_only");
+    static final Set<String> UNSUPPORTED_OPTIONS = Set.of("num_keep", "mirostat", "mirostat_eta", "mirostat_tau",
+            "tfs_z", "typical_p", "penalize_newline");
+    private static final Set<String> NOT_IMPLEMENTED = Set.of("truncate", "shift");
+
+    private OllamaRequest() {}
+
+    static GenerationPlan chat(ObjectNode body, Engine engine, ServerConfig config) {
+        Params p = Params.of(body);
+        p.allowOnly(Set.of("model", "messages", "tools", "format", "options", "stream", "keep_alive", "think", "timeout"),
+                NOT_IMPLEMENTED);
+        common(p, engine.model());
+        List<ToolDefinition> tools = List.of();
+        try {
+            if (p.has("tools")) tools = ToolDefinition.fromOpenAi(p.get("tools"));
+        } catch (ToolException e) {
+            throw ApiException.invalid(ChatPrompt.pointerToParam(e.pointer()), e.getMessage());
+        }
+        Grammar format = ResponseFormat.ollama(p.get("format"));
+        List<ToolCalling.Message> messages = ChatMessages.ollama(p.array("messages"), config.maxPromptChars());
+        ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO,
+                format, true);
+        return plan(p, engine, config, prompt.ids(), "messages", prompt.grammar(), prompt.tools());
+    }
+
+    /** The plan, or null for Ollama's preload (an empty prompt), which is answered at once. */
+    static GenerationPlan generate(ObjectNode body, Engine engine, ServerConfig config) {
+        Params p = Params.of(body);
+        p.allowOnly(Set.of("model", "prompt", "suffix", "images", "format", "options", "system", "template", "raw",
+                "stream", "keep_alive", "context", "think", "timeout"), NOT_IMPLEMENTED);
+        common(p, engine.model());
+        List<JsonNode> images = p.array("images");
+        if (images != null && !images.isEmpty()) throw ApiException.invalid("images", ChatMessages.NO_VISION);
+        if (!p.string("suffix", "").isEmpty()) throw ApiException.unsupported("suffix", "fill-in-the-middle is not supported by Gemma 3");
+        if (!p.string("template", "").isEmpty()) throw ApiException.unsupported("template", "the Gemma chat template is built in");
+        List<JsonNode> context = p.array("context");
+        if (context != null && !context.isEmpty()) throw ApiException.unsupported("context", "send the conversation to /api/chat instead");
+        String prompt = p.string("prompt", "");
+        String system = p.string("system", "");
+        boolean raw = p.bool("raw", false);
+        Grammar format = ResponseFormat.ollama(p.get("format"));
+        if (prompt.isEmpty()) return null;
+        if (prompt.length() + system.length() > config.maxPromptChars()) throw ChatMessages.promptTooLong(config.maxPromptChars());
+        int[] ids;
+        if (raw) {
+            ids = PlainPrompt.ids(engine.tokenizer(), prompt);
+        } else {
+            List<ChatMessage> chat = system.isEmpty() ? List.of(ChatMessage.user(prompt))
+                    : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
+            ids = engine.chatTemplate().render(chat, true).toArray();
+        }
+        return plan(p, engine, config, ids, "prompt", format, null);
+    }
+
+    /** The model (required here), keep_alive (accepted: the model stays loaded) and think (not for Gemma 3). */
+    private static void common(Params p, ModelInfo m) {
+        String model = p.string("model", null);
+        if (model == null || model.isEmpty()) throw ApiException.invalid("model", "'model' is required");
+        if (!m.answersTo(model)) throw ApiException.notFound("model '" + model + "' not found, try pulling it first");
+        if (p.has("keep_alive") && !p.get("keep_alive").isTextual() && !p.get("keep_alive").isNumber()) {
+            throw ApiException.invalid("keep_alive", "'keep_alive' must be a duration string or a number");
+        }
+        if (p.has("think") && !(p.get("think").isBoolean() && !p.get("think").asBoolean())) {
+            throw ApiException.invalid("think", "this model does not support thinking");
+        }
+    }
+
+    private static GenerationPlan plan(Params p, Engine engine, ServerConfig config, int[] ids, String promptParam,
+                                       Grammar grammar, ToolCalling tools) {
+        Params o = p.sub("options");
+        if (o == null) o = new Params(Json.object(), "options.");
+        Set<String> known = new HashSet<>(SamplingOptions.OLLAMA.all());
+        known.addAll(IGNORED_OPTIONS);
+        o.allowOnly(known, UNSUPPORTED_OPTIONS);
+        SamplingParams sp = SamplingOptions.parse(o, SamplingOptions.OLLAMA, ids.length, engine.model().contextLength(), 0, promptParam);
+        boolean stream = p.bool("stream", true);
+        return new GenerationPlan(engine.model().id(), ids, sp, grammar, tools, 1, -1, stream, false,
+                Deadline.of(p, config.requestTimeout()));
+    }
+}
