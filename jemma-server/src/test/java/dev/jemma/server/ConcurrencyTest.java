@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Reliability checklist D4.5: overload, disconnects, slow readers, deadlines, health under load, determinism, drain, failures. */
+/** docs/RELIABILITY.md, "Concurrency, cancellation and resources": overload, disconnects, slow readers, deadlines, health under load, determinism, drain, failures. */
 class ConcurrencyTest {
     static TestServer s;
 
@@ -59,7 +59,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_1_queueFullIs503WithRetryAfter() throws Exception {
+    void queueFullIs503WithRetryAfter() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         List<Socket> held = new ArrayList<>();
         try {
@@ -79,7 +79,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_2_disconnectCancelsWithinAStep() throws Exception {
+    void disconnectCancelsWithinAStep() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         long cancelled = s.engine.metrics().requestsCancelled();
         int rounds = 15;
@@ -100,7 +100,7 @@ class ConcurrencyTest {
      * connection. (Loopback socket buffers grow to megabytes, so each half is checked directly.)
      */
     @Test
-    void d45_3_slowReaderIsCancelledAndClosed() throws Exception {
+    void slowReaderIsCancelledAndClosed() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         long cancelled = s.engine.metrics().requestsCancelled();
         int[] prompt = s.engine.chatTemplate().render(List.of(dev.jemma.generate.ChatMessage.user("Count to 100.")), true).toArray();
@@ -137,7 +137,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_4_deadlineEndsWithLengthAndTrueUsage() throws Exception {
+    void deadlineEndsWithLengthAndTrueUsage() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         long t0 = System.nanoTime();
         HttpResponse<String> r = s.post("/v1/chat/completions", TestServer.chat("Write a long story.", 900, "\"timeout\":1,\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
@@ -160,7 +160,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_7_healthAndMetricsFastWhileBusy() throws Exception {
+    void healthAndMetricsFastWhileBusy() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         List<Socket> held = new ArrayList<>();
         try {
@@ -182,7 +182,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_8_determinism() throws Exception {
+    void determinism() throws Exception {
         assertTrue(s.awaitIdle(30_000));
         String sampled = TestServer.chat("Name a colour.", 8, "\"seed\":42").replace("\"temperature\":0", "\"temperature\":0.9");
         String a = TestServer.json(s.post("/v1/chat/completions", sampled).body()).at("/choices/0/message/content").asText();
@@ -204,7 +204,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_9_gracefulDrain() throws Exception {
+    void gracefulDrain() throws Exception {
         try (TestServer t = new TestServer()) {
             CompletableFuture<HttpResponse<String>> inflight = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -247,7 +247,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void d45_10_failingRequestDoesNotKillServer() throws Exception {
+    void failingRequestDoesNotKillServer() throws Exception {
         try (TestServer t = new TestServer()) {
             t.engine.hook = r -> new GenerationRequest(r.prompt(), r.params(), new TokenConstraint() {
                 @Override public void mask(float[] logits) { throw new IllegalStateException("injected kernel failure"); }

@@ -9,7 +9,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Streaming equals non-streaming (checklist D4.7.1), SSE and NDJSON shapes, and the small endpoints. */
+/** Streaming equals non-streaming (docs/RELIABILITY.md, "Output"), SSE and NDJSON shapes, and the small endpoints. */
 class StreamingTest extends SharedServerTest {
     @Test
     void streamedDeltasEqualWholeContentAndUsageComesBeforeDone() throws Exception {
