@@ -27,10 +27,12 @@ for line in open(sys.argv[1]):
     rnd, side, js = line.split(" ", 2)
     for r in json.loads(js):
         rows.setdefault(r["test"], {}).setdefault(side, []).append(r["tokens_per_second_median"])
-print(f"{'test':<8} {'A t/s (rounds)':<32} {'B t/s (rounds)':<32} {'A med':>8} {'B med':>8} {'B/A':>6}")
+# B/A of the medians, and the median of each round's B/A (the pair ran back to back, so it cancels slow drift)
+print(f"{'test':<8} {'A t/s (rounds)':<32} {'B t/s (rounds)':<32} {'A med':>8} {'B med':>8} {'B/A':>6} {'paired':>7}")
 for test, s in rows.items():
     ma, mb = statistics.median(s["A"]), statistics.median(s["B"])
+    paired = statistics.median(b / a for a, b in zip(s["A"], s["B"]))
     fa = " ".join(f"{x:.1f}" for x in s["A"]); fb = " ".join(f"{x:.1f}" for x in s["B"])
-    print(f"{test:<8} {fa:<32} {fb:<32} {ma:8.2f} {mb:8.2f} {mb / ma:6.3f}")
+    print(f"{test:<8} {fa:<32} {fb:<32} {ma:8.2f} {mb:8.2f} {mb / ma:6.3f} {paired:7.3f}")
 PY
 rm -f "$out"

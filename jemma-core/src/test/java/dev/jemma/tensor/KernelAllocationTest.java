@@ -48,16 +48,21 @@ class KernelAllocationTest {
             long bytes = allocatedOnceCompiled(GGMLType.valueOf(name));
             if (bytes > SLACK_BYTES) bad.add(name + ": still allocates " + bytes + " bytes per " + CALLS + " calls after " + ROUNDS + " rounds");
         }
-        long tile = tiledProductAllocation();
-        if (tile > SLACK_BYTES) bad.add("token tile product: still allocates " + tile + " bytes per round after " + ROUNDS + " rounds");
+        for (Arithmetic a : Arithmetic.values()) {
+            // 20 tokens: the FAST path's token tile; BATCH_INVARIANT's panel of 2 rows × 4 tokens and its tails
+            long product = productAllocation(a, 20);
+            if (product > SLACK_BYTES) bad.add(a + " product: still allocates " + product + " bytes per round after " + ROUNDS + " rounds");
+        }
+        long one = productAllocation(Arithmetic.BATCH_INVARIANT, 1);
+        if (one > SLACK_BYTES) bad.add("BATCH_INVARIANT product of one token: still allocates " + one + " bytes per round");
         bad.forEach(System.out::println);
         System.exit(bad.isEmpty() ? 0 : 1);
     }
 
-    /** The prefill product through the token tile (20 tokens: a full block of 16 and a partial one), one thread. */
-    private static long tiledProductAllocation() throws IOException {
+    /** A pooled product of {@code tokens} tokens with the given arithmetic, one thread. */
+    private static long productAllocation(Arithmetic arithmetic, int tokens) throws IOException {
         byte[] raw = java.nio.file.Files.readAllBytes(QuantFixtures.dir().resolve("Q8_0.bin"));
-        int cols = QuantFixtures.COLS, tokens = 20;
+        int cols = QuantFixtures.COLS;
         WeightMatrix w = new WeightMatrix("m", GGMLType.Q8_0, QuantFixtures.ROWS, cols, MemorySegment.ofArray(raw));
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (i % 13 - 6) * 0.1f;
@@ -69,7 +74,7 @@ class KernelAllocationTest {
             long last = -1;
             for (int round = 0; round < ROUNDS; round++) {
                 long before = threads.getThreadAllocatedBytes(tid);
-                for (int i = 0; i < CALLS / 20; i++) mm.apply(w, in, out, tokens, Arithmetic.FAST);
+                for (int i = 0; i < CALLS / 20; i++) mm.apply(w, in, out, tokens, arithmetic);
                 last = threads.getThreadAllocatedBytes(tid) - before;
                 if (last <= SLACK_BYTES) return last;
             }
