@@ -5,6 +5,7 @@ import dev.jemma.generate.Session;
 import dev.jemma.model.KVType;
 import dev.jemma.model.PrefixCache;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.GemmaConfig;
 import dev.jemma.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -117,13 +118,17 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
+        /** The context length for this model: given, or the default capped at its trained maximum; checked. */
+        private int resolveContextLength(GemmaConfig c) {
+            return c.checkContextLength(contextLength != 0 ? contextLength : Math.min(defaultContextLength, c.contextLength()));
+        }
+
         public Jemma build() {
             Objects.requireNonNull(model, "model path");
             try {
-                Gemma3Model m = Gemma3Model.load(model, threads);
+                Gemma3Model m = Gemma3Model.load(model, threads, this::resolveContextLength); // a bad length fails before the weights
                 try {
-                    int ctx = m.config.checkContextLength(contextLength != 0 ? contextLength
-                            : Math.min(defaultContextLength, m.config.contextLength()));
+                    int ctx = resolveContextLength(m.config);
                     PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
                     return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
                 } catch (RuntimeException e) {

@@ -190,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
      * Special-token text is matched, as Hugging Face's encode does, so the work is the same as theirs.
      */
     private int benchTokenizer() throws Exception {
-        String text = Files.readString(tokenizeFile);
+        String text = InputFiles.text("--tokenize", tokenizeFile);
         double mb = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / 1e6;
         Tokenizer tok;
         if (tokenizerJson != null) {

@@ -2,15 +2,13 @@ package dev.jemma.cli;
 
 import dev.jemma.JemmaException;
 import dev.jemma.generate.GenerationResult;
+import dev.jemma.generate.SamplingParams;
 import dev.jemma.generate.Session;
 import dev.jemma.model.Gemma3Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 @Command(name = "chat", description = "Interactive multi-turn chat. /reset starts over, /exit (or end of input) quits.")
@@ -27,16 +25,17 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         context.checkFlags();
-        try (Gemma3Model m = model.load();
+        SamplingParams params = sampling.params(); // every flag checked before the model loads
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()));
              Session s = new Session(m, context.config(m.config, truncate))) {
             s.setSystem(system);
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            InputFiles.Lines in = new InputFiles.Lines(System.in);
             Log.info("chat ready: type a message; /reset to start over, /exit to quit");
             var out = System.out;
             while (true) {
                 System.err.print("> ");
                 System.err.flush();
-                String line = in.readLine();
+                String line = in.next();
                 if (line == null || line.strip().equals("/exit")) break;
                 if (line.strip().equals("/reset")) {
                     s.reset();
@@ -45,7 +44,7 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 if (line.isBlank()) continue;
                 try {
-                    GenerationResult r = s.chat(line, sampling.params(), d -> { out.print(d); out.flush(); });
+                    GenerationResult r = s.chat(line, params, d -> { out.print(d); out.flush(); });
                     out.println();
                     out.flush();
                     Stats.print(r);

@@ -34,7 +34,7 @@ final class ConstrainedDecodeBench {
         try (Session s = new Session(m, ContextConfig.of(1024))) {
             for (int round = 0; round < 2; round++) { // round 0 warms the JIT and is not counted
                 for (Path file : schemaFiles) {
-                    String schema = Files.readString(file);
+                    String schema = InputFiles.text("--json-schema", file);
                     Grammar shared = JsonSchemaCompiler.compile(schema);
                     List<ChatMessage> prompt = List.of(ChatMessage.user("Answer with JSON only, matching this JSON Schema:\n" + schema));
                     for (int seed = 0; seed < seeds; seed++) {

@@ -15,7 +15,7 @@ final class ModelOptions {
     int threads = Runtime.getRuntime().availableProcessors();
 
     Path resolve() throws IOException {
-        if (model != null) return model;
+        if (model != null) return InputFiles.existing("--model", model);
         try {
             return DefaultModel.locate();
         } catch (InterruptedException e) {
@@ -25,9 +25,15 @@ final class ModelOptions {
     }
 
     Gemma3Model load() throws IOException {
+        return load(c -> { });
+    }
+
+    /** Loads the model, running {@code check} on its hyper-parameters before the slow part of loading. */
+    Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check) throws IOException {
+        if (threads < 1) throw new dev.jemma.JemmaException("--threads must be ≥ 1, got " + threads);
         Path p = resolve();
         long t0 = System.nanoTime();
-        Gemma3Model m = Gemma3Model.load(p, threads);
+        Gemma3Model m = Gemma3Model.load(p, threads, check);
         Log.info(String.format("loaded %s in %.0f ms (%d threads)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads));
         return m;
     }

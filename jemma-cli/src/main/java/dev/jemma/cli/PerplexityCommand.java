@@ -25,7 +25,7 @@ final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = InputFiles.text("FILE", file);
         try (Gemma3Model m = model.load()) {
             int[] body = m.tokenizer.encode(text);
             int[] tokens = new int[body.length + 1];

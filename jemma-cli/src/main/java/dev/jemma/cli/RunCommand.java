@@ -4,6 +4,7 @@ import dev.jemma.JemmaException;
 import dev.jemma.Trace;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
+import dev.jemma.generate.SamplingParams;
 import dev.jemma.generate.Session;
 import dev.jemma.constrain.GbnfParser;
 import dev.jemma.constrain.Grammar;
@@ -46,19 +47,21 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        context.checkFlags();
+        SamplingParams params = sampling.params(); // every flag checked before the model loads
         String text = prompt;
-        if (text == null && promptFile != null) text = Files.readString(promptFile, StandardCharsets.UTF_8);
-        if (text == null) text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        if (text == null && promptFile != null) text = InputFiles.text("--prompt-file", promptFile);
+        if (text == null) text = InputFiles.stdin(System.in);
         Grammar grammar = grammar();
-        try (Gemma3Model m = model.load();
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()));
              Session s = new Session(m, context.config(m.config, truncate))) {
             Trace.mark("session ready");
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);
             GenerationResult r = raw
-                    ? s.complete(text, sampling.params(), c, d -> { out.print(d); out.flush(); })
-                    : s.chat(text, sampling.params(), c, d -> { out.print(d); out.flush(); });
+                    ? s.complete(text, params, c, d -> { out.print(d); out.flush(); })
+                    : s.chat(text, params, c, d -> { out.print(d); out.flush(); });
             if (grammar == null) out.println(); // constrained output is exactly the text, with no newline added
             out.flush();
             Stats.print(r);
@@ -75,8 +78,8 @@ final class RunCommand implements Callable<Integer> {
     private Grammar grammar() throws java.io.IOException {
         int n = (jsonSchema != null ? 1 : 0) + (grammarFile != null ? 1 : 0) + (json ? 1 : 0);
         if (n > 1) throw new JemmaException("use only one of --json-schema, --grammar and --json");
-        if (jsonSchema != null) return JsonSchemaCompiler.compile(Files.readString(jsonSchema, StandardCharsets.UTF_8));
-        if (grammarFile != null) return GbnfParser.parse(Files.readString(grammarFile, StandardCharsets.UTF_8));
+        if (jsonSchema != null) return JsonSchemaCompiler.compile(InputFiles.text("--json-schema", jsonSchema));
+        if (grammarFile != null) return GbnfParser.parse(InputFiles.text("--grammar", grammarFile));
         return json ? JsonGrammar.object() : null;
     }
 }

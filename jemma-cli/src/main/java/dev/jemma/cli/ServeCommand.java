@@ -50,6 +50,9 @@ final class ServeCommand implements Callable<Integer> {
     int timeout = 600;
     @Option(names = "--max-body", description = "request body limit in MiB (default: 8)")
     int maxBodyMiB = 8;
+    @Option(names = "--max-tokens-limit", description = "the most tokens one request may generate; larger requests are clamped"
+            + " and end with finish_reason \"length\" (default: " + ServerConfig.DEFAULT_MAX_TOKENS_LIMIT + ")")
+    int maxTokensLimit = ServerConfig.DEFAULT_MAX_TOKENS_LIMIT;
     @Option(names = "--grace", description = "seconds in-flight requests may finish on shutdown (default: 30)")
     int grace = 30;
 
@@ -57,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> keys = new ArrayList<>(apiKeys);
         if (apiKeyFile != null) {
-            for (String line : Files.readAllLines(apiKeyFile, StandardCharsets.UTF_8)) {
+            for (String line : InputFiles.text("--api-key-file", apiKeyFile).split("\\R")) {
                 if (!line.isBlank() && !line.startsWith("#")) keys.add(line.strip());
             }
         }
@@ -65,7 +68,7 @@ final class ServeCommand implements Callable<Integer> {
         if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
         if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
         ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
-                .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20)
+                .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20).withMaxTokensLimit(maxTokensLimit)
                 .withRequestTimeout(Duration.ofSeconds(timeout)).withDrainGrace(Duration.ofSeconds(grace));
         Path path = model.resolve();
         KVType kv = context.kvType();

@@ -19,7 +19,8 @@ import java.util.List;
 public final class Session implements AutoCloseable {
     private final Gemma3Model model;
     private final Tokenizer tok;
-    private final ChatTemplate template;
+    /** made on first chat use: a raw completion needs no chat tokens in the vocabulary */
+    private ChatTemplate template;
     private final InferenceState state;
     private final ContextConfig context;
     private final PrefixReuse reuse;
@@ -37,7 +38,6 @@ public final class Session implements AutoCloseable {
     public Session(Gemma3Model model, ContextConfig context) {
         this.model = model;
         this.tok = model.tokenizer;
-        this.template = new ChatTemplate(tok);
         this.context = context;
         this.state = model.newState(context.contextLength(), context.kvType());
         this.reuse = new PrefixReuse(state, context.prefixCache());
@@ -84,11 +84,11 @@ public final class Session implements AutoCloseable {
             List<ChatMessage> first = new ArrayList<>();
             if (system != null) first.add(ChatMessage.system(system));
             first.add(ChatMessage.user(userText));
-            prompt.addAll(template.render(first, true).toArray());
+            prompt.addAll(template().render(first, true).toArray());
         } else {
-            if (pendingToken >= 0 && pendingToken != template.endOfTurnId()) prompt.add(pendingToken);
-            prompt.add(template.endOfTurnId());
-            prompt.addAll(template.renderContinuation(List.of(ChatMessage.user(userText))).toArray());
+            if (pendingToken >= 0 && pendingToken != template().endOfTurnId()) prompt.add(pendingToken);
+            prompt.add(template().endOfTurnId());
+            prompt.addAll(template().renderContinuation(List.of(ChatMessage.user(userText))).toArray());
         }
         GenerationResult r = generate(prompt.toArray(), params, constraint, listener);
         history.add(ChatMessage.user(userText));
@@ -103,7 +103,7 @@ public final class Session implements AutoCloseable {
 
     /** A whole conversation answered under constraint (null = unconstrained). */
     public GenerationResult chat(List<ChatMessage> messages, SamplingParams params, TokenConstraint constraint, TextListener listener) {
-        GenerationResult r = generate(template.render(messages, true).toArray(), params, constraint, listener);
+        GenerationResult r = generate(template().render(messages, true).toArray(), params, constraint, listener);
         history.clear();
         history.addAll(messages);
         history.add(ChatMessage.model(r.text()));
@@ -188,6 +188,11 @@ public final class Session implements AutoCloseable {
         if (bos) out[0] = prompt[0];
         System.arraycopy(prompt, prompt.length - tail, out, keep - tail, tail);
         return out;
+    }
+
+    private ChatTemplate template() {
+        if (template == null) template = new ChatTemplate(tok);
+        return template;
     }
 
     public ContextConfig context() {

@@ -60,10 +60,19 @@ public final class Gemma3Model implements AutoCloseable {
 
     /** Opens, validates and maps a Gemma 3 GGUF file. */
     public static Gemma3Model load(Path path, int threads) throws IOException {
+        return load(path, threads, c -> { });
+    }
+
+    /**
+     * As above, running {@code check} on the hyper-parameters as soon as they are read, before the weights are
+     * mapped and the tokenizer built: a setting the model cannot take fails in a fraction of the load time.
+     */
+    public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check) throws IOException {
         GGUFFile file = GGUFFile.open(path);
         Trace.mark("GGUF opened");
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
+            check.accept(config);
             GemmaWeights weights = GemmaWeights.load(file, config);
             Trace.mark("weights mapped");
             KernelWarmup warmup = KernelWarmup.start(weights);

@@ -24,10 +24,15 @@ import java.util.List;
  * @param pingInterval    SSE comment ping while no token arrives (keeps proxies from cutting the stream)
  * @param eventBuffer     tokens buffered per request for a client that reads slowly; beyond it the request is cancelled
  * @param drainGrace      on shutdown, how long in-flight requests may still run
+ * @param maxTokensLimit  the most tokens one request may generate, whatever it asks (it then ends with "length")
  */
 public record ServerConfig(String host, int port, int slots, int queue, List<String> apiKeys, List<String> corsOrigins,
                            String alias, int maxBodyBytes, int maxPromptChars, int maxN, Duration requestTimeout,
-                           Duration writeTimeout, Duration pingInterval, int eventBuffer, Duration drainGrace) {
+                           Duration writeTimeout, Duration pingInterval, int eventBuffer, Duration drainGrace,
+                           int maxTokensLimit) {
+
+    /** Tokens a request may generate by default: long answers, but never a slot held for an unbounded time. */
+    public static final int DEFAULT_MAX_TOKENS_LIMIT = 4096;
 
     public static final int MAX_N = 8;
 
@@ -37,6 +42,7 @@ public record ServerConfig(String host, int port, int slots, int queue, List<Str
         if (queue < 0) throw new JemmaException("--queue must be ≥ 0, got " + queue);
         if (maxN < 1 || maxN > MAX_N) throw new JemmaException("max n must be in [1, " + MAX_N + "]");
         if (eventBuffer < 1) throw new JemmaException("event buffer must be ≥ 1");
+        if (maxTokensLimit < 1) throw new JemmaException("--max-tokens-limit must be ≥ 1, got " + maxTokensLimit);
         apiKeys = List.copyOf(apiKeys);
         corsOrigins = List.copyOf(corsOrigins);
         for (String k : apiKeys) if (k.isBlank()) throw new JemmaException("an API key must not be empty");
@@ -44,20 +50,22 @@ public record ServerConfig(String host, int port, int slots, int queue, List<Str
 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, 8, 64, List.of(), List.of(), null, 8 << 20, 1 << 20, MAX_N,
-                Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 4096, Duration.ofSeconds(30));
+                Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 4096, Duration.ofSeconds(30),
+                DEFAULT_MAX_TOKENS_LIMIT);
     }
 
-    public ServerConfig withHost(String h) { return new ServerConfig(h, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withPort(int p) { return new ServerConfig(host, p, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withSlots(int s, int q) { return new ServerConfig(host, port, s, q, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withApiKeys(List<String> k) { return new ServerConfig(host, port, slots, queue, k, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withCorsOrigins(List<String> o) { return new ServerConfig(host, port, slots, queue, apiKeys, o, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withAlias(String a) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, a, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withMaxBodyBytes(int b) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, b, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withRequestTimeout(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, d, writeTimeout, pingInterval, eventBuffer, drainGrace); }
-    public ServerConfig withWriteTimeout(Duration d, int buffer) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, d, pingInterval, buffer, drainGrace); }
-    public ServerConfig withPingInterval(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, d, eventBuffer, drainGrace); }
-    public ServerConfig withDrainGrace(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, d); }
+    public ServerConfig withHost(String h) { return new ServerConfig(h, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withPort(int p) { return new ServerConfig(host, p, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withSlots(int s, int q) { return new ServerConfig(host, port, s, q, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withApiKeys(List<String> k) { return new ServerConfig(host, port, slots, queue, k, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withCorsOrigins(List<String> o) { return new ServerConfig(host, port, slots, queue, apiKeys, o, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withAlias(String a) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, a, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withMaxBodyBytes(int b) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, b, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withRequestTimeout(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, d, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withWriteTimeout(Duration d, int buffer) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, d, pingInterval, buffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withPingInterval(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, d, eventBuffer, drainGrace, maxTokensLimit); }
+    public ServerConfig withMaxTokensLimit(int n) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, n); }
+    public ServerConfig withDrainGrace(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, d, maxTokensLimit); }
 
     /** True when bound to a loopback address: then only loopback Host headers are accepted (DNS rebinding). */
     public boolean loopback() {

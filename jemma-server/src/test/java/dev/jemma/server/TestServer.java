@@ -30,7 +30,8 @@ final class TestServer implements AutoCloseable {
 
     TestServer(UnaryOperator<ServerConfig> tweak) throws IOException {
         ServerConfig c = new ServerConfig("127.0.0.1", 0, 4, 4, List.of(), List.of(), "gemma3-test", 8 << 20, 200_000, 8,
-                Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(1), 4096, Duration.ofSeconds(10));
+                Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(1), 4096, Duration.ofSeconds(10),
+                ServerConfig.DEFAULT_MAX_TOKENS_LIMIT);
         ServerConfig config = tweak.apply(c);
         HookedEngine[] made = new HookedEngine[1];
         server = JemmaServer.startWithEngine(config, () -> made[0] = new HookedEngine(

@@ -100,7 +100,8 @@ final class OllamaRequest {
         Set<String> known = new HashSet<>(SamplingOptions.OLLAMA.all());
         known.addAll(IGNORED_OPTIONS);
         o.allowOnly(known, UNSUPPORTED_OPTIONS);
-        SamplingParams sp = SamplingOptions.parse(o, SamplingOptions.OLLAMA, ids.length, engine.model().contextLength(), 0, promptParam);
+        SamplingParams sp = SamplingOptions.parse(o, SamplingOptions.OLLAMA, ids.length, engine.model().contextLength(), 0,
+                config.maxTokensLimit(), promptParam);
         boolean stream = p.bool("stream", true);
         return new GenerationPlan(engine.model().id(), ids, sp, grammar, tools, 1, -1, stream, false,
                 Deadline.of(p, config.requestTimeout()));

@@ -54,7 +54,7 @@ final class OpenAiChatRequest {
         List<ToolCalling.Message> messages = ChatMessages.openAi(p.array("messages"), config.maxPromptChars());
         ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, choice, format, parallelCalls);
         SamplingParams sp = SamplingOptions.parse(p, SamplingOptions.OPENAI, prompt.ids().length,
-                engine.model().contextLength(), 0, "messages");
+                engine.model().contextLength(), 0, config.maxTokensLimit(), "messages");
         return new GenerationPlan(engine.model().id(), prompt.ids(), sp, prompt.grammar(), prompt.tools(), n,
                 logprobs ? top : -1, stream, includeUsage, Deadline.of(p, config.requestTimeout()));
     }

@@ -40,7 +40,7 @@ final class OpenAiCompletionRequest {
         Grammar grammar = ResponseFormat.openAi(p);
         int[] ids = PlainPrompt.ids(engine.tokenizer(), prompt);
         SamplingParams sp = SamplingOptions.parse(p, SamplingOptions.OPENAI, ids.length, engine.model().contextLength(),
-                DEFAULT_MAX_TOKENS, "prompt");
+                DEFAULT_MAX_TOKENS, config.maxTokensLimit(), "prompt");
         return new GenerationPlan(engine.model().id(), ids, sp, grammar, null, n, top, stream, includeUsage,
                 Deadline.of(p, config.requestTimeout()));
     }

@@ -50,9 +50,11 @@ final class SamplingOptions {
      * Reads the fields and checks the prompt fits the context (400 naming {@code promptParam} otherwise).
      *
      * @param defaultMax token limit when the request gives none (≤ 0: the rest of the context)
+     * @param limit      the server's cap on generated tokens: a larger request is clamped to it
      * @return the parameters; the seed is the request's, or a random one (n choices use seed, seed + 1 ...)
      */
-    static SamplingParams parse(Params p, Names n, int promptTokens, int serverCtx, int defaultMax, String promptParam) {
+    static SamplingParams parse(Params p, Names n, int promptTokens, int serverCtx, int defaultMax, int limit,
+                                String promptParam) {
         SamplingParams d = SamplingParams.GEMMA_DEFAULTS;
         float temperature = (float) p.number(n.temperature(), d.temperature(), 0, 2);
         int topK = (int) p.integer(n.topK(), d.topK(), 0, MAX_COUNT);
@@ -76,7 +78,7 @@ final class SamplingOptions {
                     ? ApiException.contextExceeded(promptParam, promptTokens, ctx, "'" + p.name(n.contextLength()) + "'")
                     : ApiException.contextExceeded(promptParam, promptTokens, ctx);
         }
-        int room = ctx - promptTokens;
+        int room = Math.min(ctx - promptTokens, limit);
         long max = maxTokens(p, n);
         int maxTokens = max > 0 ? (int) Math.min(max, room) : max < 0 ? room : defaultMax > 0 ? Math.min(defaultMax, room) : room;
         return new SamplingParams(temperature, topK, topP, minP, repetition, presence, frequency, window, seed, maxTokens,

@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Every request's way in: a request id, the Host check (loopback binds), CORS (denied unless configured), API
- * keys (if any), then the route. Every client mistake is a 4xx, an internal failure a 500 with the request id,
+ * Every request's way in: a request id, the Host check (loopback binds), CORS (denied unless configured), the
+ * browser guard (cross-site POSTs), API keys (if any), then the route. Every client mistake is a 4xx, an internal failure a 500 with the request id,
  * and the server keeps serving after either.
  */
 public final class ExchangeHandler implements HttpTransport.Handler {
     private final HostCheck hostCheck;
     private final Cors cors;
+    private final BrowserGuard browsers;
     private final ApiKeys keys;
     private final Router router;
     private final ResponseWriter out;
@@ -24,6 +25,7 @@ public final class ExchangeHandler implements HttpTransport.Handler {
                            ResponseWriter out, RequestCounters counters, PrintStream log) {
         this.hostCheck = new HostCheck(loopbackBind);
         this.cors = new Cors(corsOrigins);
+        this.browsers = new BrowserGuard(cors);
         this.keys = new ApiKeys(apiKeys);
         this.router = router;
         this.out = out;
@@ -52,6 +54,7 @@ public final class ExchangeHandler implements HttpTransport.Handler {
                 ex.respond(204, 0);
                 return;
             }
+            browsers.check(ex);
             boolean open = path.equals("/health") || (path.equals("/") && !ex.method().equals("POST"));
             if (keys.enabled() && !open && !keys.accepts(ex)) {
                 throw new ApiException(401, "authentication_error", null, "invalid_api_key",

@@ -17,17 +17,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SamplingOptionsTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final int CTX = 1024;
+    /** the server's cap on generated tokens, above the context here so that the context clamps first */
+    static final int LIMIT = 4096;
 
     static ObjectNode obj(String json) throws Exception {
         return (ObjectNode) JSON.readTree(json);
     }
 
     static SamplingParams openAi(String json) throws Exception {
-        return SamplingOptions.parse(Params.of(obj(json)), SamplingOptions.OPENAI, 10, CTX, 0, "messages");
+        return SamplingOptions.parse(Params.of(obj(json)), SamplingOptions.OPENAI, 10, CTX, 0, LIMIT, "messages");
     }
 
     static SamplingParams ollama(String json) throws Exception {
-        return SamplingOptions.parse(new Params(obj(json), "options."), SamplingOptions.OLLAMA, 10, CTX, 0, "messages");
+        return SamplingOptions.parse(new Params(obj(json), "options."), SamplingOptions.OLLAMA, 10, CTX, 0, LIMIT, "messages");
     }
 
     @Test
@@ -92,15 +94,28 @@ class SamplingOptionsTest {
         assertEquals(CTX - 10, ollama("{\"num_predict\":-1}").maxTokens()); // Ollama's "until the context is full"
     }
 
+    /** The server's cap applies to OpenAI's and Ollama's limits alike, "until the context is full" included. */
+    @Test
+    void tokenLimitIsClampedToTheServersCapInBoth() throws Exception {
+        int cap = 64;
+        for (String json : new String[] {"{\"max_tokens\":9223372036854775807}", "{\"max_completion_tokens\":100000}", "{}"}) {
+            assertEquals(cap, SamplingOptions.parse(Params.of(obj(json)), SamplingOptions.OPENAI, 10, CTX, 0, cap, "messages").maxTokens(), json);
+        }
+        for (String json : new String[] {"{\"num_predict\":-1}", "{\"num_predict\":-2}", "{\"num_predict\":100000}", "{}"}) {
+            assertEquals(cap, SamplingOptions.parse(new Params(obj(json), "options."), SamplingOptions.OLLAMA, 10, CTX, 0, cap, "prompt").maxTokens(), json);
+        }
+        assertEquals(5, SamplingOptions.parse(Params.of(obj("{\"max_tokens\":5}")), SamplingOptions.OPENAI, 10, CTX, 0, cap, "messages").maxTokens());
+    }
+
     @Test
     void contextErrorsSpeakOfTheRequestNotOfFlags() {
         ApiException e = assertThrows(ApiException.class,
-                () -> SamplingOptions.parse(Params.of(obj("{}")), SamplingOptions.OPENAI, 2000, CTX, 0, "messages"));
+                () -> SamplingOptions.parse(Params.of(obj("{}")), SamplingOptions.OPENAI, 2000, CTX, 0, LIMIT, "messages"));
         assertEquals("exceed_context_size_error", e.type());
         assertTrue(e.getMessage().contains("2000") && e.getMessage().contains("1024"), e.getMessage());
         assertFalse(e.getMessage().contains("--"), e.getMessage());
         ApiException o = assertThrows(ApiException.class,
-                () -> SamplingOptions.parse(new Params(obj("{\"num_ctx\":100}"), "options."), SamplingOptions.OLLAMA, 150, CTX, 0, "prompt"));
+                () -> SamplingOptions.parse(new Params(obj("{\"num_ctx\":100}"), "options."), SamplingOptions.OLLAMA, 150, CTX, 0, LIMIT, "prompt"));
         assertTrue(o.getMessage().contains("options.num_ctx"), o.getMessage());
         assertFalse(o.getMessage().contains("--"), o.getMessage());
     }
