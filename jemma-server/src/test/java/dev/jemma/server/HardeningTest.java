@@ -79,4 +79,21 @@ class HardeningTest extends SharedServerTest {
             assertEquals(cap, ollama.get("eval_count").asInt(), ollama.toString());
         }
     }
+
+    /** RFC 9112 section 3.2: exactly one Host header with a valid value, else 400; then the loopback rule (403). */
+    @Test
+    void hostHeadersFollowHttp11() throws Exception {
+        String two = s.raw("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nConnection: close\r\n\r\n", 10_000);
+        assertTrue(two.startsWith("HTTP/1.1 400"), two);
+        assertTrue(two.contains("more than one Host"), two);
+        String badPort = s.raw("GET /v1/models HTTP/1.1\r\nHost: localhost:99999\r\nConnection: close\r\n\r\n", 10_000);
+        assertTrue(badPort.startsWith("HTTP/1.1 400"), badPort);
+        String none = s.raw("GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n", 10_000);
+        assertTrue(none.startsWith("HTTP/1.1 400"), none);
+        assertTrue(none.contains("no Host header"), none);
+        String junk = s.raw("GET /v1/models HTTP/1.1\r\nHost: local host\r\nConnection: close\r\n\r\n", 10_000);
+        assertTrue(junk.startsWith("HTTP/1.1 400"), junk);
+        String evil = s.raw("GET /v1/models HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", 10_000);
+        assertTrue(evil.startsWith("HTTP/1.1 403"), evil);
+    }
 }

@@ -40,7 +40,7 @@ public final class ExchangeHandler implements HttpTransport.Handler {
         ex.setHeader("X-Request-Id", requestId);
         String path = ex.uri().getRawPath();
         try {
-            if (!hostCheck.accepts(ex.header("Host"))) {
+            if (!hostCheck.accepts(HostCheck.single(ex.headers("Host")))) {
                 throw new ApiException(403, "permission_error", null, "host_not_allowed",
                         "the Host header is not allowed: this server is bound to loopback and answers only localhost, 127.0.0.1 or [::1]");
             }
