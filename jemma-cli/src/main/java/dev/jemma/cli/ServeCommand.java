@@ -82,6 +82,9 @@ final class ServeCommand implements Callable<Integer> {
             int ctx = j.context().contextLength();
             Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),
                     (System.nanoTime() - t0) / 1e6, model.threads, ctx, parallel, queue));
+            // loading leaves the tokenizer's build garbage behind; one collection now lets G1 (the launcher's collector
+            // for serve) give that heap back before the first request
+            System.gc();
             return j;
         }, System.err);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -29,6 +29,7 @@ public final class RequestBody {
             if (buf.size() + n > maxBytes) throw tooLarge(-1);
             buf.write(chunk, 0, n);
         }
+        HeapTrim.afterBody(buf.size());
         return buf.toByteArray();
     }
 
