@@ -85,6 +85,15 @@ class CliInputErrorsTest {
         beforeLoading(big);
     }
 
+    /** The synthetic files have no chat tokens: a raw completion still runs, chat says what is missing. */
+    @Test
+    void rawCompletionWorksWithoutChatTokens() {
+        CliTest.Outcome raw = jemma("run", "--raw", "--model", MODEL, "-n", "3", "--temperature", "0", "hello");
+        assertEquals(0, raw.code(), raw.err());
+        CliTest.Outcome chat = jemma("run", "--model", MODEL, "-n", "3", "hello");
+        oneLineError(chat, "has no <start_of_turn> token, so it cannot chat");
+    }
+
     static synchronized CliTest.Outcome withStdin(InputStream in, String... args) {
         InputStream old = System.in;
         System.setIn(in);
