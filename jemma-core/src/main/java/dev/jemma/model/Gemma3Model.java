@@ -143,6 +143,7 @@ public final class Gemma3Model implements AutoCloseable {
     public void forward(InferenceState s, int[] tokens, int off, int n, float[] logits, boolean allPositions) {
         if (n < 0 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range");
         if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
+        for (int i = off; i < off + n; i++) checkToken(tokens[i]); // all of them before the first chunk changes the state
         synchronized (pool) {
             for (int done = 0; done < n; ) {
                 int chunk = Math.min(s.maxChunk, n - done);
@@ -175,6 +176,12 @@ public final class Gemma3Model implements AutoCloseable {
         }
     }
 
+    private void checkToken(int id) {
+        if (id < 0 || id >= weights.vocabRows) {
+            throw new JemmaException("token id " + id + " is outside the embedding table [0, " + weights.vocabRows + ")");
+        }
+    }
+
     private void validate(ForwardBatch b) {
         if (b.rows == 0) throw new IllegalArgumentException("empty batch");
         int vocab = weights.vocabRows;
@@ -184,9 +191,7 @@ public final class Gemma3Model implements AutoCloseable {
             if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
             if (n > s.maxChunk) throw new IllegalArgumentException(n + " rows of one sequence exceed its chunk of " + s.maxChunk);
             for (int t = first; t < first + n; t++) {
-                if (!b.embedded[t] && (b.tokens[t] < 0 || b.tokens[t] >= vocab)) {
-                    throw new JemmaException("token id " + b.tokens[t] + " is outside the embedding table [0, " + vocab + ")");
-                }
+                if (!b.embedded[t]) checkToken(b.tokens[t]);
             }
             if (b.segs[seg].visibility != Visibility.CAUSAL) {
                 for (int i = 0; i < n; i++) {
