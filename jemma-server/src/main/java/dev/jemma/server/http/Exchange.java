@@ -33,6 +33,14 @@ public interface Exchange {
 
     boolean responded();
 
+    /**
+     * True once the peer has closed its side of the connection or the connection failed: nobody will read the
+     * answer, so a request still generating can be cancelled. Transports that cannot tell say false.
+     */
+    default boolean clientGone() {
+        return false;
+    }
+
     /** Ends the exchange (flushes a streamed body's last chunk). */
     void close();
 }
