@@ -331,8 +331,24 @@ public final class SocketHttpTransport implements HttpTransport {
                 out.write(b);
                 out.flush();
                 socket.shutdownOutput();
+                linger();
             } catch (IOException ignored) {
                 // the client is gone
+            }
+        }
+
+        /**
+         * After an error answer, reads (and drops) what the client still sends, bounded in bytes and time, so that
+         * closing with unread bytes does not reset the connection before the client has read the answer.
+         */
+        private void linger() throws IOException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            long total = ll - lp;
+            lp = ll;
+            while (total < 4 * DRAIN_CAP) {
+                int n = inbox.read(local, 0, local.length, end);
+                if (n < 0) return;
+                total += n;
             }
         }
 
@@ -598,7 +614,7 @@ public final class SocketHttpTransport implements HttpTransport {
             boolean stream = length < 0 && !noBody;
             if (stream && http10) closeAfter = true; // HTTP/1.0 has no chunks: the body ends with the connection
             StringBuilder sb = new StringBuilder(256);
-            sb.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+            sb.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
             sb.append("Date: ").append(date()).append("\r\n");
             for (String[] h : responseHeaders.values()) sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
             if (status != 204 && status != 304 && status >= 200) {
