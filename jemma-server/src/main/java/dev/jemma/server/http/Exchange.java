@@ -41,6 +41,9 @@ public interface Exchange {
         return false;
     }
 
+    /** Drops the connection at once (from any thread): a write blocked on it fails. Used by the write watchdog. */
+    default void abort() {}
+
     /** Ends the exchange (flushes a streamed body's last chunk). */
     void close();
 }

@@ -311,8 +311,20 @@ public final class SocketHttpTransport implements HttpTransport {
             }
             if (!ex.responded) return false; // nothing was answered: the exchange is abandoned
             if (!ex.finish()) return false;
-            if (ex.closeAfter || stopping) return false;
+            if (ex.closeAfter || stopping) {
+                if (!ex.body.done) lingerAfterAnswer(); // e.g. a 413 while the client still sends its body
+                return false;
+            }
             return ex.drainBody();
+        }
+
+        private void lingerAfterAnswer() {
+            try {
+                socket.shutdownOutput();
+                linger();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
         }
 
         private void sendError(HttpError e) {
@@ -588,6 +600,12 @@ public final class SocketHttpTransport implements HttpTransport {
         @Override
         public boolean clientGone() {
             return conn.inbox.gone();
+        }
+
+        @Override
+        public void abort() {
+            failed = true;
+            conn.close();
         }
 
         @Override
