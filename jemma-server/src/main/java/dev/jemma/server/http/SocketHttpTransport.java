@@ -44,7 +44,7 @@ public final class SocketHttpTransport implements HttpTransport {
     static final int MAX_CONNECTIONS = 1024;
     static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
     static final long DRAIN_CAP = 1 << 20;
-    static final int INBOX = 64 * 1024;
+    static final int INBOX = 16 * 1024; // per connection, with 8 KiB each to read, parse and write: ~40 KiB
 
     private final long headNanos = TimeUnit.SECONDS.toNanos(Math.max(1, Integer.getInteger("jemma.http.headTimeoutSeconds", 30)));
     private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
@@ -264,6 +264,10 @@ public final class SocketHttpTransport implements HttpTransport {
             lp = 0;
             ll = n;
             return true;
+        }
+
+        boolean stopping() {
+            return stopping;
         }
 
         boolean hasBuffered() {
@@ -622,7 +626,7 @@ public final class SocketHttpTransport implements HttpTransport {
             if (responded) throw new IOException("response already sent");
             responded = true;
             String[] c = responseHeaders.get("connection");
-            if (c != null && c[1].toLowerCase(Locale.ROOT).contains("close")) closeAfter = true;
+            if ((c != null && c[1].toLowerCase(Locale.ROOT).contains("close")) || conn.stopping()) closeAfter = true;
             responseHeaders.remove("connection");
             responseHeaders.remove("content-length");
             responseHeaders.remove("transfer-encoding");
