@@ -31,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * moves bytes into the connection's bounded inbox, so a peer that hangs up is seen at once ({@link
  * Exchange#clientGone()}) while bytes that arrive meanwhile (a pipelined request) are kept for the next request.
  * Every limit is hard: request line 8 KiB (414), 100 header lines and 64 KiB of headers (431), the whole head
- * within {@code jemma.http.headTimeoutSeconds} (30 s) of its first byte, 60 s idle keep-alive, 1024 connections.
+ * within {@code jemma.http.headTimeoutSeconds} (30 s) of its first byte, a body within 120 s (60 s at most
+ * between bytes), 60 s idle keep-alive, 1024 connections.
  * Framing is strict (no obsolete folding, bare CR, Content-Length with Transfer-Encoding, differing
  * Content-Lengths, codings other than chunked): a request that could be read two ways is a 400 and a close.
  */
@@ -43,6 +44,7 @@ public final class SocketHttpTransport implements HttpTransport {
     static final int MAX_CHUNK_LINE = 1024;
     static final int MAX_CONNECTIONS = 1024;
     static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    static final long BODY_NANOS = TimeUnit.SECONDS.toNanos(120);
     static final long DRAIN_CAP = 1 << 20;
     static final int INBOX = 16 * 1024; // per connection, with 8 KiB each to read, parse and write: ~40 KiB
 
@@ -70,6 +72,11 @@ public final class SocketHttpTransport implements HttpTransport {
                 s = ss.accept();
             } catch (IOException e) {
                 if (stopping || ss.isClosed()) return;
+                try {
+                    Thread.sleep(10); // out of file descriptors or the like: do not spin
+                } catch (InterruptedException ie) {
+                    return;
+                }
                 continue;
             }
             if (conns.size() >= MAX_CONNECTIONS || stopping) {
@@ -342,7 +349,6 @@ public final class SocketHttpTransport implements HttpTransport {
             String head = "HTTP/1.1 " + e.status + " " + reason(e.status) + "\r\nDate: " + date() + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + b.length + "\r\nConnection: close\r\n\r\n";
             try {
-                socket.setSoTimeout(5000);
                 out.write(head.getBytes(StandardCharsets.ISO_8859_1));
                 out.write(b);
                 out.flush();
@@ -667,7 +673,7 @@ public final class SocketHttpTransport implements HttpTransport {
 
         /** Ends the response; false when the connection must close (short body, failed write). */
         boolean finish() {
-            if (failed) return false;
+            if (failed || bodyOut == null) return false; // bodyOut null: writing the head failed
             try {
                 bodyOut.finish();
                 conn.out.flush();
@@ -702,6 +708,14 @@ public final class SocketHttpTransport implements HttpTransport {
             boolean continued;
             private long chunkLeft; // chunked: bytes left in the current chunk
             private boolean inChunk;
+            private long end; // the whole body must arrive within BODY_NANOS of its first read
+
+            /** When the next byte must have come: 60 s idle at most, and the body's overall deadline. */
+            private long deadline() {
+                long now = System.nanoTime();
+                if (end == 0) end = now + BODY_NANOS;
+                return Math.min(now + IDLE_NANOS, end);
+            }
 
             @Override
             public int read() throws IOException {
@@ -738,7 +752,7 @@ public final class SocketHttpTransport implements HttpTransport {
             }
 
             private int readChunked(byte[] b, int off, int len) throws IOException {
-                long deadline = System.nanoTime() + IDLE_NANOS;
+                long deadline = deadline();
                 if (!inChunk) {
                     String line = conn.readLine(MAX_CHUNK_LINE, deadline, 400, "bad_request", "a chunk size line");
                     if (line == null) throw new IOException("connection closed inside the body");
@@ -781,7 +795,7 @@ public final class SocketHttpTransport implements HttpTransport {
 
             private int copy(byte[] b, int off, int len) throws IOException {
                 if (len <= 0) return 0;
-                if (!conn.hasBuffered() && !conn.fill(System.nanoTime() + IDLE_NANOS)) {
+                if (!conn.hasBuffered() && !conn.fill(deadline())) {
                     throw new IOException("connection closed inside the body");
                 }
                 int n = Math.min(len, conn.ll - conn.lp);
