@@ -7,10 +7,10 @@ import dev.jemma.server.engine.Engine;
 import dev.jemma.server.engine.SchedulerEngine;
 import dev.jemma.server.http.ExchangeHandler;
 import dev.jemma.server.http.HttpTransport;
-import dev.jemma.server.http.JdkHttpTransport;
 import dev.jemma.server.http.RequestCounters;
 import dev.jemma.server.http.ResponseWriter;
 import dev.jemma.server.http.Router;
+import dev.jemma.server.http.SocketHttpTransport;
 import dev.jemma.server.http.WriteWatchdog;
 
 import java.io.IOException;
@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  */
 public final class JemmaServer implements AutoCloseable {
     private final ServerConfig config;
-    private final HttpTransport transport = new JdkHttpTransport();
+    private final HttpTransport transport = new SocketHttpTransport();
     private final WriteWatchdog watchdog;
     private final Serving serving = new Serving();
     private final PrintStream log;
@@ -49,7 +49,6 @@ public final class JemmaServer implements AutoCloseable {
     /** The same over any engine (tests wrap the model's to inject failures). */
     public static JemmaServer startWithEngine(ServerConfig config, Supplier<? extends Engine> loader, PrintStream log)
             throws IOException {
-        ServerConfig.applyJdkLimits();
         JemmaServer s = new JemmaServer(config, log);
         ResponseWriter out = new ResponseWriter(s.watchdog);
         RequestCounters counters = new RequestCounters();

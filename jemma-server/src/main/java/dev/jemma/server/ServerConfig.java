@@ -72,20 +72,4 @@ public record ServerConfig(String host, int port, int slots, int queue, List<Str
         return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.equals("[::1]")
                 || host.startsWith("127.");
     }
-
-    /**
-     * The JDK server's JVM-wide limits, set before its first start unless already given on the command line:
-     * header count and size (an oversized header block closes the connection) and the time to send a request
-     * (slow-loris). No response time limit: it would cut long streams; generation deadlines are ours.
-     */
-    public static void applyJdkLimits() {
-        setIfAbsent("sun.net.httpserver.maxReqHeaders", "100");
-        setIfAbsent("sun.net.httpserver.maxReqHeaderSize", String.valueOf(64 * 1024));
-        setIfAbsent("sun.net.httpserver.maxReqTime", "30");
-        setIfAbsent("sun.net.httpserver.idleInterval", "60");
-    }
-
-    private static void setIfAbsent(String key, String value) {
-        if (System.getProperty(key) == null) System.setProperty(key, value);
-    }
 }

@@ -287,7 +287,7 @@ class RequestValidationTest extends SharedServerTest {
         String r = s.raw(many.append("\r\n").toString(), 10_000);
         assertFalse(r.startsWith("HTTP/1.1 200"), r);
         assertTrue((System.nanoTime() - t0) / 1e9 < 15);
-        // slow loris: an unfinished header block is dropped after maxReqTime (3 s in tests); others are served meanwhile
+        // slow loris: an unfinished header block is dropped after the head timeout (jemma.http.headTimeoutSeconds, 3 s in tests); others are served meanwhile
         try (java.net.Socket loris = new java.net.Socket("127.0.0.1", s.port)) {
             loris.getOutputStream().write("GET /health HTTP/1.1\r\nHost: loc".getBytes(StandardCharsets.US_ASCII));
             loris.getOutputStream().flush();

@@ -17,10 +17,14 @@ import java.util.List;
 /**
  * Runs a plan and hands its events to the API's renderer: the one loop every generating endpoint uses. The
  * requests are submitted first (so a full queue is a plain 503), then events are read until every choice ended.
- * A client that leaves (a failed write) or falls too far behind (see {@link Generation}) gets its choices
+ * A client that leaves (a failed write, or {@link Exchange#clientGone()} while a non-streaming answer is
+ * generated) or falls too far behind (see {@link Generation}) gets its choices
  * cancelled; the deadline is the engine's, ending a choice with "length".
  */
 final class Drain {
+    /** How often a non-streaming request looks whether its client is still there while it waits for events. */
+    static final long CLIENT_CHECK_MILLIS = 100;
+
     private final Serving serving;
     private final ServerConfig config;
     private final ResponseWriter out;
@@ -45,7 +49,7 @@ final class Drain {
             try {
                 if (w != null) renderer.open(w);
                 while (gen.open() > 0) {
-                    Generation.Item it = next(gen, w);
+                    Generation.Item it = next(gen, w, ex);
                     if (it == null) continue;
                     int i = it.index();
                     if (it.token() != null) {
@@ -68,11 +72,19 @@ final class Drain {
         }
     }
 
-    /** The next event, or null after the ping interval (a stream then gets an SSE ping for proxies). */
-    private Generation.Item next(Generation gen, StreamWriter w) throws IOException {
+    /**
+     * The next event, or null after the ping interval (a stream then gets an SSE ping for proxies). A
+     * non-streaming request checks every {@link #CLIENT_CHECK_MILLIS} whether its client hung up (nothing is
+     * written until the end, so no failed write would tell): then an IOException, and the caller cancels.
+     */
+    private Generation.Item next(Generation gen, StreamWriter w, Exchange ex) throws IOException {
         try {
+            if (w == null) {
+                if (ex.clientGone()) throw new IOException("the client closed the connection");
+                return gen.poll(Math.min(CLIENT_CHECK_MILLIS, config.pingInterval().toMillis()));
+            }
             Generation.Item it = gen.poll(config.pingInterval().toMillis());
-            if (it == null && w != null) w.ping();
+            if (it == null) w.ping();
             return it;
         } catch (InterruptedException e) {
             gen.cancel();

@@ -33,6 +33,17 @@ public interface Exchange {
 
     boolean responded();
 
+    /**
+     * True once the peer has closed its side of the connection or the connection failed: nobody will read the
+     * answer, so a request still generating can be cancelled. Transports that cannot tell say false.
+     */
+    default boolean clientGone() {
+        return false;
+    }
+
+    /** Drops the connection at once (from any thread): a write blocked on it fails. Used by the write watchdog. */
+    default void abort() {}
+
     /** Ends the exchange (flushes a streamed body's last chunk). */
     void close();
 }

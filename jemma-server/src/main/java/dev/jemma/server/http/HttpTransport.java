@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * The HTTP listener under the server. Kept this small so the JDK's built-in server (the default: no
- * dependencies, virtual threads) could be swapped for another one (Helidon, Jetty) without touching the API code.
+ * The HTTP listener under the server. Kept this small so our own {@link SocketHttpTransport} (the default: no
+ * dependencies, virtual threads, hard limits, client-gone detection) could be swapped for another one (Helidon,
+ * Jetty) without touching the API code.
  */
 public interface HttpTransport extends AutoCloseable {
     /** Binds and starts serving; every request goes to the handler on its own (virtual) thread. */

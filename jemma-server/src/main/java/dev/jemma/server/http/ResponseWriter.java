@@ -25,7 +25,7 @@ public final class ResponseWriter {
         boolean head = ex.method().equals("HEAD");
         OutputStream out = ex.respond(status, head ? 0 : body.length);
         if (!head && body.length > 0) {
-            watchdog.begin();
+            watchdog.begin(ex::abort);
             try {
                 out.write(body);
                 out.flush();

@@ -50,7 +50,7 @@ public final class StreamWriter {
     private void write(String s) throws IOException {
         start();
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        watchdog.begin();
+        watchdog.begin(ex::abort);
         try {
             out.write(b);
             out.flush();

@@ -8,13 +8,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Bounds how long a write to a client may block. A client that stops reading fills the socket buffers and the
- * writing thread blocks; after the timeout the watchdog interrupts it, which closes the socket channel (an
- * interruptible channel) and turns the blocked write into an IOException, so the request is cancelled and its
- * connection closed instead of being held forever.
+ * writing thread blocks; after the timeout the watchdog aborts the exchange (the transport closes its socket,
+ * which makes a blocked write throw whatever thread it runs on) and interrupts the thread (socket I/O on a
+ * virtual thread is interruptible too), so the blocked write becomes an IOException, the request is cancelled and
+ * its connection closed instead of being held forever.
  */
 public final class WriteWatchdog implements AutoCloseable {
     private final long timeoutNanos;
-    private final ConcurrentHashMap<Thread, Long> writing = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Thread, Write> writing = new ConcurrentHashMap<>();
+
+    private record Write(long since, Runnable abort) {}
     private final ScheduledExecutorService timer;
 
     public WriteWatchdog(Duration timeout) {
@@ -26,7 +29,12 @@ public final class WriteWatchdog implements AutoCloseable {
 
     /** Marks the current thread as writing; pair with {@link #end()} in a finally block. */
     public void begin() {
-        writing.put(Thread.currentThread(), System.nanoTime());
+        begin(() -> {});
+    }
+
+    /** The same, with what ends the write when it blocks too long (the exchange's {@link Exchange#abort()}). */
+    public void begin(Runnable abort) {
+        writing.put(Thread.currentThread(), new Write(System.nanoTime(), abort));
     }
 
     public void end() {
@@ -36,8 +44,15 @@ public final class WriteWatchdog implements AutoCloseable {
 
     private void check() {
         long now = System.nanoTime();
-        writing.forEach((t, since) -> {
-            if (now - since > timeoutNanos && writing.remove(t, since)) t.interrupt();
+        writing.forEach((t, w) -> {
+            if (now - w.since() > timeoutNanos && writing.remove(t, w)) {
+                try {
+                    w.abort().run();
+                } catch (RuntimeException ignored) {
+                    // the interrupt below still ends the write
+                }
+                t.interrupt();
+            }
         });
     }
 
