@@ -24,15 +24,7 @@ public final class ResponseWriter {
         ex.setHeader("Content-Type", contentType);
         boolean head = ex.method().equals("HEAD");
         OutputStream out = ex.respond(status, head ? 0 : body.length);
-        if (!head && body.length > 0) {
-            watchdog.begin(ex::abort);
-            try {
-                out.write(body);
-                out.flush();
-            } finally {
-                watchdog.end();
-            }
-        }
+        if (!head && body.length > 0) watchdog.write(ex, out, body);
     }
 
     /** A streamed 200 response: SSE ({@code sse}) or NDJSON; nothing is sent until its first write. */

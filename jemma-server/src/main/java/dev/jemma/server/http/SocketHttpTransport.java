@@ -133,111 +133,10 @@ public final class SocketHttpTransport implements HttpTransport {
         }
     }
 
-    /** A request the transport answers itself (then closes): 400, 414, 431, 505. */
-    private static final class HttpError extends IOException {
-        final int status;
-        final String code;
-
-        HttpError(int status, String code, String message) {
-            super(message);
-            this.status = status;
-            this.code = code;
-        }
-    }
-
-    /**
-     * The bytes the reader thread took off the socket and the connection thread has not used yet, bounded; the
-     * reader waits for room. {@code eof}/{@code error}: the peer closed its side or the connection failed.
-     */
-    private static final class Inbox {
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition changed = lock.newCondition();
-        private final byte[] buf = new byte[INBOX];
-        private int start, count;
-        private volatile boolean eof, failed, closed;
-
-        void pump(InputStream in) {
-            byte[] tmp = new byte[8192];
-            try {
-                while (true) {
-                    int n = in.read(tmp);
-                    if (n < 0) {
-                        signal(() -> eof = true);
-                        return;
-                    }
-                    lock.lock();
-                    try {
-                        int off = 0;
-                        while (off < n) {
-                            while (count == buf.length && !closed) changed.await();
-                            if (closed) return;
-                            int end = (start + count) % buf.length;
-                            int room = Math.min(buf.length - count, buf.length - end);
-                            int k = Math.min(room, n - off);
-                            System.arraycopy(tmp, off, buf, end, k);
-                            count += k;
-                            off += k;
-                            changed.signalAll();
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            } catch (IOException | InterruptedException e) {
-                signal(() -> failed = true);
-            }
-        }
-
-        private void signal(Runnable r) {
-            lock.lock();
-            try {
-                r.run();
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void close() {
-            signal(() -> closed = true);
-        }
-
-        boolean gone() {
-            return eof || failed || closed;
-        }
-
-        /** Up to len bytes; -1 at the peer's end; SocketTimeoutException past the deadline. */
-        int read(byte[] b, int off, int len, long deadline) throws IOException {
-            lock.lock();
-            try {
-                while (count == 0) {
-                    if (eof) return -1;
-                    if (failed || closed) throw new IOException("connection closed");
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) throw new SocketTimeoutException("read timed out");
-                    try {
-                        changed.awaitNanos(left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted");
-                    }
-                }
-                int k = Math.min(len, Math.min(count, buf.length - start));
-                System.arraycopy(buf, start, b, off, k);
-                start = (start + k) % buf.length;
-                count -= k;
-                changed.signalAll();
-                return k;
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
-    private final class Conn {
+    final class Conn {
         final Socket socket;
         final Handler handler;
-        final Inbox inbox = new Inbox();
+        final ConnectionInbox inbox = new ConnectionInbox();
         final OutputStream out;
         final byte[] local = new byte[8192];
         int lp, ll;
@@ -284,7 +183,7 @@ public final class SocketHttpTransport implements HttpTransport {
         void run() {
             try {
                 while (!closed && !stopping) {
-                    Ex ex;
+                    SocketExchange ex;
                     try {
                         ex = readRequest();
                     } catch (HttpError e) {
@@ -308,7 +207,7 @@ public final class SocketHttpTransport implements HttpTransport {
         }
 
         /** Runs the handler and finishes the exchange; true when the connection may carry another request. */
-        private boolean serve(Ex ex) {
+        private boolean serve(SocketExchange ex) {
             try {
                 handler.handle(ex);
             } catch (IOException | RuntimeException e) {
@@ -323,7 +222,7 @@ public final class SocketHttpTransport implements HttpTransport {
             if (!ex.responded) return false; // nothing was answered: the exchange is abandoned
             if (!ex.finish()) return false;
             if (ex.closeAfter || stopping) {
-                if (!ex.body.done) lingerAfterAnswer(); // e.g. a 413 while the client still sends its body
+                if (!ex.bodyDone()) lingerAfterAnswer(); // e.g. a 413 while the client still sends its body
                 return false;
             }
             return ex.drainBody();
@@ -346,7 +245,7 @@ public final class SocketHttpTransport implements HttpTransport {
             err.putNull("param");
             err.put("code", e.code);
             byte[] b = Json.bytes(body);
-            String head = "HTTP/1.1 " + e.status + " " + reason(e.status) + "\r\nDate: " + date() + "\r\nContent-Type: application/json\r\nContent-Length: "
+            String head = "HTTP/1.1 " + e.status + " " + StatusLines.reason(e.status) + "\r\nDate: " + StatusLines.date() + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + b.length + "\r\nConnection: close\r\n\r\n";
             try {
                 out.write(head.getBytes(StandardCharsets.ISO_8859_1));
@@ -375,7 +274,7 @@ public final class SocketHttpTransport implements HttpTransport {
         }
 
         /** A line of at most {@code max} bytes (CRLF or LF end, not counted); null at a clean end before any byte. */
-        private String readLine(int max, long deadline, int tooLong, String code, String what) throws IOException {
+        String readLine(int max, long deadline, int tooLong, String code, String what) throws IOException {
             byte[] line = new byte[Math.min(max, 256)];
             int n = 0;
             while (true) {
@@ -397,7 +296,7 @@ public final class SocketHttpTransport implements HttpTransport {
             return new String(line, 0, n, StandardCharsets.ISO_8859_1);
         }
 
-        private Ex readRequest() throws IOException {
+        private SocketExchange readRequest() throws IOException {
             long idle = System.nanoTime() + IDLE_NANOS;
             int first = -1;
             for (int blank = 0; blank < 4; blank++) { // tolerate a few empty lines before the request line
@@ -443,7 +342,7 @@ public final class SocketHttpTransport implements HttpTransport {
                 }
                 headers.computeIfAbsent(h.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1)).add(value);
             }
-            return new Ex(this, method, uri, version.equals("HTTP/1.0"), headers);
+            return new SocketExchange(this, method, uri, version.equals("HTTP/1.0"), headers);
         }
 
         private URI target(String target, String method) throws HttpError {
@@ -464,7 +363,7 @@ public final class SocketHttpTransport implements HttpTransport {
         }
     }
 
-    private static boolean isToken(String s) {
+    static boolean isToken(String s) {
         if (s.isEmpty()) return false;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -474,390 +373,4 @@ public final class SocketHttpTransport implements HttpTransport {
         return true;
     }
 
-    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
-
-    static String date() {
-        return DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
-    }
-
-    static String reason(int status) {
-        return switch (status) {
-            case 100 -> "Continue";
-            case 200 -> "OK";
-            case 201 -> "Created";
-            case 202 -> "Accepted";
-            case 204 -> "No Content";
-            case 301 -> "Moved Permanently";
-            case 302 -> "Found";
-            case 304 -> "Not Modified";
-            case 400 -> "Bad Request";
-            case 401 -> "Unauthorized";
-            case 403 -> "Forbidden";
-            case 404 -> "Not Found";
-            case 405 -> "Method Not Allowed";
-            case 406 -> "Not Acceptable";
-            case 408 -> "Request Timeout";
-            case 409 -> "Conflict";
-            case 411 -> "Length Required";
-            case 413 -> "Content Too Large";
-            case 414 -> "URI Too Long";
-            case 415 -> "Unsupported Media Type";
-            case 417 -> "Expectation Failed";
-            case 422 -> "Unprocessable Content";
-            case 429 -> "Too Many Requests";
-            case 431 -> "Request Header Fields Too Large";
-            case 500 -> "Internal Server Error";
-            case 501 -> "Not Implemented";
-            case 502 -> "Bad Gateway";
-            case 503 -> "Service Unavailable";
-            case 504 -> "Gateway Timeout";
-            case 505 -> "HTTP Version Not Supported";
-            default -> "Status";
-        };
-    }
-
-    /** One request on a connection and its response. */
-    private static final class Ex implements Exchange {
-        private final Conn conn;
-        private final String method;
-        private final URI uri;
-        private final boolean http10;
-        private final Map<String, List<String>> headers;
-        private final Map<String, String[]> responseHeaders = new LinkedHashMap<>();
-        private final long contentLength;
-        private final boolean chunked;
-        private final boolean expectContinue;
-        private final Body body;
-        boolean responded, failed, closeAfter;
-        HttpError bodyError;
-        private BodyOut bodyOut;
-
-        Ex(Conn conn, String method, URI uri, boolean http10, Map<String, List<String>> headers) throws HttpError {
-            this.conn = conn;
-            this.method = method;
-            this.uri = uri;
-            this.http10 = http10;
-            this.headers = headers;
-            List<String> te = headers.getOrDefault("transfer-encoding", List.of());
-            List<String> cl = headers.getOrDefault("content-length", List.of());
-            if (!te.isEmpty() && !cl.isEmpty()) throw new HttpError(400, "bad_request", "both Content-Length and Transfer-Encoding");
-            if (!te.isEmpty()) {
-                if (te.size() != 1 || !te.get(0).equalsIgnoreCase("chunked") || http10) {
-                    throw new HttpError(400, "bad_request", "unsupported Transfer-Encoding (only chunked)");
-                }
-                chunked = true;
-                contentLength = -1;
-            } else {
-                chunked = false;
-                long len = -1;
-                for (String v : cl) {
-                    for (String part : v.split(",", -1)) {
-                        String p = part.strip();
-                        if (p.isEmpty() || p.length() > 18 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                            throw new HttpError(400, "bad_request", "malformed Content-Length");
-                        }
-                        long l = Long.parseLong(p);
-                        if (len >= 0 && l != len) throw new HttpError(400, "bad_request", "differing Content-Length values");
-                        len = l;
-                    }
-                }
-                contentLength = len;
-            }
-            String expect = header("Expect");
-            expectContinue = !http10 && expect != null && expect.equalsIgnoreCase("100-continue");
-            body = new Body();
-            String connection = String.join(",", headers.getOrDefault("connection", List.of())).toLowerCase(Locale.ROOT);
-            boolean close = false, keepAlive = false;
-            for (String t : connection.split(",")) {
-                if (t.strip().equals("close")) close = true;
-                if (t.strip().equals("keep-alive")) keepAlive = true;
-            }
-            closeAfter = close || (http10 && !keepAlive);
-        }
-
-        @Override
-        public String method() {
-            return method;
-        }
-
-        @Override
-        public URI uri() {
-            return uri;
-        }
-
-        @Override
-        public String header(String name) {
-            List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
-            return v == null || v.isEmpty() ? null : v.get(0);
-        }
-
-        @Override
-        public List<String> headers(String name) {
-            List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
-            return v == null ? List.of() : List.copyOf(v);
-        }
-
-        @Override
-        public long contentLength() {
-            return contentLength;
-        }
-
-        @Override
-        public InputStream body() {
-            return body;
-        }
-
-        @Override
-        public boolean clientGone() {
-            return conn.inbox.gone();
-        }
-
-        @Override
-        public void abort() {
-            failed = true;
-            conn.close();
-        }
-
-        @Override
-        public void setHeader(String name, String value) {
-            if (responded) throw new IllegalStateException("response already sent");
-            if (!isToken(name) || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-                throw new IllegalArgumentException("invalid response header " + name);
-            }
-            responseHeaders.put(name.toLowerCase(Locale.ROOT), new String[] {name, value});
-        }
-
-        @Override
-        public OutputStream respond(int status, long length) throws IOException {
-            if (responded) throw new IOException("response already sent");
-            responded = true;
-            String[] c = responseHeaders.get("connection");
-            if ((c != null && c[1].toLowerCase(Locale.ROOT).contains("close")) || conn.stopping()) closeAfter = true;
-            responseHeaders.remove("connection");
-            responseHeaders.remove("content-length");
-            responseHeaders.remove("transfer-encoding");
-            responseHeaders.remove("date");
-            boolean head = method.equals("HEAD");
-            boolean noBody = head || status == 204 || status == 304 || status < 200;
-            boolean stream = length < 0 && !noBody;
-            if (stream && http10) closeAfter = true; // HTTP/1.0 has no chunks: the body ends with the connection
-            StringBuilder sb = new StringBuilder(256);
-            sb.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
-            sb.append("Date: ").append(date()).append("\r\n");
-            for (String[] h : responseHeaders.values()) sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
-            if (status != 204 && status != 304 && status >= 200) {
-                if (stream) {
-                    if (!http10) sb.append("Transfer-Encoding: chunked\r\n");
-                } else if (!head || length >= 0) {
-                    sb.append("Content-Length: ").append(Math.max(0, length)).append("\r\n");
-                }
-            }
-            if (closeAfter) sb.append("Connection: close\r\n");
-            else if (http10) sb.append("Connection: keep-alive\r\n");
-            sb.append("\r\n");
-            conn.out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
-            bodyOut = new BodyOut(conn.out, noBody ? 0 : length, stream && !http10, noBody);
-            if (length == 0 || noBody) conn.out.flush();
-            return bodyOut;
-        }
-
-        @Override
-        public boolean responded() {
-            return responded;
-        }
-
-        @Override
-        public void close() {
-            // the transport finishes the exchange when the handler returns
-        }
-
-        /** Ends the response; false when the connection must close (short body, failed write). */
-        boolean finish() {
-            if (failed || bodyOut == null) return false; // bodyOut null: writing the head failed
-            try {
-                bodyOut.finish();
-                conn.out.flush();
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        }
-
-        /** Skips what the handler left of the request body (bounded); false when the connection must close. */
-        boolean drainBody() {
-            if (body.done) return true;
-            if (!chunked && contentLength - body.read > DRAIN_CAP) return false;
-            if (expectContinue && !body.continued) return false; // the client still waits to send it
-            byte[] skip = new byte[8192];
-            long total = 0;
-            try {
-                for (int n; (n = body.read(skip)) > 0; ) {
-                    total += n;
-                    if (total > DRAIN_CAP) return false;
-                }
-                return body.done;
-            } catch (IOException e) {
-                return false;
-            }
-        }
-
-        /** The request body: Content-Length or chunked, read from the connection's inbox. */
-        private final class Body extends InputStream {
-            long read;
-            boolean done = contentLength <= 0 && !chunked;
-            boolean continued;
-            private long chunkLeft; // chunked: bytes left in the current chunk
-            private boolean inChunk;
-            private long end; // the whole body must arrive within BODY_NANOS of its first read
-
-            /** When the next byte must have come: 60 s idle at most, and the body's overall deadline. */
-            private long deadline() {
-                long now = System.nanoTime();
-                if (end == 0) end = now + BODY_NANOS;
-                return Math.min(now + IDLE_NANOS, end);
-            }
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n <= 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (done) return -1;
-                if (len == 0) return 0;
-                if (bodyError != null) throw bodyError;
-                if (expectContinue && !continued) {
-                    continued = true;
-                    if (!responded) {
-                        conn.out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                        conn.out.flush();
-                    }
-                }
-                try {
-                    return chunked ? readChunked(b, off, len) : readFixed(b, off, len);
-                } catch (HttpError e) {
-                    bodyError = e;
-                    throw e;
-                }
-            }
-
-            private int readFixed(byte[] b, int off, int len) throws IOException {
-                int n = copy(b, off, (int) Math.min(len, contentLength - read));
-                read += n;
-                if (read == contentLength) done = true;
-                return n;
-            }
-
-            private int readChunked(byte[] b, int off, int len) throws IOException {
-                long deadline = deadline();
-                if (!inChunk) {
-                    String line = conn.readLine(MAX_CHUNK_LINE, deadline, 400, "bad_request", "a chunk size line");
-                    if (line == null) throw new IOException("connection closed inside the body");
-                    int semi = line.indexOf(';');
-                    String hex = (semi < 0 ? line : line.substring(0, semi)).strip();
-                    if (hex.isEmpty() || hex.length() > 15) throw new HttpError(400, "bad_request", "malformed chunk size");
-                    long size = 0;
-                    for (int i = 0; i < hex.length(); i++) {
-                        int d = Character.digit(hex.charAt(i), 16);
-                        if (d < 0) throw new HttpError(400, "bad_request", "malformed chunk size");
-                        size = size * 16 + d;
-                    }
-                    if (size == 0) {
-                        int trailerBytes = 0, trailers = 0;
-                        while (true) {
-                            String t = conn.readLine(Math.max(1, MAX_TRAILER_BYTES - trailerBytes), deadline, 400, "bad_request", "the trailers");
-                            if (t == null) throw new IOException("connection closed inside the trailers");
-                            if (t.isEmpty()) break;
-                            trailerBytes += t.length() + 2;
-                            if (++trailers > MAX_HEADER_LINES || trailerBytes > MAX_TRAILER_BYTES) {
-                                throw new HttpError(400, "bad_request", "too many trailers");
-                            }
-                        }
-                        done = true;
-                        return -1;
-                    }
-                    chunkLeft = size;
-                    inChunk = true;
-                }
-                int n = copy(b, off, (int) Math.min(len, chunkLeft));
-                chunkLeft -= n;
-                read += n;
-                if (chunkLeft == 0) {
-                    int cr = conn.readByte(deadline), lf = cr == '\r' ? conn.readByte(deadline) : cr;
-                    if (lf != '\n') throw new HttpError(400, "bad_request", "missing CRLF after a chunk");
-                    inChunk = false;
-                }
-                return n;
-            }
-
-            private int copy(byte[] b, int off, int len) throws IOException {
-                if (len <= 0) return 0;
-                if (!conn.hasBuffered() && !conn.fill(deadline())) {
-                    throw new IOException("connection closed inside the body");
-                }
-                int n = Math.min(len, conn.ll - conn.lp);
-                System.arraycopy(conn.local, conn.lp, b, off, n);
-                conn.lp += n;
-                return n;
-            }
-        }
-    }
-
-    /** A response body: exactly {@code length} bytes, or chunks (each write one chunk). */
-    private static final class BodyOut extends OutputStream {
-        private final OutputStream out;
-        private final long length;
-        private final boolean chunked;
-        private final boolean discard;
-        private long written;
-        private boolean finished;
-
-        BodyOut(OutputStream out, long length, boolean chunked, boolean discard) {
-            this.out = out;
-            this.length = length;
-            this.chunked = chunked;
-            this.discard = discard;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            if (finished) throw new IOException("response already finished");
-            if (len == 0 || discard) return;
-            if (chunked) {
-                out.write((Integer.toHexString(len) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                out.write(b, off, len);
-                out.write('\r');
-                out.write('\n');
-            } else {
-                if (length >= 0 && written + len > length) throw new IOException("more bytes than the declared length");
-                out.write(b, off, len);
-            }
-            written += len;
-        }
-
-        @Override
-        public void flush() throws IOException {
-            out.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
-
-        void finish() throws IOException {
-            if (finished) return;
-            finished = true;
-            if (chunked) out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-            else if (!discard && length >= 0 && written != length) throw new IOException("response shorter than its Content-Length");
-        }
-    }
 }

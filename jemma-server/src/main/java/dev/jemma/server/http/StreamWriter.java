@@ -49,13 +49,6 @@ public final class StreamWriter {
 
     private void write(String s) throws IOException {
         start();
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        watchdog.begin(ex::abort);
-        try {
-            out.write(b);
-            out.flush();
-        } finally {
-            watchdog.end();
-        }
+        watchdog.write(ex, out, s.getBytes(StandardCharsets.UTF_8));
     }
 }

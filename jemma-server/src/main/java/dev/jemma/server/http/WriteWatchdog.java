@@ -1,5 +1,7 @@
 package dev.jemma.server.http;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -59,5 +61,16 @@ public final class WriteWatchdog implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+    }
+
+    /** Writes and flushes b under the watchdog: a write blocked past the timeout aborts the exchange. */
+    void write(Exchange ex, OutputStream out, byte[] b) throws IOException {
+        begin(ex::abort);
+        try {
+            out.write(b);
+            out.flush();
+        } finally {
+            end();
+        }
     }
 }
