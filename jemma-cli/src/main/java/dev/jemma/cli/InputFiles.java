@@ -23,7 +23,7 @@ final class InputFiles {
     /** A file that must exist and be a regular file (checked before anything slow starts). */
     static Path existing(String flag, Path p) {
         if (Files.isDirectory(p)) throw new JemmaException(flag + " " + p + " is a directory, not a file");
-        if (!Files.exists(p)) throw new JemmaException(flag + " " + p + ": no such file");
+        if (!Files.exists(p)) throw new JemmaException(flag + " " + p + ": file not found");
         if (!Files.isReadable(p)) throw new JemmaException(flag + " " + p + ": permission denied");
         return p;
     }
@@ -34,7 +34,7 @@ final class InputFiles {
         try {
             return utf8(Files.readAllBytes(p), flag + " " + p);
         } catch (NoSuchFileException e) {
-            throw new JemmaException(flag + " " + p + ": no such file");
+            throw new JemmaException(flag + " " + p + ": file not found");
         } catch (AccessDeniedException e) {
             throw new JemmaException(flag + " " + p + ": permission denied");
         } catch (IOException e) {

@@ -36,9 +36,9 @@ class CliInputErrorsTest {
     @Test
     void aDirectoryOrAMissingFileIsNamed(@TempDir Path tmp) {
         oneLineError(jemma("run", "--model", tmp.toString(), "hi"), "is a directory, not a file");
-        oneLineError(jemma("run", "--model", tmp.resolve("none.gguf").toString(), "hi"), "no such file");
+        oneLineError(jemma("run", "--model", tmp.resolve("none.gguf").toString(), "hi"), "file not found");
         CliTest.Outcome schema = jemma("run", "--model", MODEL, "--json-schema", tmp.resolve("s.json").toString(), "hi");
-        oneLineError(schema, "--json-schema " + tmp.resolve("s.json") + ": no such file");
+        oneLineError(schema, "--json-schema " + tmp.resolve("s.json") + ": file not found");
         beforeLoading(schema);
     }
 
