@@ -204,12 +204,10 @@ public final class BatchScheduler implements AutoCloseable {
                     int[] prompt = j.request.prompt();
                     int pos = s.position(), rows = Math.min(prompt.length - pos, chunk);
                     boolean last = pos + rows == prompt.length;
-                    j.stepSegment = batch.add(s, prompt, pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
-                    j.stepRows = rows;
+                    batch.add(s, prompt, pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
                     promptRows += rows;
                 } else {
-                    j.stepSegment = batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
-                    j.stepRows = 1;
+                    batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
                     decodeRows++;
                 }
                 stepJobs[n++] = j;
@@ -222,7 +220,10 @@ public final class BatchScheduler implements AutoCloseable {
         try {
             model.forward(batch);
         } catch (RuntimeException e) {
-            for (int i = 0; i < n; i++) finish(stepJobs[i], null, e);
+            for (int i = 0; i < n; i++) {
+                finish(stepJobs[i], null, e);
+                stepJobs[i] = null;
+            }
             return;
         } finally {
             batch.clear();

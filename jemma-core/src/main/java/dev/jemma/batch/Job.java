@@ -23,8 +23,6 @@ final class Job implements Ticket {
     int kept;
     /** the slot's prefix protocol, while the job holds the slot */
     PrefixReuse reuse;
-    /** rows this job put into the current step's batch, and its segment there */
-    int stepRows, stepSegment;
     long prefillNanos, decodeNanos;
     private TokenStep step;
 

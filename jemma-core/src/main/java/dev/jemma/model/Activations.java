@@ -12,9 +12,8 @@ final class Activations {
     private final int workers;
     int capacity;
 
-    float[] x, xb, q, k, v, att, o, gate, up, hiddenOut, logitInput;
     float[] ropeCos, ropeSin;
-    /** packed views of the buffers above */
+    /** the row buffers, as packed views (each view owns its array) */
     final Rows xRows = view(), xbRows = view(), qRows = view(), kRows = view(), vRows = view(), attRows = view();
     final Rows oRows = view(), gateRows = view(), upRows = view(), hiddenRows = view(), logitInputRows = view();
     /** views re-pointed per call: a segment's slice, the logits' destination */
@@ -53,17 +52,6 @@ final class Activations {
         Rows[] views = {xRows, xbRows, qRows, kRows, vRows, attRows, oRows, gateRows, upRows, hiddenRows, logitInputRows};
         int[] widths = {h, h, qd, kvd, kvd, qd, h, ffn, ffn, h, h};
         for (int i = 0; i < views.length; i++) views[i].at(new float[n * widths[i]], 0, widths[i]);
-        x = xRows.data();
-        xb = xbRows.data();
-        q = qRows.data();
-        k = kRows.data();
-        v = vRows.data();
-        att = attRows.data();
-        o = oRows.data();
-        gate = gateRows.data();
-        up = upRows.data();
-        hiddenOut = hiddenRows.data();
-        logitInput = logitInputRows.data();
         ropeCos = new float[n * half];
         ropeSin = new float[n * half];
         capacity = n;

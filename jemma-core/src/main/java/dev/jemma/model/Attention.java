@@ -54,7 +54,7 @@ final class Attention implements WorkerPool.RangeTask {
     void prepare(ForwardBatch b, Activations a, GemmaWeights.Layer w, int layer) {
         int hd = c.headDim(), half = hd / 2, qd = c.qDim(), kvd = c.kvDim();
         float[] invFreq = c.isGlobal(layer) ? invFreqGlobal : invFreqLocal;
-        float[] q = a.q, k = a.k, v = a.v, cos = a.ropeCos, sin = a.ropeSin;
+        float[] q = a.qRows.data(), k = a.kRows.data(), v = a.vRows.data(), cos = a.ropeCos, sin = a.ropeSin;
         for (int seg = 0; seg < b.segments; seg++) {
             InferenceState s = b.segs[seg].state;
             for (int i = 0; i < b.segs[seg].rows; i++) {
@@ -142,7 +142,7 @@ final class Attention implements WorkerPool.RangeTask {
     public void run(int worker, int start, int end) {
         ForwardBatch b = this.b;
         Activations a = this.a;
-        float[] q = a.q, att = a.att;
+        float[] q = a.qRows.data(), att = a.attRows.data();
         int hd = c.headDim(), qd = c.qDim();
         int group = c.heads() / c.kvHeads();
         int headsPerItem = group / headSplit;

@@ -214,7 +214,7 @@ public final class Gemma3Model implements AutoCloseable {
         Arithmetic ar = b.arithmetic;
         ActivationRecorder rec = b.recorder;
         act.ensure(n);
-        float[] x = act.x, xb = act.xb, o = act.o;
+        float[] x = act.xRows.data(), xb = act.xbRows.data(), o = act.oRows.data();
         for (int t = 0; t < n; t++) {
             if (b.embedded[t]) {
                 System.arraycopy(b.embeddings, t * h, x, t * h, h);
@@ -258,7 +258,7 @@ public final class Gemma3Model implements AutoCloseable {
                 rec.record(l, Stage.GATE, act.gateRows, n, ffn);
                 rec.record(l, Stage.UP, act.upRows, n, ffn);
             }
-            Ops.geluTanhMul(act.gate, act.up, n * ffn);
+            Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), n * ffn);
             if (rec != null) rec.record(l, Stage.FFN_ACTIVATION, act.gateRows, n, ffn);
             matmul.apply(w.down(), act.gateRows, act.oRows, n, ar);
             adapt(b, l, Projection.DOWN, act.gateRows, act.oRows);
@@ -267,7 +267,7 @@ public final class Gemma3Model implements AutoCloseable {
                 Ops.addInPlace(x, t * h, o, t * h, h);
             }
         }
-        for (int t = 0; t < n; t++) Ops.rmsNorm(act.hiddenOut, t * h, x, t * h, weights.outputNorm, h, c.rmsEps());
+        for (int t = 0; t < n; t++) Ops.rmsNorm(act.hiddenRows.data(), t * h, x, t * h, weights.outputNorm, h, c.rmsEps());
         if (rec != null) rec.record(-1, Stage.OUTPUT_HIDDEN, act.hiddenRows, n, h);
         for (int seg = 0; seg < b.segments; seg++) b.segs[seg].state.position += b.segs[seg].rows;
         logits(b);
@@ -287,14 +287,15 @@ public final class Gemma3Model implements AutoCloseable {
     /** The requested rows' hidden states, gathered, through the tied output head in one product. */
     private void logits(ForwardBatch b) {
         int h = config.hidden(), vocab = weights.vocabRows;
+        float[] hidden = act.hiddenRows.data(), input = act.logitInputRows.data();
         int k = 0;
         for (int seg = 0; seg < b.segments; seg++) {
             int first = b.segs[seg].firstRow, n = b.segs[seg].rows;
             switch (b.segs[seg].logits) {
                 case NONE -> { }
-                case LAST -> System.arraycopy(act.hiddenOut, (first + n - 1) * h, act.logitInput, k++ * h, h);
+                case LAST -> System.arraycopy(hidden, (first + n - 1) * h, input, k++ * h, h);
                 case ALL -> {
-                    System.arraycopy(act.hiddenOut, first * h, act.logitInput, k * h, n * h);
+                    System.arraycopy(hidden, first * h, input, k * h, n * h);
                     k += n;
                 }
             }
