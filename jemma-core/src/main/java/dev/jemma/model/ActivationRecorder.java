@@ -18,6 +18,8 @@ public interface ActivationRecorder {
         Q, K, V,
         /** input of the output projection: attention's weighted values, all heads */
         ATTENTION_OUTPUT,
+        /** the output projection's result (and adapter), before the post-attention norm */
+        ATTENTION_PROJECTED,
         /** the residual stream after the attention block */
         FFN_INPUT,
         /** input of gate/up: the FFN pre-norm's output */
@@ -26,6 +28,8 @@ public interface ActivationRecorder {
         GATE, UP,
         /** input of the down projection: gelu_tanh(gate) · up */
         FFN_ACTIVATION,
+        /** the down projection's result (and adapter), before the post-FFN norm */
+        FFN_OUTPUT,
         /** final-normed hidden state, the input of the output head */
         OUTPUT_HIDDEN
     }

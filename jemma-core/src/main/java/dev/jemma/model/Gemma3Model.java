@@ -242,6 +242,7 @@ public final class Gemma3Model implements AutoCloseable {
             if (rec != null) rec.record(l, Stage.ATTENTION_OUTPUT, act.attRows, n, c.qDim());
             matmul.apply(w.o(), act.attRows, act.oRows, n, ar);
             adapt(b, l, Projection.O, act.attRows, act.oRows);
+            if (rec != null) rec.record(l, Stage.ATTENTION_PROJECTED, act.oRows, n, h);
             for (int t = 0; t < n; t++) {
                 Ops.rmsNorm(o, t * h, o, t * h, w.postAttnNorm(), h, c.rmsEps());
                 Ops.addInPlace(x, t * h, o, t * h, h);
@@ -262,6 +263,7 @@ public final class Gemma3Model implements AutoCloseable {
             if (rec != null) rec.record(l, Stage.FFN_ACTIVATION, act.gateRows, n, ffn);
             matmul.apply(w.down(), act.gateRows, act.oRows, n, ar);
             adapt(b, l, Projection.DOWN, act.gateRows, act.oRows);
+            if (rec != null) rec.record(l, Stage.FFN_OUTPUT, act.oRows, n, h);
             for (int t = 0; t < n; t++) {
                 Ops.rmsNorm(o, t * h, o, t * h, w.postFfnNorm(), h, c.rmsEps());
                 Ops.addInPlace(x, t * h, o, t * h, h);

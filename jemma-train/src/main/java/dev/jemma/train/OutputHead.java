@@ -1,0 +1,151 @@
+package dev.jemma.train;
+
+import dev.jemma.model.GemmaConfig;
+import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.Rows;
+import dev.jemma.tensor.WeightMatrix;
+
+import java.util.Arrays;
+
+/**
+ * Cross-entropy through the tied output head, only at positions that have a label, a group of positions at a
+ * time: a [tokens × vocabulary] logits tensor is never formed (Cut Cross-Entropy, arXiv 2411.09009). For a group,
+ * the logits come from the core's matrix product, become softmax − one-hot in place, and the head's matrix is then
+ * read once more in chunks of rows for the hidden states' gradient (and the embedding's, when it trains).
+ */
+final class OutputHead {
+    /** labelled positions per group: the logits buffer is group × vocabulary floats */
+    static final int GROUP = 64;
+    /** head rows dequantized at once for the transposed products */
+    private static final int CHUNK = 256;
+
+    private final GemmaConfig c;
+    private final WeightMatrix head;
+    private final MatMul matmul;
+    private final Gemm gemm;
+    private final int vocab, h;
+    private final float[] logits, hidden, dHidden;
+    private final float[][] chunk;
+    private final Rows hiddenRows = Rows.packed(null, 0), logitRows = Rows.packed(null, 0);
+
+    OutputHead(GemmaConfig c, WeightMatrix head, MatMul matmul, Gemm gemm) {
+        this.c = c;
+        this.head = head;
+        this.matmul = matmul;
+        this.gemm = gemm;
+        this.vocab = head.rows;
+        this.h = c.hidden();
+        this.logits = new float[GROUP * vocab];
+        this.hidden = new float[GROUP * h];
+        this.dHidden = new float[GROUP * h];
+        this.chunk = new float[gemm.threads()][CHUNK * h];
+    }
+
+    static long bytes(GemmaConfig c, int vocab, int threads) {
+        return 4L * (GROUP * (long) vocab + 2L * GROUP * c.hidden() + (long) threads * CHUNK * c.hidden());
+    }
+
+    /**
+     * Adds, for each of {@code count} positions (rows of {@code hiddenStates}, packed h wide) with a target id,
+     * lossScale · ∂CE/∂hidden to {@code dHiddenStates} and, when {@code dEmbedding} is non-null, to the head's
+     * gradient. Returns the summed cross-entropy of the positions (unscaled).
+     */
+    double lossAndGradient(float[] hiddenStates, int[] rows, int[] targets, int count, float lossScale,
+                           float[] dHiddenStates, float[] dEmbedding) {
+        double total = 0;
+        for (int g0 = 0; g0 < count; g0 += GROUP) {
+            int n = Math.min(GROUP, count - g0);
+            for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
+            matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
+            for (int i = 0; i < n; i++) total += softmaxMinusTarget(i, targets[g0 + i], lossScale);
+            Arrays.fill(dHidden, 0, n * h, 0f);
+            backward(n, dEmbedding);
+            for (int i = 0; i < n; i++) {
+                int off = rows[g0 + i] * h;
+                for (int j = 0; j < h; j++) dHiddenStates[off + j] += dHidden[i * h + j];
+            }
+        }
+        return total;
+    }
+
+    /** The summed cross-entropy of the positions, without gradients. */
+    double loss(float[] hiddenStates, int[] rows, int[] targets, int count) {
+        double total = 0;
+        float cap = c.finalLogitSoftcap();
+        for (int g0 = 0; g0 < count; g0 += GROUP) {
+            int n = Math.min(GROUP, count - g0);
+            for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
+            matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
+            for (int i = 0; i < n; i++) {
+                int off = i * vocab;
+                if (cap > 0) {
+                    for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
+                double sum = 0;
+                for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
+                total += max + Math.log(sum) - logits[off + targets[g0 + i]];
+            }
+        }
+        return total;
+    }
+
+    /** Turns row i of the logits into lossScale · (softmax − one-hot), through the soft-cap if any; returns its CE. */
+    private double softmaxMinusTarget(int i, int target, float lossScale) {
+        int off = i * vocab;
+        float cap = c.finalLogitSoftcap();
+        if (cap > 0) {
+            for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
+        double lse = max + Math.log(sum);
+        double ce = lse - logits[off + target];
+        for (int v = 0; v < vocab; v++) {
+            double z = logits[off + v];
+            double g = Math.exp(z - lse) - (v == target ? 1 : 0);
+            if (cap > 0) g *= 1 - (z / cap) * (z / cap);
+            logits[off + v] = (float) (g * lossScale);
+        }
+        return ce;
+    }
+
+    /**
+     * dHidden[n×h] += G[n×V]·E[V×h] and dE[V×h] += Gᵀ·hidden, each worker taking a contiguous range of head rows
+     * with its own partial of dHidden (summed after, in worker order).
+     */
+    private void backward(int n, float[] dEmbedding) {
+        int workers = gemm.threads();
+        float[][] partial = partials(workers, n);
+        int chunks = (vocab + CHUNK - 1) / CHUNK;
+        int per = (chunks + workers - 1) / workers;
+        Runnable[] jobs = new Runnable[workers];
+        for (int w = 0; w < workers; w++) {
+            int worker = w;
+            jobs[w] = () -> {
+                float[] rowsBuf = chunk[worker];
+                float[] dh = partial[worker];
+                for (int ch = worker * per; ch < Math.min(chunks, (worker + 1) * per); ch++) {
+                    int v0 = ch * CHUNK, m = Math.min(CHUNK, vocab - v0);
+                    for (int r = 0; r < m; r++) head.dequantizeRow(v0 + r, rowsBuf, r * h);
+                    Gemm.multiplyAddSerial(n, m, h, logits, v0, vocab, 1, rowsBuf, 0, h, dh, 0, h);
+                    if (dEmbedding != null) Gemm.multiplyAddSerial(m, n, h, logits, v0, 1, vocab, hidden, 0, h, dEmbedding, v0 * h, h);
+                }
+            };
+        }
+        gemm.each(jobs);
+        for (float[] p : partial) for (int i = 0; i < n * h; i++) dHidden[i] += p[i];
+    }
+
+    private float[][] partials;
+
+    private float[][] partials(int workers, int n) {
+        if (partials == null) partials = new float[workers][GROUP * h];
+        for (float[] p : partials) Arrays.fill(p, 0, n * h, 0f);
+        return partials;
+    }
+}
