@@ -47,7 +47,15 @@ public final class Gemma3Model implements AutoCloseable {
     /** the batch of {@link #forward(InferenceState, int[], int, int, float[], boolean)}, used under the pool's lock */
     private final ForwardBatch single = new ForwardBatch();
 
+    /** whether {@link #close()} closes the file (a model made {@link #withWeights} shares its source's) */
+    private final boolean ownsFile;
+
     private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads) {
+        this(file, config, weights, tokenizer, threads, true);
+    }
+
+    private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads, boolean ownsFile) {
+        this.ownsFile = ownsFile;
         this.file = file;
         this.config = config;
         this.weights = weights;
@@ -89,6 +97,14 @@ public final class Gemma3Model implements AutoCloseable {
             file.close();
             throw e;
         }
+    }
+
+    /**
+     * The same model (file, config, tokenizer) with other weights of the same shapes, and its own worker pool:
+     * what a full fine-tune trains in place. Closing it leaves this model's file open.
+     */
+    public Gemma3Model withWeights(GemmaWeights other) {
+        return new Gemma3Model(file, config, other, tokenizer, pool.size(), false);
     }
 
     public int vocabRows() {
@@ -317,6 +333,6 @@ public final class Gemma3Model implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
-        file.close();
+        if (ownsFile) file.close();
     }
 }

@@ -44,6 +44,18 @@ public final class GemmaWeights {
         this.vocabRows = emb.rows;
     }
 
+    /**
+     * Weights held elsewhere, such as a trainer's f32 copy that it updates in place between forward passes.
+     * Shapes are checked against the config.
+     */
+    public static GemmaWeights of(GemmaConfig c, WeightMatrix embedding, WeightMatrix output, float[] outputNorm, Layer[] layers) {
+        if (layers.length != c.layers()) throw new IllegalArgumentException(layers.length + " layers, config has " + c.layers());
+        if (embedding.cols != c.hidden() || output.cols != c.hidden() || outputNorm.length != c.hidden()) {
+            throw new IllegalArgumentException("embedding, output head or output norm does not match hidden " + c.hidden());
+        }
+        return new GemmaWeights(embedding, output, outputNorm, layers);
+    }
+
     public static GemmaWeights load(GGUFFile file, GemmaConfig c) {
         checkBlockCount(file, c);
         List<String> missing = new ArrayList<>();
