@@ -439,6 +439,7 @@ def gen_case(case):
     params = dict(model.named_parameters())  # the tied lm_head is not listed separately
     assert "lm_head.weight" not in params and set(params) == set(hf_sd), set(params) ^ set(hf_sd)
     grads = {hf_to_gguf_param(k, names): p.grad.detach().numpy().copy() for k, p in params.items()}
+    padded_batch_check(model, ids, labels, loss.item(), params)
     fd_worst = finite_difference_check(model, ids, labels, params, rng)
 
     # ---- AdamW
@@ -492,6 +493,26 @@ def gen_case(case):
           f"adamw losses {adam['losses'][0]:.6f} -> {adam['losses'][-1]:.6f}, lora loss {lora['loss']:.6f}, "
           f"lora |HF-NumPy| rel {lora['np_rel']:.2e}, sizes {sizes}", flush=True)
     return dict(name=name, sizes=sizes, clip=clip, clipped=adam["clipped"], norms=adam["norms"])
+
+
+def padded_batch_check(model, ids, labels, loss, params):
+    """The same batch as one right-padded tensor with an attention mask gives the same loss and gradients
+    (so running rows one by one is the batch semantics)."""
+    T = max(len(r) for r in ids)
+    x = torch.tensor([r + [0] * (T - len(r)) for r in ids], dtype=torch.long)
+    att = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in ids], dtype=torch.long)
+    lab = torch.tensor([r + [IGNORE] * (T - len(r)) for r in labels], dtype=torch.long)
+    saved = {k: p.grad.clone() for k, p in params.items()}
+    model.zero_grad()
+    logits = model(input_ids=x, attention_mask=att, use_cache=False).logits
+    ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1),
+                         ignore_index=IGNORE, reduction="sum")
+    padded = ce / int((lab[:, 1:] != IGNORE).sum())
+    assert abs(padded.item() - loss) <= 1e-13 * abs(loss), (padded.item(), loss)
+    padded.backward()
+    for k, p in params.items():
+        assert torch.allclose(p.grad, saved[k], rtol=1e-11, atol=1e-14), k
+        p.grad = saved[k]
 
 
 def finite_difference_check(model, ids, labels, params, rng):
