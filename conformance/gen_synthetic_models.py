@@ -320,7 +320,8 @@ _FILE_TYPE = {QT.F32: 0, QT.F16: 1, QT.Q4_0: 2, QT.Q4_1: 3, QT.Q8_0: 7, QT.Q5_0:
               QT.Q2_K: 10, QT.Q3_K: 12, QT.Q4_K: 15, QT.Q5_K: 17, QT.Q6_K: 18, QT.BF16: 32}
 
 
-def write_gguf(path: Path, case: dict, g_tensors, vocab):
+def write_gguf(path: Path, case: dict, g_tensors, vocab, extra=None):
+    """extra: optional callable(writer) adding more metadata (used by gen_train_fixtures.py)."""
     tokens, scores, ttypes = vocab
     w = gguf.GGUFWriter(str(path), "gemma3")
     w.add_name(f"jemma-synthetic-{case['name']}")
@@ -355,6 +356,8 @@ def write_gguf(path: Path, case: dict, g_tensors, vocab):
     w.add_add_bos_token(True)
     w.add_add_eos_token(False)
     w.add_add_space_prefix(False)
+    if extra is not None:
+        extra(w)
     for name, arr, t in g_tensors:
         if t in (QT.F32, QT.F16):
             w.add_tensor(name, arr)
