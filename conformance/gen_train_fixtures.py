@@ -69,7 +69,10 @@ ADAM_STEPS = 10
 ADAM_LR = 1e-2
 ADAM_WD = 0.1
 ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
+# Larger than torch's default 1e-8: with 1e-8, elements whose true gradient is ~1e-8 (there are some) get an Adam
+# step of g/(|g| + eps), which f32 cannot reproduce from f64 (their gradient is below f32's rounding of the sums that
+# form it). At 1e-5 such an element's step is ~g/eps, smooth in g, and the test still checks torch's update rule.
+ADAM_EPS = 1e-5
 
 _F32 = {r: QT.F32 for r in (*gsm.MATRIX_ROLES, "token_embd")}
 
