@@ -96,13 +96,23 @@ final class Backward implements AutoCloseable {
      * the summed cross-entropy over the labelled positions.
      */
     double run(int[][] tokens, int[][] labels, int from, int count, float lossScale, Gradients g) {
+        long t0 = System.nanoTime();
         int rows = forward(tokens, labels, from, count);
+        long t1 = System.nanoTime();
         int h = c.hidden();
         Arrays.fill(dOut, 0, rows * h, 0f);
         double loss = head.lossAndGradient(tape.outputHidden, labelRows, labelTargets, labelled, lossScale, dOut, g.embedding);
+        long t2 = System.nanoTime();
         backward(tokens, from, count, rows, g);
+        long t3 = System.nanoTime();
+        nanos[0] += t1 - t0;
+        nanos[1] += t2 - t1;
+        nanos[2] += t3 - t2;
         return loss;
     }
+
+    /** time spent in the forward pass, the output head and the layers' backward, for profiling */
+    final long[] nanos = new long[3];
 
     /** The summed cross-entropy of the sequences' labelled positions, without gradients (evaluation). */
     double loss(int[][] tokens, int[][] labels, int from, int count) {
