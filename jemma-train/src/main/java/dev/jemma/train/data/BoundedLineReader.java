@@ -13,9 +13,9 @@ import java.nio.charset.StandardCharsets;
  * Reads a file line by line as strict UTF-8 without ever holding more than {@code maxLineBytes} of one line, so a
  * file with no newlines (or one huge row) is refused instead of filling the heap. Lines end at '\n' ("\r\n" too).
  */
-final class BoundedLineReader implements Closeable {
+public final class BoundedLineReader implements Closeable {
     /** A line longer than the limit; {@link #lineNumber()} is the offending line. */
-    static final class LineTooLongException extends IOException {
+    public static final class LineTooLongException extends IOException {
         LineTooLongException(String message) {
             super(message);
         }
@@ -30,18 +30,18 @@ final class BoundedLineReader implements Closeable {
     private int lineNumber;
     private boolean eof;
 
-    BoundedLineReader(InputStream in, int maxLineBytes) {
+    public BoundedLineReader(InputStream in, int maxLineBytes) {
         this.in = in;
         this.maxLineBytes = maxLineBytes;
     }
 
     /** The 1-based number of the line last returned. */
-    int lineNumber() {
+    public int lineNumber() {
         return lineNumber;
     }
 
     /** The next line without its terminator, or null at the end of the file. */
-    String readLine() throws IOException {
+    public String readLine() throws IOException {
         if (eof) return null;
         line.reset();
         lineNumber++;
