@@ -2,11 +2,11 @@ package dev.jemma.train.data;
 
 /**
  * Which rows make up global batch k, computed from k alone so a run resumed at batch k sees exactly the batches it
- * would have seen. An epoch is {@link #stepsPerEpoch()} = ceil(rows / batch) batches: the fewest that see every
- * row. Within epoch e = k / stepsPerEpoch the rows are taken B at a time from the epoch's order (file order, or with
- * shuffle a permutation drawn from a generator seeded by (seed, e)), and the epoch's last batch, when rows is not a
- * multiple of B, wraps to the start of that same order; so every batch has exactly B rows, every epoch sees every
- * row, and the next epoch begins afresh with row 0 of its order.
+ * would have seen. Without shuffle the file is an endless stream: batch k is rows kB … kB + B − 1 modulo the row
+ * count (so with 5 rows and B = 2: [0,1] [2,3] [4,0] [1,2] …). With shuffle, an epoch is {@link #stepsPerEpoch()} =
+ * ceil(rows / batch) batches taken B at a time from a permutation drawn from a generator seeded by (seed, epoch);
+ * the epoch's last batch, when rows is not a multiple of B, wraps to the start of that same permutation, so every
+ * epoch sees every row and the next one begins afresh.
  *
  * <p>The generator is SplitMix64 written out here, so orders never change with the JDK. Not thread-safe (it keeps
  * the current epoch's permutation).
@@ -46,20 +46,23 @@ public final class BatchOrder {
     /** The epoch (from 0) that global batch k belongs to. */
     public long epochOf(long k) {
         checkIndex(k);
-        return k / stepsPerEpoch;
+        return shuffle ? k / stepsPerEpoch : k * batch / rows;
     }
 
     /** The row indices of global batch k (k ≥ 0), B of them. */
     public int[] batch(long k) {
         checkIndex(k);
+        int[] out = new int[batch];
+        if (!shuffle) {
+            // the file as an endless stream: batch k is rows kB … kB + B − 1, wrapping at the end
+            long first = Math.floorMod(k * batch, (long) rows);
+            for (int i = 0; i < batch; i++) out[i] = (int) ((first + i) % rows);
+            return out;
+        }
         long epoch = k / stepsPerEpoch;
         long first = (k % stepsPerEpoch) * batch;
-        int[] out = new int[batch];
-        int[] order = shuffle ? order(epoch) : null;
-        for (int i = 0; i < batch; i++) {
-            int p = (int) ((first + i) % rows);
-            out[i] = order == null ? p : order[p];
-        }
+        int[] order = order(epoch);
+        for (int i = 0; i < batch; i++) out[i] = order[(int) ((first + i) % rows)];
         return out;
     }
 

@@ -10,13 +10,14 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class BatchOrderTest {
     @Test
-    void withoutShuffleBatchesAreTheNextRowsInFileOrderWrappingAtTheEpochsEnd() {
+    void withoutShuffleBatchesAreTheNextRowsInFileOrderWrappingAtTheEnd() {
         BatchOrder o = new BatchOrder(5, 2, false, 42);
         assertEquals(3, o.stepsPerEpoch());
         assertArrayEquals(new int[] {0, 1}, o.batch(0));
         assertArrayEquals(new int[] {2, 3}, o.batch(1));
         assertArrayEquals(new int[] {4, 0}, o.batch(2), "the last batch wraps to the start");
-        assertArrayEquals(new int[] {0, 1}, o.batch(3), "the next epoch starts again at row 0");
+        assertArrayEquals(new int[] {1, 2}, o.batch(3), "the stream goes on where it wrapped");
+        assertArrayEquals(new int[] {3, 4}, o.batch(4));
         assertEquals(0, o.epochOf(2));
         assertEquals(1, o.epochOf(3));
     }
@@ -26,7 +27,8 @@ class BatchOrderTest {
         BatchOrder o = new BatchOrder(3, 7, false, 0);
         assertEquals(1, o.stepsPerEpoch());
         assertArrayEquals(new int[] {0, 1, 2, 0, 1, 2, 0}, o.batch(0));
-        assertArrayEquals(o.batch(0), o.batch(5));
+        assertArrayEquals(new int[] {1, 2, 0, 1, 2, 0, 1}, o.batch(1));
+        assertArrayEquals(o.batch(0), o.batch(3));
     }
 
     @Test
