@@ -9,10 +9,10 @@ import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.LinearAdapter;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.GGMLType;
+import dev.jemma.tensor.LaneSum;
 import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.io.IOException;
@@ -162,7 +162,7 @@ public final class LoraAdapter implements LinearAdapter {
             for (int bound = F.loopBound(n); i < bound; i += F.length()) {
                 acc = FloatVector.fromArray(F, u, uo + i).fma(FloatVector.fromArray(F, v, vo + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = LaneSum.sum(acc); // one fixed order, interpreted or compiled: batch-invariant passes stay bit-exact
         }
         for (; i < n; i++) s += u[uo + i] * v[vo + i];
         return s;

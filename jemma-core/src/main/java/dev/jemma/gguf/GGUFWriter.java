@@ -326,7 +326,7 @@ public final class GGUFWriter {
             for (long at = 0; at < n; ) {
                 if (!buf.hasRemaining()) flush();
                 int k = (int) Math.min(buf.remaining(), n - at);
-                MemorySegment.copy(bytes, at, MemorySegment.ofBuffer(buf), buf.position(), k);
+                MemorySegment.copy(bytes, at, MemorySegment.ofBuffer(buf), 0, k); // the view starts at the position
                 buf.position(buf.position() + k);
                 at += k;
             }
