@@ -1,5 +1,6 @@
 package dev.jemma.adapter;
 
+import dev.jemma.JemmaException;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.gguf.GGUFMetadata;
 import dev.jemma.gguf.GGUFValueType;
@@ -196,7 +197,7 @@ public final class LoraAdapter implements LinearAdapter {
             String type = stringKey(md, "general.type", path);
             if (!"adapter".equals(type)) {
                 throw new AdapterFormatException(path + " is not an adapter (general.type is "
-                        + (type == null ? "missing" : "'" + type + "'") + "; a base model cannot be used as --lora)");
+                        + (type == null ? "missing" : "'" + type + "'") + ")");
             }
             String arch = stringKey(md, "general.architecture", path);
             if (!"gemma3".equals(arch)) {
@@ -212,25 +213,23 @@ public final class LoraAdapter implements LinearAdapter {
             Map<String, TensorInfo[]> pairs = pairs(f, base, path);
             int rank = -1;
             String rankFrom = null;
-            float[][][] as = new float[base.layers()][PROJECTIONS][], bs = new float[base.layers()][PROJECTIONS][];
-            for (Map.Entry<String, TensorInfo[]> e : pairs.entrySet()) {
+            long floats = 0;
+            for (Map.Entry<String, TensorInfo[]> e : pairs.entrySet()) { // every pair checked before anything is allocated
                 String name = e.getKey();
                 TensorInfo ta = e.getValue()[0], tb = e.getValue()[1];
                 if (ta == null || tb == null) {
                     throw new AdapterFormatException("adapter " + path + ": " + name + (ta == null ? ".lora_b has no .lora_a" : ".lora_a has no .lora_b"));
                 }
-                Matcher m = TENSOR.matcher(name);
-                m.matches(); // checked by pairs()
-                int layer = Integer.parseInt(m.group(1));
-                Projection p = BaseLayout.fromRole(m.group(2));
+                Projection p = projection(name);
+                String role = BaseLayout.role(p);
                 int nIn = BaseLayout.inputs(base, p), nOut = BaseLayout.outputs(base, p);
                 if (ta.shape().length != 2 || ta.shape()[0] != nIn) {
                     throw new AdapterFormatException("tensor " + ta.name() + " has shape " + ta.shapeString() + ", the base's "
-                            + m.group(2) + " takes " + nIn + " inputs (expected [" + nIn + ", rank])");
+                            + role + " takes " + nIn + " inputs (expected [" + nIn + ", rank])");
                 }
                 if (tb.shape().length != 2 || tb.shape()[1] != nOut) {
                     throw new AdapterFormatException("tensor " + tb.name() + " has shape " + tb.shapeString() + ", the base's "
-                            + m.group(2) + " has " + nOut + " outputs (expected [rank, " + nOut + "])");
+                            + role + " has " + nOut + " outputs (expected [rank, " + nOut + "])");
                 }
                 if (ta.shape()[1] != tb.shape()[0]) {
                     throw new AdapterFormatException("tensors " + ta.name() + " " + ta.shapeString() + " and " + tb.name() + " "
@@ -245,8 +244,19 @@ public final class LoraAdapter implements LinearAdapter {
                     throw new AdapterFormatException("adapter " + path + " mixes ranks: " + rankFrom + " has rank " + rank + ", "
                             + name + " has rank " + r + " (one rank per adapter is supported)");
                 }
-                as[layer][p.ordinal()] = values(f, ta, rank, nIn);
-                bs[layer][p.ordinal()] = values(f, tb, nOut, rank);
+                checkType(ta);
+                checkType(tb);
+                floats += (long) rank * (nIn + nOut);
+            }
+            checkHeap(path, floats);
+            float[][][] as = new float[base.layers()][PROJECTIONS][], bs = new float[base.layers()][PROJECTIONS][];
+            for (Map.Entry<String, TensorInfo[]> e : pairs.entrySet()) {
+                Matcher m = TENSOR.matcher(e.getKey());
+                m.matches();
+                int layer = Integer.parseInt(m.group(1));
+                Projection p = BaseLayout.fromRole(m.group(2));
+                as[layer][p.ordinal()] = values(f, e.getValue()[0], rank, BaseLayout.inputs(base, p));
+                bs[layer][p.ordinal()] = values(f, e.getValue()[1], BaseLayout.outputs(base, p), rank);
             }
             if (rank < 0) throw new AdapterFormatException("adapter " + path + " has no lora_a/lora_b tensors");
             return new LoraAdapter(base, rank, alpha, 1f, as, bs);
@@ -301,11 +311,32 @@ public final class LoraAdapter implements LinearAdapter {
         return pairs;
     }
 
-    /** A tensor's values as rows × cols f32, checked for type and finiteness; its size was checked against the shape. */
-    private static float[] values(GGUFFile f, TensorInfo t, int rows, int cols) {
+    /** The projection of a base weight name that {@link #pairs} accepted. */
+    private static Projection projection(String weight) {
+        Matcher m = TENSOR.matcher(weight);
+        if (!m.matches()) throw new AssertionError(weight);
+        return BaseLayout.fromRole(m.group(2));
+    }
+
+    private static void checkType(TensorInfo t) {
         if (t.type() != GGMLType.F32 && t.type() != GGMLType.F16 && t.type() != GGMLType.BF16 && t.type() != GGMLType.Q8_0) {
             throw new AdapterFormatException("tensor " + t.name() + " has type " + t.type() + "; adapters are read in F32, F16, BF16 or Q8_0");
         }
+    }
+
+    /** The weights are held as f32 on the heap: refuse, with the numbers, what cannot fit rather than run out of memory. */
+    private static void checkHeap(Path path, long floats) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long need = floats * Float.BYTES;
+        if (need > free) {
+            throw new JemmaException(String.format("adapter %s needs %,d MiB of heap for its f32 weights but only %,d MiB are free"
+                    + " (raise the JVM's maximum heap)", path, need >> 20, free >> 20));
+        }
+    }
+
+    /** A tensor's values as rows × cols f32, checked for finiteness; type and size were checked before. */
+    private static float[] values(GGUFFile f, TensorInfo t, int rows, int cols) {
         WeightMatrix w = new WeightMatrix(t.name(), t.type(), rows, cols, f.tensorData(t));
         float[] v = new float[Math.multiplyExact(rows, cols)];
         for (int r = 0; r < rows; r++) w.dequantizeRow(r, v, r * cols);
