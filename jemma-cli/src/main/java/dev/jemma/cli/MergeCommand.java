@@ -47,7 +47,7 @@ final class MergeCommand implements Callable<Integer> {
             for (LoraOptions.Spec s : specs) adapters.add(LoraAdapter.read(s.file(), config).withScale(s.scale()));
             long t0 = System.nanoTime();
             Merge.write(f, config, adapters, type, out, (done, total, name) -> {
-                if (!Log.quiet) System.err.printf("\rmerging: %d/%d tensors%s", done, total, done == total ? "\n" : "");
+                System.err.printf("\rmerging: %d/%d tensors%s", done, total, done == total ? "\n" : "");
             });
             Log.info(String.format("wrote %s (%d adapter%s, merged weights %s) in %.1f s", out, adapters.size(),
                     adapters.size() == 1 ? "" : "s", outType.toLowerCase(Locale.ROOT), (System.nanoTime() - t0) / 1e9));
