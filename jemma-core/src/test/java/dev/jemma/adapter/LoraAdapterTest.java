@@ -4,7 +4,10 @@ import dev.jemma.Jemma;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.gguf.GGUFWriter;
 import dev.jemma.gguf.ModelFormatException;
+import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.InferenceState;
+import dev.jemma.tensor.Arithmetic;
 import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.GGMLType;
@@ -138,6 +141,31 @@ class LoraAdapterTest {
         try (Gemma3Model m = LoraFixtures.load(tiny, AdapterSum.of(List.of(a.withScale(0.5f), a.withScale(0.5f))))) {
             double gap = LoraFixtures.maxAbs(whole, LoraFixtures.logits(m, TOKENS));
             assertTrue(gap < 1e-5, "X·0.5 + X·0.5 vs X: " + gap);
+        }
+    }
+
+    /** As the scheduler runs them: every segment takes its state's adapter, and batching changes no bit. */
+    @Test
+    void batchInvariantPassesWithTheAdapterGiveTheSameBitsAloneOrBatched() throws IOException {
+        try (Gemma3Model m = LoraFixtures.load(tiny, random(3, 3, ALL, 9))) {
+            int vocab = m.vocabRows();
+            float[] alone = new float[TOKENS.length * vocab], batched = new float[2 * TOKENS.length * vocab];
+            try (InferenceState s = m.newState(32, 16)) {
+                ForwardBatch b = new ForwardBatch();
+                b.add(s, TOKENS, 0, TOKENS.length, ForwardBatch.Logits.ALL);
+                b.arithmetic(Arithmetic.BATCH_INVARIANT);
+                b.logits(alone);
+                m.forward(b);
+            }
+            try (InferenceState s1 = m.newState(32, 16); InferenceState s2 = m.newState(32, 16)) {
+                ForwardBatch b = new ForwardBatch();
+                b.add(s1, new int[] {2, 300 - 1, 5}, 0, 3, ForwardBatch.Logits.ALL);
+                b.add(s2, TOKENS, 0, TOKENS.length, ForwardBatch.Logits.ALL);
+                b.arithmetic(Arithmetic.BATCH_INVARIANT);
+                b.logits(batched);
+                m.forward(b);
+            }
+            assertArrayEquals(alone, Arrays.copyOfRange(batched, 3 * vocab, (3 + TOKENS.length) * vocab));
         }
     }
 
