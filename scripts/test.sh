@@ -21,6 +21,10 @@ JEMMA_REFERENCE_DIR="$root/target/reference"
 export JEMMA_REFERENCE_DIR
 bash conformance/make-references.sh "$JEMMA_REFERENCE_DIR"
 
+# tests that call the reference tools themselves (GGUFWriterTest, LoraInteropTest) use this interpreter
+JEMMA_PYTHON="$root/.venv/bin/python"
+export JEMMA_PYTHON
+
 echo "== maven test ==" >&2
 mvn -B -Djemma.requireAssets=true test
 

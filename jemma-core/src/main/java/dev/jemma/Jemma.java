@@ -1,5 +1,7 @@
 package dev.jemma;
 
+import dev.jemma.adapter.AdapterSum;
+import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.generate.ContextConfig;
 import dev.jemma.generate.Session;
 import dev.jemma.model.KVType;
@@ -11,6 +13,8 @@ import dev.jemma.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -73,6 +77,8 @@ public final class Jemma implements AutoCloseable {
         private KVType kvType = KVType.F32;
         private boolean truncateLeft;
         private long prefixCacheBytes = 256L << 20;
+        private final List<Path> adapters = new ArrayList<>();
+        private final List<Float> adapterScales = new ArrayList<>();
 
         public Builder model(Path path) {
             this.model = path;
@@ -118,6 +124,18 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A llama.cpp LoRA adapter GGUF applied to every session with factor {@code scale} (1 = as trained).
+         * Repeatable: several adapters add up, as llama.cpp's repeated --lora.
+         */
+        public Builder adapter(Path path, float scale) {
+            Objects.requireNonNull(path, "adapter path");
+            if (!Float.isFinite(scale)) throw new JemmaException("adapter scale must be finite, got " + scale);
+            adapters.add(path);
+            adapterScales.add(scale);
+            return this;
+        }
+
         /** The context length for this model: given, or the default capped at its trained maximum; checked. */
         private int resolveContextLength(GemmaConfig c) {
             return c.checkContextLength(contextLength != 0 ? contextLength : Math.min(defaultContextLength, c.contextLength()));
@@ -128,15 +146,20 @@ public final class Jemma implements AutoCloseable {
             try {
                 Gemma3Model m = Gemma3Model.load(model, threads, this::resolveContextLength); // a bad length fails before the weights
                 try {
+                    List<LoraAdapter> loaded = new ArrayList<>();
+                    for (int i = 0; i < adapters.size(); i++) {
+                        loaded.add(LoraAdapter.read(adapters.get(i), m.config).withScale(adapterScales.get(i)));
+                    }
+                    m.adapter(AdapterSum.of(loaded));
                     int ctx = resolveContextLength(m.config);
                     PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
                     return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | IOException e) {
                     m.close();
                     throw e;
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read model " + model + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot read model " + model + " or its adapters: " + e.getMessage(), e);
             }
         }
     }

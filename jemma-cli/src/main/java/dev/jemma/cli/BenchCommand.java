@@ -32,6 +32,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", description = "Prompt-processing and generation speed (tokens/s), like llama-bench.")
 final class BenchCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Option(names = {"-p", "--n-prompt"}, split = ",", description = "prompt tokens, comma-separated (default: 512; 0 = skip)")
     List<Integer> prompts = List.of(512);
     @Option(names = {"-n", "--n-gen"}, split = ",", description = "generated tokens, comma-separated (default: 128; 0 = skip)")
@@ -65,13 +66,13 @@ final class BenchCommand implements Callable<Integer> {
         KVType kv = context.kvType();
         if (tokenizeFile != null) return benchTokenizer();
         if (!schemas.isEmpty()) {
-            try (Gemma3Model m = model.load()) {
+            try (Gemma3Model m = model.load(lora)) {
                 Map<String, Object> r = ConstrainedDecodeBench.run(m, schemas, reps, g.isEmpty() ? 64 : g.get(0));
                 System.out.println(json ? new ObjectMapper().writeValueAsString(List.of(r)) : r.toString().replace(", ", "\n"));
             }
             return 0;
         }
-        try (Gemma3Model m = model.load()) {
+        try (Gemma3Model m = model.load(lora)) {
             int longest = Math.max(p.stream().max(Integer::compare).orElse(0), g.stream().max(Integer::compare).orElse(0));
             if (depth < 0) throw new JemmaException("-d must be ≥ 0");
             int ctx = depth + longest + 1;

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "chat", description = "Interactive multi-turn chat. /reset starts over, /exit (or end of input) quits.")
 final class ChatCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
     @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
@@ -26,7 +27,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         context.checkFlags();
         SamplingParams params = sampling.params(); // every flag checked before the model loads
-        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()));
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora);
              Session s = new Session(m, context.config(m.config, truncate))) {
             s.setSystem(system);
             InputFiles.Lines in = new InputFiles.Lines(System.in);

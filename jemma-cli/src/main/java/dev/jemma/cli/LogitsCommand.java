@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 @Command(name = "logits", description = "Write float32 logits for every position, shape [n_tokens, n_vocab], to a .npy file. Tokens are used exactly as given (no BOS added).")
 final class LogitsCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Option(names = "--tokens", required = true, split = ",", description = "comma-separated token ids")
     int[] tokens;
     @Option(names = "--out", required = true, description = "output .npy file")
@@ -21,7 +22,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (tokens.length == 0) throw new JemmaException("--tokens is empty");
-        try (Gemma3Model m = model.load()) {
+        try (Gemma3Model m = model.load(lora)) {
             int vocab = m.vocabRows();
             if (tokens.length > m.config.contextLength()) {
                 throw new JemmaException(tokens.length + " tokens exceed the model's context length " + m.config.contextLength());

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "jemma", mixinStandardHelpOptions = true, version = "jemma 0.1.0",
         description = "Gemma 3 in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, TokenizeCommand.class,
-                LogitsCommand.class, PerplexityCommand.class, BenchCommand.class, ServeCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+                LogitsCommand.class, PerplexityCommand.class, BenchCommand.class, ServeCommand.class, EvalCommand.class,
+                FinetuneCommand.class, MergeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

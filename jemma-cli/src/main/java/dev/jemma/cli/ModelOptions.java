@@ -28,6 +28,23 @@ final class ModelOptions {
         return load(c -> { });
     }
 
+    Gemma3Model load(LoraOptions lora) throws IOException {
+        return load(c -> { }, lora);
+    }
+
+    /** As {@link #load(java.util.function.Consumer)}, then the --lora adapters (the model is closed if one is bad). */
+    Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check, LoraOptions lora) throws IOException {
+        lora.parsed(); // every --lora checked before the model loads
+        Gemma3Model m = load(check);
+        try {
+            lora.apply(m);
+            return m;
+        } catch (IOException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
     /** Loads the model, running {@code check} on its hyper-parameters before the slow part of loading. */
     Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check) throws IOException {
         if (threads < 1) throw new dev.jemma.JemmaException("--threads must be ≥ 1, got " + threads);

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "perplexity", description = "Perplexity over a text file, comparable with llama.cpp's llama-perplexity.")
 final class PerplexityCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Parameters(paramLabel = "FILE")
     Path file;
     @Option(names = "--ctx", description = "tokens per chunk (default: ${DEFAULT-VALUE})")
@@ -26,7 +27,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String text = InputFiles.text("FILE", file);
-        try (Gemma3Model m = model.load()) {
+        try (Gemma3Model m = model.load(lora)) {
             int[] body = m.tokenizer.encode(text);
             int[] tokens = new int[body.length + 1];
             tokens[0] = m.tokenizer.bosId();

@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 @Command(name = "run", description = "Answer one prompt (one chat turn, or a raw completion with --raw), streamed to stdout.")
 final class RunCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
     @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
@@ -53,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
         if (text == null && promptFile != null) text = InputFiles.text("--prompt-file", promptFile);
         if (text == null) text = InputFiles.stdin(System.in);
         Grammar grammar = grammar();
-        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()));
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora);
              Session s = new Session(m, context.config(m.config, truncate))) {
             Trace.mark("session ready");
             s.setSystem(system);

@@ -28,6 +28,7 @@ final class ServeCommand implements Callable<Integer> {
     /** per-request context when --ctx is not given (capped at the model's maximum): 8 slots × 8K stay small */
     static final int DEFAULT_CONTEXT = 8192;
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
 
     @Option(names = "--host", description = "address to bind (default: 127.0.0.1, this machine only)")
     String host = "127.0.0.1";
@@ -71,6 +72,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20).withMaxTokensLimit(maxTokensLimit)
                 .withRequestTimeout(Duration.ofSeconds(timeout)).withDrainGrace(Duration.ofSeconds(grace));
         Path path = model.resolve();
+        List<LoraOptions.Spec> adapters = lora.parsed();
         KVType kv = context.kvType();
         if (!config.loopback() && keys.isEmpty()) {
             Log.info("warning: listening on " + host + " without --api-key: anyone who can reach it can use the model");
@@ -78,6 +80,7 @@ final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
             Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv);
+            for (LoraOptions.Spec a : adapters) b.adapter(a.file(), a.scale());
             Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
             int ctx = j.context().contextLength();
             Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),

@@ -56,7 +56,8 @@ public final class ForwardBatch {
     }
 
     /**
-     * Adds a segment: tokens[off..off+n) at the state's next positions, causal, no adapter. Returns its index.
+     * Adds a segment: tokens[off..off+n) at the state's next positions, causal, with the state's adapter. Returns
+     * its index.
      */
     public int add(InferenceState state, int[] tokens, int off, int n, Logits logits) {
         if (n < 1 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range " + off + "+" + n);
@@ -91,7 +92,7 @@ public final class ForwardBatch {
         seg.firstRow = rows;
         seg.rows = n;
         seg.logits = logits;
-        seg.adapter = null;
+        seg.adapter = state.adapter; // the sequence's own; adapter(segment, a) may replace it for this pass
         seg.visibility = Visibility.CAUSAL;
         rows += n;
         return segments++;

@@ -44,6 +44,9 @@ public final class Gemma3Model implements AutoCloseable {
     private final MatMul matmul;
     private final Attention attention;
     private final Activations act;
+    /** what new sequences run with: a low-rank adapter (or a sum of them), or null */
+    private volatile LinearAdapter adapter;
+    private volatile boolean statesMade;
     /** the batch of {@link #forward(InferenceState, int[], int, int, float[], boolean)}, used under the pool's lock */
     private final ForwardBatch single = new ForwardBatch();
 
@@ -107,6 +110,22 @@ public final class Gemma3Model implements AutoCloseable {
         return new Gemma3Model(file, config, other, tokenizer, pool.size(), false);
     }
 
+    /**
+     * Makes every sequence of this model run with {@code a} (null: none), e.g. LoRA adapters given at start-up.
+     * Allowed only before the first state is made: a state's KV cache, and the prefix cache built from states,
+     * hold values computed through the adapter, so one model must not mix sequences made with and without it.
+     * A forward batch can still give one segment another adapter ({@link ForwardBatch#adapter}).
+     */
+    public void adapter(LinearAdapter a) {
+        if (statesMade) throw new IllegalStateException("the model's adapter must be set before its first sequence is made");
+        adapter = a;
+    }
+
+    /** The adapter new sequences run with, or null. */
+    public LinearAdapter adapter() {
+        return adapter;
+    }
+
     public int vocabRows() {
         return weights.vocabRows;
     }
@@ -138,7 +157,8 @@ public final class Gemma3Model implements AutoCloseable {
         if (maxChunk < 1) throw new JemmaException("chunk size must be ≥ 1, got " + maxChunk);
         KVCache.checkSupported(config, kvType);
         checkMemory(config, contextLength, maxChunk, kvType, AvailableMemory.bytes());
-        return new InferenceState(config, contextLength, maxChunk, kvType);
+        statesMade = true;
+        return new InferenceState(config, contextLength, maxChunk, kvType, adapter);
     }
 
     /** Fails, with the numbers and what would fit, when a KV cache needs more than {@code available} bytes. */

@@ -17,11 +17,19 @@ public final class InferenceState implements AutoCloseable {
     int sourceLength;
     /** number of positions already in the cache */
     int position;
+    /** the adapter every pass over this sequence applies (its cache was computed through it), or null */
+    final LinearAdapter adapter;
 
-    InferenceState(GemmaConfig c, int contextLength, int maxChunk, KVType kvType) {
+    InferenceState(GemmaConfig c, int contextLength, int maxChunk, KVType kvType, LinearAdapter adapter) {
         this.contextLength = contextLength;
         this.maxChunk = maxChunk;
+        this.adapter = adapter;
         this.cache = new KVCache(c, contextLength, maxChunk, kvType);
+    }
+
+    /** The adapter this sequence runs with (the model's when the state was made), or null. */
+    public LinearAdapter adapter() {
+        return adapter;
     }
 
     /** Positions already processed (the next token goes at this position). */

@@ -1,5 +1,6 @@
 package dev.jemma.train;
 
+import dev.jemma.adapter.BaseLayout;
 import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.Projection;
@@ -31,29 +32,12 @@ final class Gradients {
         this.loraB = loraB;
     }
 
-    static int inputs(GemmaConfig c, Projection p) {
-        return switch (p) {
-            case O -> c.qDim();
-            case DOWN -> c.ffn();
-            default -> c.hidden();
-        };
-    }
-
-    static int outputs(GemmaConfig c, Projection p) {
-        return switch (p) {
-            case Q -> c.qDim();
-            case K, V -> c.kvDim();
-            case GATE, UP -> c.ffn();
-            default -> c.hidden();
-        };
-    }
-
     /** Buffers for every parameter of the model; the embedding's only when it trains. */
     static Gradients full(GemmaConfig c, int vocab, boolean embedding) {
         int np = Projection.values().length, nn = Norm.values().length;
         float[][][] linear = new float[c.layers()][np][], norms = new float[c.layers()][nn][];
         for (int l = 0; l < c.layers(); l++) {
-            for (Projection p : Projection.values()) linear[l][p.ordinal()] = new float[inputs(c, p) * outputs(c, p)];
+            for (Projection p : Projection.values()) linear[l][p.ordinal()] = new float[BaseLayout.inputs(c, p) * BaseLayout.outputs(c, p)];
             for (Norm n : Norm.values()) {
                 norms[l][n.ordinal()] = new float[n == Norm.QUERY || n == Norm.KEY ? c.headDim() : c.hidden()];
             }

@@ -36,9 +36,10 @@ final class Parameter {
         return new Parameter(name, shape, values, null, values.length, grad, decayCentre);
     }
 
+    /** {@code grad} null: a frozen tensor, read and written but not trained. */
     static Parameter ofSegment(String name, long[] shape, MemorySegment values, float[] grad) {
-        if (values.byteSize() != 4L * grad.length) throw new IllegalArgumentException(name + ": gradient size differs");
-        return new Parameter(name, shape, null, values, grad.length, grad, 0f);
+        if (grad != null && values.byteSize() != 4L * grad.length) throw new IllegalArgumentException(name + ": gradient size differs");
+        return new Parameter(name, shape, null, values, (int) (values.byteSize() / 4), grad, 0f);
     }
 
     /** dst[0..n) = values[off..off+n) */

@@ -1,6 +1,7 @@
 package dev.jemma.train;
 
 import dev.jemma.JemmaException;
+import dev.jemma.adapter.BaseLayout;
 import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.GemmaConfig;
@@ -27,26 +28,18 @@ final class TrainableModel implements AutoCloseable {
     final LoraAdapter lora;
     final Gradients grads;
     final List<Parameter> params;
+    /** tensors of the trained model that do not train (a frozen embedding), for writing the whole model */
+    final List<Parameter> frozen;
     private final Arena arena;
 
-    private TrainableModel(Gemma3Model model, LoraAdapter lora, Gradients grads, List<Parameter> params, Arena arena) {
+    private TrainableModel(Gemma3Model model, LoraAdapter lora, Gradients grads, List<Parameter> params,
+                           List<Parameter> frozen, Arena arena) {
         this.model = model;
         this.lora = lora;
         this.grads = grads;
         this.params = params;
+        this.frozen = frozen;
         this.arena = arena;
-    }
-
-    static String tensorName(int layer, Projection p) {
-        return "blk." + layer + "." + switch (p) {
-            case Q -> "attn_q";
-            case K -> "attn_k";
-            case V -> "attn_v";
-            case O -> "attn_output";
-            case GATE -> "ffn_gate";
-            case UP -> "ffn_up";
-            case DOWN -> "ffn_down";
-        } + ".weight";
     }
 
     static WeightMatrix matrix(GemmaWeights.Layer w, Projection p) {
@@ -75,15 +68,15 @@ final class TrainableModel implements AutoCloseable {
             for (Projection p : Projection.values()) {
                 float[] a = lora.a(l, p);
                 if (a == null) continue;
-                int in = Gradients.inputs(c, p), out = Gradients.outputs(c, p);
+                int in = BaseLayout.inputs(c, p), out = BaseLayout.outputs(c, p);
                 double bound = 1 / Math.sqrt(in);
                 for (int i = 0; i < a.length; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-                String name = tensorName(l, p);
+                String name = BaseLayout.weightName(l, p);
                 params.add(Parameter.ofArray(name + ".lora_a", new long[] {in, rank}, a, g.loraA[l][p.ordinal()], 0f));
                 params.add(Parameter.ofArray(name + ".lora_b", new long[] {rank, out}, lora.b(l, p), g.loraB[l][p.ordinal()], 0f));
             }
         }
-        return new TrainableModel(base, lora, g, params, null);
+        return new TrainableModel(base, lora, g, params, List.of(), null);
     }
 
     /** Every weight trains (the embedding too unless frozen), from an f32 copy of the base. */
@@ -98,7 +91,9 @@ final class TrainableModel implements AutoCloseable {
             Gradients g = Gradients.full(c, base.vocabRows(), !freezeEmbedding);
             List<Parameter> params = new ArrayList<>();
             WeightMatrix emb = copy(arena, w.tokenEmbedding);
-            if (!freezeEmbedding) params.add(Parameter.ofSegment("token_embd.weight", new long[] {c.hidden(), emb.rows}, emb.data, g.embedding));
+            Parameter embedding = Parameter.ofSegment("token_embd.weight", new long[] {c.hidden(), emb.rows}, emb.data,
+                    freezeEmbedding ? null : g.embedding);
+            if (!freezeEmbedding) params.add(embedding);
             GemmaWeights.Layer[] layers = new GemmaWeights.Layer[c.layers()];
             for (int l = 0; l < c.layers(); l++) {
                 GemmaWeights.Layer s = w.layers[l];
@@ -113,13 +108,13 @@ final class TrainableModel implements AutoCloseable {
                 }
                 for (Projection p : Projection.values()) {
                     WeightMatrix x = m[p.ordinal()];
-                    params.add(Parameter.ofSegment(tensorName(l, p), new long[] {x.cols, x.rows}, x.data, g.linear[l][p.ordinal()]));
+                    params.add(Parameter.ofSegment(BaseLayout.weightName(l, p), new long[] {x.cols, x.rows}, x.data, g.linear[l][p.ordinal()]));
                 }
             }
             float[] outNorm = w.outputNorm.clone();
             params.add(Parameter.ofArray("output_norm.weight", new long[] {c.hidden()}, outNorm, g.outputNorm, 1f));
             GemmaWeights copy = GemmaWeights.of(c, emb, emb, outNorm, layers);
-            return new TrainableModel(base.withWeights(copy), null, g, params, arena);
+            return new TrainableModel(base.withWeights(copy), null, g, params, freezeEmbedding ? List.of(embedding) : List.of(), arena);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

@@ -1,6 +1,7 @@
 package dev.jemma.train;
 
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.tensor.GGMLType;
 import dev.jemma.train.data.BatchOrder;
 import dev.jemma.train.data.TrainingData;
 import dev.jemma.train.data.TrainingExample;
@@ -132,6 +133,24 @@ public final class Trainer implements AutoCloseable {
             if (stop) break;
         }
         return step;
+    }
+
+    /**
+     * Writes the result: LoRA, the adapter in llama.cpp's format ({@code type} ignored: adapters are f32); full, the
+     * whole model as a GGUF with matrices of {@code type} ("f32", "f16" or "bf16"). Atomic.
+     */
+    public void save(Path out, String type) {
+        if (trainable.lora != null) {
+            trainable.lora.write(out);
+            return;
+        }
+        GGMLType t = switch (type) {
+            case "f32" -> GGMLType.F32;
+            case "f16" -> GGMLType.F16;
+            case "bf16" -> GGMLType.BF16;
+            default -> throw new TrainingException("the output type must be f32, f16 or bf16, got '" + type + "'");
+        };
+        ModelExport.write(trainable.model, trainable.params, trainable.frozen, t, out);
     }
 
     /** Writes the checkpoint now (the run's directory must be set). */

@@ -76,7 +76,7 @@ class GradientConformanceTest {
             LoraAdapter lora = tm.lora;
             for (int l = 0; l < base.config.layers(); l++) {
                 for (Projection p : Projection.values()) {
-                    String t = TrainableModel.tensorName(l, p);
+                    String t = dev.jemma.adapter.BaseLayout.weightName(l, p);
                     System.arraycopy(fx.tensor("lora." + t + ".lora_a"), 0, lora.a(l, p), 0, lora.a(l, p).length);
                     System.arraycopy(fx.tensor("lora." + t + ".lora_b"), 0, lora.b(l, p), 0, lora.b(l, p).length);
                 }

@@ -1,0 +1,65 @@
+package dev.jemma.cli;
+
+import dev.jemma.JemmaException;
+import dev.jemma.adapter.AdapterSum;
+import dev.jemma.adapter.LoraAdapter;
+import dev.jemma.model.Gemma3Model;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** --lora FILE[:SCALE], repeatable: llama.cpp LoRA adapters applied to every sequence, summed (as llama.cpp's --lora). */
+final class LoraOptions {
+    /** One --lora: the file and its user scale. */
+    record Spec(Path file, float scale) {}
+
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+            description = "LoRA adapter GGUF (llama.cpp format), optionally with a scale (default 1); repeatable, the adapters add up")
+    List<String> specs = new ArrayList<>();
+
+    /** The parsed flags, every file checked to exist (before anything slow starts). */
+    List<Spec> parsed() {
+        List<Spec> out = new ArrayList<>();
+        for (String s : specs) out.add(parse(s));
+        return out;
+    }
+
+    /**
+     * FILE or FILE:SCALE. A name that itself contains ':' still works: the suffix is a scale only when it parses as
+     * a number, and a file of the whole name wins.
+     */
+    static Spec parse(String spec) {
+        int colon = spec.lastIndexOf(':');
+        Path whole = Path.of(spec);
+        if (colon > 0 && !Files.exists(whole)) {
+            String file = spec.substring(0, colon), scale = spec.substring(colon + 1);
+            float f;
+            try {
+                f = Float.parseFloat(scale);
+            } catch (NumberFormatException e) {
+                if (Files.exists(Path.of(file))) throw new JemmaException("--lora " + spec + ": scale '" + scale + "' is not a number");
+                return new Spec(InputFiles.existing("--lora", whole), 1f);
+            }
+            if (!Float.isFinite(f)) throw new JemmaException("--lora " + spec + ": scale must be a finite number");
+            return new Spec(InputFiles.existing("--lora", Path.of(file)), f);
+        }
+        return new Spec(InputFiles.existing("--lora", whole), 1f);
+    }
+
+    /** Reads the adapters for the model and makes every sequence of it use them (nothing when no --lora). */
+    void apply(Gemma3Model m) throws IOException {
+        List<Spec> parsed = parsed();
+        if (parsed.isEmpty()) return;
+        List<LoraAdapter> adapters = new ArrayList<>();
+        for (Spec s : parsed) {
+            LoraAdapter a = LoraAdapter.read(s.file(), m.config).withScale(s.scale());
+            Log.info("adapter " + s.file().getFileName() + ": " + a);
+            adapters.add(a);
+        }
+        m.adapter(AdapterSum.of(adapters));
+    }
+}
