@@ -86,6 +86,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainingOptions options = options();
+        Path dir = options.checkpointDir();
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new TrainingException("cannot keep checkpoints in " + dir + ": it is a file, not a directory");
+        }
         try (Gemma3Model base = model.load()) {
             TrainingData train = TrainingData.load(InputFiles.existing("--data", data), base.tokenizer, seqLen);
             if (train.truncatedCount() > 0) Log.info(train.truncatedCount() + " training examples longer than --seq-len " + seqLen + " were truncated");

@@ -55,14 +55,19 @@ public record TrainingOptions(
         return Math.max(1, (long) Math.ceil(epochs * rows / ((double) batch * gradAccum)));
     }
 
-    /** The learning rate of optimizer step {@code step} (1-based) of {@code total}. */
+    /**
+     * The learning rate of optimizer step {@code step} (1-based) of {@code total}, as transformers' schedulers give
+     * it (get_constant/linear/cosine_schedule_with_warmup with the 0-based step s = step − 1): s / warmup during the
+     * warm-up, then constant, or decaying linearly as (total − s) / (total − warmup), or by half a cosine.
+     */
     public double learningRate(long step, long total) {
-        if (warmup > 0 && step <= warmup) return lr * step / warmup;
-        double progress = total <= warmup ? 1 : (double) (step - warmup) / (total - warmup);
+        long s = step - 1;
+        if (s < warmup) return lr * s / Math.max(1, warmup);
+        double progress = (double) (s - warmup) / Math.max(1, total - warmup);
         return switch (schedule) {
             case CONSTANT -> lr;
-            case LINEAR -> lr * (1 - progress) + 0;
-            case COSINE -> lr * 0.5 * (1 + Math.cos(Math.PI * progress));
+            case LINEAR -> lr * Math.max(0, (double) (total - s) / Math.max(1, total - warmup));
+            case COSINE -> lr * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
         };
     }
 
