@@ -195,7 +195,7 @@ def main():
     m.add_argument("--llama-cpp", type=Path, required=True)
     lg = sub.add_parser("logits")
     lg.add_argument("--model", type=Path, required=True)
-    lg.add_argument("--lora", type=Path, required=True)
+    lg.add_argument("--lora", type=Path, help="the adapter; without it, the model's own logits (e.g. a fine-tuned GGUF)")
     lg.add_argument("--scale", type=float, default=1.0)
     lg.add_argument("--tokens", required=True)
     lg.add_argument("--out", type=Path, required=True)
@@ -205,6 +205,9 @@ def main():
     else:
         tokens = [int(t) for t in a.tokens.split(",")]
         base, _ = llamacpp_logits(a.model, tokens, None)
+        if a.lora is None:
+            np.save(a.out, base)
+            return
         lc, _ = llamacpp_logits(a.model, tokens, a.lora, a.scale)
         check_effect(base, lc, f"llama.cpp with {a.lora}")
         np.save(a.out, lc)
