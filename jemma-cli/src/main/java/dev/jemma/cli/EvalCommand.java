@@ -39,9 +39,8 @@ final class EvalCommand implements Callable<Integer> {
     /** Eval prompts are short; a small default context keeps the KV cache small (--ctx overrides). */
     private static final int DEFAULT_CONTEXT = 4096;
 
-    // The model, and where adapters will come in: a later --lora FILE[:SCALE] belongs to ModelOptions, so that
-    // model.load() returns the model with its adapters and eval scores the fine-tuned model with no change here.
     @Mixin ModelOptions model;
+    @Mixin LoraOptions lora;
     @Mixin ContextOptions context;
 
     @Option(names = "--data", required = true, paramLabel = "EVAL.jsonl",
@@ -77,7 +76,7 @@ final class EvalCommand implements Callable<Integer> {
         int cutOff = 0;
         long promptTokens = 0, computedTokens = 0, generatedTokens = 0, prefillNanos = 0, decodeNanos = 0;
         long t0 = System.nanoTime();
-        try (Gemma3Model m = model.load(c -> context.contextLength(c, DEFAULT_CONTEXT));
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, DEFAULT_CONTEXT), lora);
              Session s = new Session(m, new ContextConfig(context.contextLength(m.config, DEFAULT_CONTEXT), context.kvType(), false, null));
              ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(examples.size())
                      .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
