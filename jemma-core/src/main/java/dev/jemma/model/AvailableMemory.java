@@ -13,7 +13,7 @@ import java.nio.file.Path;
 public final class AvailableMemory {
     private AvailableMemory() {}
 
-    static long bytes() {
+    public static long bytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (line.startsWith("MemAvailable:")) {

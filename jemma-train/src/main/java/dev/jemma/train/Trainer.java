@@ -1,6 +1,11 @@
 package dev.jemma.train;
 
+import dev.jemma.adapter.BaseLayout;
+import dev.jemma.model.AvailableMemory;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.GemmaConfig;
+import dev.jemma.model.InsufficientMemoryException;
+import dev.jemma.model.Projection;
 import dev.jemma.tensor.GGMLType;
 import dev.jemma.train.data.BatchOrder;
 import dev.jemma.train.data.TrainingData;
@@ -36,6 +41,7 @@ public final class Trainer implements AutoCloseable {
 
     private Trainer(Gemma3Model base, TrainingOptions options, TrainingData train, TrainingData eval) {
         if (train.size() == 0) throw new TrainingException("the training set is empty");
+        checkMemory(base, options, Runtime.getRuntime().maxMemory() - usedHeap(), AvailableMemory.bytes());
         this.options = options;
         this.train = train;
         this.eval = eval;
@@ -56,6 +62,47 @@ public final class Trainer implements AutoCloseable {
         }
         this.adamw = new AdamW(trainable.params, 0.9, 0.999, 1e-8, options.weightDecay());
         this.dataFingerprint = fingerprint(train);
+    }
+
+    /**
+     * Fails with the numbers when the run's heap (activations of a micro-batch, gradients, optimizer moments) or
+     * native memory (the f32 copy of a fully fine-tuned model) does not fit, before anything large is allocated.
+     */
+    static void checkMemory(Gemma3Model base, TrainingOptions o, long heapFree, long nativeFree) {
+        GemmaConfig c = base.config;
+        long params = 0, body = 0;
+        for (int l = 0; l < c.layers(); l++) {
+            for (Projection p : Projection.values()) body += (long) BaseLayout.inputs(c, p) * BaseLayout.outputs(c, p);
+            body += 4L * c.hidden() + 2L * c.headDim();
+        }
+        long embedding = (long) base.vocabRows() * c.hidden();
+        long heap = Backward.bytes(c, base.vocabRows(), o.threads(), o.microBatchTokens());
+        long off = 0;
+        if (o.method() == TrainingOptions.Method.LORA) {
+            for (Projection p : o.targets()) params += (long) c.layers() * o.rank() * (BaseLayout.inputs(c, p) + BaseLayout.outputs(c, p));
+            heap += 16L * params;
+        } else {
+            long trained = body + (o.freezeEmbeddings() ? 0 : embedding);
+            heap += 12L * trained;
+            off = 4L * (body + embedding);
+        }
+        if (heap > heapFree) {
+            throw new InsufficientMemoryException(String.format("this run needs %s of heap (activations of %d-token micro-batches%s), "
+                            + "but only %s is free; give more with JEMMA_HEAP (e.g. JEMMA_HEAP=%dg)%s",
+                    AvailableMemory.mib(heap), o.microBatchTokens(), o.method() == TrainingOptions.Method.FULL ? ", gradients and AdamW moments" : "",
+                    AvailableMemory.mib(heapFree), (heap >> 30) + 2,
+                    o.method() == TrainingOptions.Method.FULL && !o.freezeEmbeddings()
+                            ? "; --freeze-embeddings saves " + AvailableMemory.mib(12L * embedding) : ""), heap, heapFree, -1);
+        }
+        if (off > nativeFree) {
+            throw new InsufficientMemoryException(String.format("full fine-tuning holds an f32 copy of the model, %s, but only %s of memory is available",
+                    AvailableMemory.mib(off), AvailableMemory.mib(nativeFree)), off, nativeFree, -1);
+        }
+    }
+
+    private static long usedHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
     }
 
     /** A run on {@code base} (not closed by the trainer). {@code eval} may be null. */
