@@ -8,7 +8,8 @@ q,k,v,o,gate,up,down (peft) and full fine-tuning, AdamW, micro-batches of 4 sequ
 averaged over the steps after warm-up.
 
   /work/main/.venv/bin/python scripts/bench-train-torch.py [--gguf PATH] [--threads 2] [--steps 4] [--warmup 1]
-Run it alone: it competes for the cores with anything else.
+Run it alone: it competes for the cores with anything else. Measured 2 threads (shared 2-core box): LoRA
+130 tokens/s, full fine-tuning 49.5 tokens/s (weights from the GGUF).
 """
 import argparse, os, sys, time
 
@@ -70,7 +71,7 @@ def main():
             opt.step()
             opt.zero_grad(set_to_none=True)
             dt = time.perf_counter() - t0
-            losses.append(float(out.loss))
+            losses.append(out.loss.item())
             if step >= a.warmup:
                 times.append(dt)
             print("  %s step %d loss %.4f %.2fs %.1f tok/s" % (mode, step, losses[-1], dt, tokens / dt), flush=True)
