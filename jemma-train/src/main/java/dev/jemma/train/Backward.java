@@ -39,7 +39,7 @@ final class Backward implements AutoCloseable {
     private final InferenceState[] states;
     private final int capacity, maxSequence;
     private final int[] first, length, labelRows, labelTargets;
-    private final float[] dx, dOut, dIn, dQ, dK, dV, dAtt, dGate, dUp, dAct, xLast, weight, z, dz;
+    private final float[] dx, dOut, dIn, dQ, dK, dV, dAtt, dGate, dUp, dAct, xLast, weight, z, dz, at, dbt;
 
     /**
      * @param capacity    most rows (tokens of all sequences) in one micro-batch
@@ -80,6 +80,9 @@ final class Backward implements AutoCloseable {
         weight = new float[Math.max(Math.max(h, c.qDim()) * Math.max(ffn, c.qDim()), c.kvDim() * h)];
         z = new float[capacity * Math.max(r, 1)];
         dz = new float[capacity * Math.max(r, 1)];
+        int widest = Math.max(Math.max(h, ffn), Math.max(c.qDim(), c.kvDim()));
+        at = new float[widest * Math.max(r, 1)];
+        dbt = new float[widest * Math.max(r, 1)];
     }
 
     /** Bytes this object holds for a model and micro-batch size (activations, gradients in flight, head buffers). */
@@ -242,10 +245,15 @@ final class Backward implements AutoCloseable {
         float[] b = lora.b(l, p);
         boolean trains = g.loraA != null && g.loraA[l][p.ordinal()] != null;
         if (trains) {
+            // z = s·x·Aᵀ through Aᵀ [in×r], then dBᵀ [r×out] = zᵀ·dy (a wide product), added transposed
+            for (int q = 0; q < r; q++) for (int i = 0; i < in; i++) at[i * r + q] = a[q * in + i];
             Arrays.fill(z, 0, n * r, 0f);
-            gemm.multiplyAddTransposed(n, in, r, x, 0, in, a, 0, in, z, 0, r);
+            gemm.multiplyAdd(n, in, r, x, 0, in, 1, at, 0, r, z, 0, r);
             for (int i = 0; i < n * r; i++) z[i] *= s;
-            gemm.multiplyAdd(out, n, r, dy, 0, 1, out, z, 0, r, g.loraB[l][p.ordinal()], 0, r);
+            Arrays.fill(dbt, 0, r * out, 0f);
+            gemm.multiplyAdd(r, n, out, z, 0, 1, r, dy, 0, out, dbt, 0, out);
+            float[] gb = g.loraB[l][p.ordinal()];
+            for (int o = 0; o < out; o++) for (int q = 0; q < r; q++) gb[o * r + q] += dbt[q * out + o];
         }
         Arrays.fill(dz, 0, n * r, 0f);
         gemm.multiplyAdd(n, out, r, dy, 0, out, 1, b, 0, r, dz, 0, r);

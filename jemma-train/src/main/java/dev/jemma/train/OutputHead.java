@@ -8,6 +8,9 @@ import dev.jemma.tensor.WeightMatrix;
 
 import java.util.Arrays;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Cross-entropy through the tied output head, only at positions that have a label, a group of positions at a
  * time: a [tokens × vocabulary] logits tensor is never formed (Cut Cross-Entropy, arXiv 2411.09009). For a group,
@@ -17,6 +20,7 @@ import java.util.Arrays;
 final class OutputHead {
     /** labelled positions per group: the logits buffer is group × vocabulary floats */
     static final int GROUP = 64;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** head rows dequantized at once for the transposed products */
     private static final int CHUNK = 256;
 
@@ -27,6 +31,7 @@ final class OutputHead {
     private final int vocab, h;
     private final float[] logits, hidden, dHidden;
     private final float[][] chunk;
+    private final double[] ce = new double[GROUP];
     private final Rows hiddenRows = Rows.packed(null, 0), logitRows = Rows.packed(null, 0);
 
     OutputHead(GemmaConfig c, WeightMatrix head, MatMul matmul, Gemm gemm) {
@@ -58,7 +63,11 @@ final class OutputHead {
             int n = Math.min(GROUP, count - g0);
             for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
             matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
-            for (int i = 0; i < n; i++) total += softmaxMinusTarget(i, targets[g0 + i], lossScale);
+            int base = g0;
+            gemm.split(n, (w, s0, e0) -> {
+                for (int i = s0; i < e0; i++) ce[i] = softmaxMinusTarget(i, targets[base + i], lossScale);
+            });
+            for (int i = 0; i < n; i++) total += ce[i];
             Arrays.fill(dHidden, 0, n * h, 0f);
             backward(n, dEmbedding);
             for (int i = 0; i < n; i++) {
@@ -96,9 +105,8 @@ final class OutputHead {
     private double softmaxMinusTarget(int i, int target, float lossScale) {
         int off = i * vocab;
         float cap = c.finalLogitSoftcap();
-        if (cap > 0) {
-            for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
-        }
+        if (cap <= 0) return softmaxMinusTargetUncapped(off, target, lossScale);
+        for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
         float max = Float.NEGATIVE_INFINITY;
         for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
         double sum = 0;
@@ -111,6 +119,35 @@ final class OutputHead {
             if (cap > 0) g *= 1 - (z / cap) * (z / cap);
             logits[off + v] = (float) (g * lossScale);
         }
+        return ce;
+    }
+
+    /**
+     * Without a soft-cap: one pass of exponentials (kept in the row), then one vector pass scaling them by
+     * lossScale / Σ. The maximum is exact in any order (no lane reduction needed); the sum is formed in index order.
+     */
+    private double softmaxMinusTargetUncapped(int off, int target, float lossScale) {
+        int end = off + vocab;
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int v = off;
+        for (int bound = off + F.loopBound(vocab); v < bound; v += F.length()) mv = mv.max(FloatVector.fromArray(F, logits, v));
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : mv.toArray()) max = Math.max(max, x);
+        for (; v < end; v++) max = Math.max(max, logits[v]);
+        float zt = logits[off + target];
+        double sum = 0;
+        for (v = off; v < end; v++) {
+            float e = (float) Math.exp(logits[v] - max);
+            logits[v] = e;
+            sum += e;
+        }
+        double ce = max + Math.log(sum) - zt;
+        float scale = (float) (lossScale / sum);
+        FloatVector sv = FloatVector.broadcast(F, scale);
+        v = off;
+        for (int bound = off + F.loopBound(vocab); v < bound; v += F.length()) FloatVector.fromArray(F, logits, v).mul(sv).intoArray(logits, v);
+        for (; v < end; v++) logits[v] *= scale;
+        logits[off + target] -= lossScale;
         return ce;
     }
 
