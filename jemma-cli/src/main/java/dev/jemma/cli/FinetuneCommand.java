@@ -177,6 +177,7 @@ final class FinetuneCommand implements Callable<Integer> {
     /** Progress on stderr, one JSON line per step in the log. */
     private static final class Progress implements TrainingListener {
         private final Writer log;
+        private long firstStep;
 
         Progress(Writer log) {
             this.log = log;
@@ -184,12 +185,14 @@ final class FinetuneCommand implements Callable<Integer> {
 
         @Override
         public void started(long total, long start, int examples) {
+            firstStep = start;
             Log.info(String.format("training on %,d examples for %,d steps%s", examples, total, start > 0 ? " from step " + start : ""));
         }
 
         @Override
         public void step(StepReport r) {
-            double eta = r.step() == 0 ? 0 : r.elapsedSeconds() / r.step() * (r.totalSteps() - r.step());
+            long done = r.step() - firstStep;
+            double eta = done == 0 ? 0 : r.elapsedSeconds() / done * (r.totalSteps() - r.step());
             System.err.printf(Locale.ROOT, "\rjemma: step %d/%d  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  ETA %s   ",
                     r.step(), r.totalSteps(), r.epoch(), r.loss(), r.lr(), r.tokensPerSecond(), duration(eta));
             if (r.step() == r.totalSteps()) System.err.println();

@@ -91,7 +91,7 @@ public final class ChatTemplate {
     }
 
     /** Jinja's trim (Python's str.strip): also removes no-break spaces, which Java's strip keeps. */
-    static String trim(String s) {
+    public static String trim(String s) {
         int a = 0, b = s.length();
         while (a < b && isSpace(s.charAt(a))) a++;
         while (b > a && isSpace(s.charAt(b - 1))) b--;

@@ -39,15 +39,8 @@ final class Attention implements WorkerPool.RangeTask {
 
     Attention(GemmaConfig c) {
         this.c = c;
-        int half = c.headDim() / 2;
-        invFreqLocal = new float[half];
-        invFreqGlobal = new float[half];
-        for (int i = 0; i < half; i++) {
-            // as the references compute it: base^(-2i/d) in f32, divided by the linear factor (global layers)
-            float e = (float) (2 * i) / c.headDim();
-            invFreqLocal[i] = (float) (1.0 / Math.pow(c.ropeBaseLocal(), e));
-            invFreqGlobal[i] = (float) (1.0 / Math.pow(c.ropeBaseGlobal(), e)) / c.ropeScaleGlobal();
-        }
+        invFreqLocal = c.ropeInverseFrequencies(false);
+        invFreqGlobal = c.ropeInverseFrequencies(true);
     }
 
     /** QK-norm and RoPE of every row's q and k, then k and v into each segment's cache. */

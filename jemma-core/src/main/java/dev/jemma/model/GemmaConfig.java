@@ -38,6 +38,20 @@ public record GemmaConfig(
         return slidingWindow == 0 || (layer + 1) % 6 == 0;
     }
 
+    /**
+     * RoPE's inverse frequencies for a layer type, as the references compute them: base^(−2i/d) in f32, divided
+     * by the linear scaling factor on global layers.
+     */
+    public float[] ropeInverseFrequencies(boolean global) {
+        int half = headDim / 2;
+        float[] f = new float[half];
+        for (int i = 0; i < half; i++) {
+            float e = (float) (2 * i) / headDim;
+            f[i] = global ? (float) (1.0 / Math.pow(ropeBaseGlobal, e)) / ropeScaleGlobal : (float) (1.0 / Math.pow(ropeBaseLocal, e));
+        }
+        return f;
+    }
+
     public int qDim() {
         return heads * headDim;
     }

@@ -42,14 +42,8 @@ final class AttentionBackward {
     AttentionBackward(GemmaConfig c, Gemm gemm, int maxRows) {
         this.c = c;
         this.gemm = gemm;
-        int half = c.headDim() / 2;
-        invFreqLocal = new float[half];
-        invFreqGlobal = new float[half];
-        for (int i = 0; i < half; i++) {
-            float e = (float) (2 * i) / c.headDim();
-            invFreqLocal[i] = (float) (1.0 / Math.pow(c.ropeBaseLocal(), e));
-            invFreqGlobal[i] = (float) (1.0 / Math.pow(c.ropeBaseGlobal(), e)) / c.ropeScaleGlobal();
-        }
+        invFreqLocal = c.ropeInverseFrequencies(false);
+        invFreqGlobal = c.ropeInverseFrequencies(true);
         scratch = new Scratch[gemm.threads()];
         for (int w = 0; w < scratch.length; w++) scratch[w] = new Scratch(c, maxRows);
     }

@@ -61,8 +61,7 @@ final class OutputHead {
         double total = 0;
         for (int g0 = 0; g0 < count; g0 += GROUP) {
             int n = Math.min(GROUP, count - g0);
-            for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
-            matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
+            groupLogits(hiddenStates, rows, g0, n);
             int base = g0;
             gemm.split(n, (w, s0, e0) -> {
                 for (int i = s0; i < e0; i++) ce[i] = softmaxMinusTarget(i, targets[base + i], lossScale);
@@ -81,24 +80,31 @@ final class OutputHead {
     /** The summed cross-entropy of the positions, without gradients. */
     double loss(float[] hiddenStates, int[] rows, int[] targets, int count) {
         double total = 0;
-        float cap = c.finalLogitSoftcap();
         for (int g0 = 0; g0 < count; g0 += GROUP) {
             int n = Math.min(GROUP, count - g0);
-            for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
-            matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
-            for (int i = 0; i < n; i++) {
-                int off = i * vocab;
-                if (cap > 0) {
-                    for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
-                }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
-                double sum = 0;
-                for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
-                total += max + Math.log(sum) - logits[off + targets[g0 + i]];
-            }
+            groupLogits(hiddenStates, rows, g0, n);
+            for (int i = 0; i < n; i++) total += logSumExp(i * vocab) - logits[i * vocab + targets[g0 + i]];
         }
         return total;
+    }
+
+    /** The (soft-capped) logits of positions g0 … g0 + n − 1 into rows 0 … n − 1 of the buffer. */
+    private void groupLogits(float[] hiddenStates, int[] rows, int g0, int n) {
+        for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
+        matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
+        float cap = c.finalLogitSoftcap();
+        if (cap > 0) {
+            for (int v = 0; v < n * vocab; v++) logits[v] = (float) (cap * Math.tanh(logits[v] / cap));
+        }
+    }
+
+    /** log Σ exp of the logits row at {@code off}, in index order. */
+    private double logSumExp(int off) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
+        return max + Math.log(sum);
     }
 
     /** Turns row i of the logits into lossScale · (softmax − one-hot), through the soft-cap if any; returns its CE. */
@@ -106,18 +112,12 @@ final class OutputHead {
         int off = i * vocab;
         float cap = c.finalLogitSoftcap();
         if (cap <= 0) return softmaxMinusTargetUncapped(off, target, lossScale);
-        for (int v = 0; v < vocab; v++) logits[off + v] = (float) (cap * Math.tanh(logits[off + v] / cap));
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
-        double lse = max + Math.log(sum);
+        double lse = logSumExp(off);
         double ce = lse - logits[off + target];
         for (int v = 0; v < vocab; v++) {
             double z = logits[off + v];
             double g = Math.exp(z - lse) - (v == target ? 1 : 0);
-            if (cap > 0) g *= 1 - (z / cap) * (z / cap);
-            logits[off + v] = (float) (g * lossScale);
+            logits[off + v] = (float) (g * (1 - (z / cap) * (z / cap)) * lossScale);
         }
         return ce;
     }

@@ -57,10 +57,10 @@ final class ConversationEncoder {
             if (i > first) out.context(newline);
             out.context(startOfTurn);
             if (m.role() == ChatMessage.Role.USER) {
-                out.context(tok.encode("user\n" + (i == first ? systemPrefix : "") + trim(m.content())));
+                out.context(tok.encode("user\n" + (i == first ? systemPrefix : "") + ChatTemplate.trim(m.content())));
                 out.context(endOfTurn);
             } else {
-                appendAnswer(out, trim(m.content()));
+                appendAnswer(out, ChatTemplate.trim(m.content()));
                 out.learned(endOfTurn);
             }
         }
@@ -133,15 +133,4 @@ final class ConversationEncoder {
         return r == ChatMessage.Role.MODEL ? "a model turn" : r == ChatMessage.Role.USER ? "a user turn" : "a system message";
     }
 
-    /** Jinja's trim, as the chat template applies it (the same as the core's ChatTemplate.trim). */
-    static String trim(String s) {
-        int a = 0, b = s.length();
-        while (a < b && isSpace(s.charAt(a))) a++;
-        while (b > a && isSpace(s.charAt(b - 1))) b--;
-        return s.substring(a, b);
-    }
-
-    private static boolean isSpace(char c) {
-        return Character.isWhitespace(c) || c == '\u00a0' || c == '\u2007' || c == '\u202f' || c == '\u0085';
-    }
 }
