@@ -23,6 +23,7 @@ public final class Main {
     }
 
     static int run(String... args) {
+        Log.quiet = false; // a command's --json quiets its own run only (tests run many commands in one JVM)
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             System.out.flush();
