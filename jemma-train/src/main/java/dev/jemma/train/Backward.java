@@ -13,6 +13,7 @@ import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.WeightMatrix;
 import dev.jemma.tensor.WorkerPool;
+import dev.jemma.train.data.TrainingExample;
 
 import java.util.Arrays;
 
@@ -24,8 +25,6 @@ import java.util.Arrays;
  * weight's gradient, LoRA buffers the adapter's. Not thread-safe; one instance per training run.
  */
 final class Backward implements AutoCloseable {
-    static final int IGNORE = -100;
-
     private final Gemma3Model model;
     private final GemmaConfig c;
     private final GemmaWeights w;
@@ -95,7 +94,7 @@ final class Backward implements AutoCloseable {
 
     /**
      * Forward and backward of {@code count} sequences together (tokens and labels of equal length; labels[i + 1]
-     * is what position i predicts, {@link #IGNORE} for none). Adds lossScale · gradients to {@code g} and returns
+     * is what position i predicts, {@link TrainingExample#IGNORE} for none). Adds lossScale · gradients to {@code g} and returns
      * the summed cross-entropy over the labelled positions.
      */
     double run(int[][] tokens, int[][] labels, int from, int count, float lossScale, Gradients g) {
@@ -141,7 +140,7 @@ final class Backward implements AutoCloseable {
             first[s] = rows;
             length[s] = n;
             for (int i = 0; i + 1 < n; i++) {
-                if (lab[i + 1] == IGNORE) continue;
+                if (lab[i + 1] == TrainingExample.IGNORE) continue;
                 labelRows[labelled] = rows + i;
                 labelTargets[labelled++] = lab[i + 1];
             }

@@ -227,20 +227,6 @@ final class Gemm {
         s0.intoArray(c, c0);
     }
 
-    /**
-     * C[M×N] += A·Bᵀ for row-major A [M×K] and B [N×K]: each element a dot product of two rows. Used where the
-     * shared dimension is the long one (low-rank products, x·Aᵀ).
-     */
-    void multiplyAddTransposed(int m, int k, int n, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                               float[] c, int cOff, int ldc) {
-        if (m == 0 || n == 0) return;
-        pool.run(m, (w, s, e) -> {
-            for (int i = s; i < e; i++) {
-                for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += dot(a, aOff + i * lda, b, bOff + j * ldb, k);
-            }
-        });
-    }
-
     static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;

@@ -60,10 +60,6 @@ final class Gradients {
         return new Gradients(null, null, null, null, a, b);
     }
 
-    boolean fullModel() {
-        return linear != null;
-    }
-
     /** Every buffer, in one fixed order (the optimizer's and the checkpoint's). */
     float[][] all() {
         java.util.List<float[]> out = new java.util.ArrayList<>();

@@ -17,7 +17,6 @@ final class Tape implements ActivationRecorder {
     /** [layer][stage], packed rows; the output stage lives in {@link #outputHidden} */
     private final float[][][] values;
     final float[] outputHidden;
-    private int rows;
 
     Tape(GemmaConfig c, int capacity) {
         this.c = c;
@@ -47,14 +46,6 @@ final class Tape implements ActivationRecorder {
         return 4L * perRow * rows;
     }
 
-    int capacity() {
-        return capacity;
-    }
-
-    int rows() {
-        return rows;
-    }
-
     float[] get(int layer, Stage stage) {
         return stage == Stage.OUTPUT_HIDDEN ? outputHidden : values[layer][stage.ordinal()];
     }
@@ -62,7 +53,6 @@ final class Tape implements ActivationRecorder {
     @Override
     public void record(int layer, Stage stage, Rows src, int n, int width) {
         if (n > capacity) throw new IllegalStateException(n + " rows exceed the tape's " + capacity);
-        rows = n;
         float[] dst = get(layer, stage);
         for (int t = 0; t < n; t++) System.arraycopy(src.data(), src.start(t), dst, t * width, width);
     }

@@ -132,10 +132,6 @@ final class TrainableModel implements AutoCloseable {
         return new WeightMatrix(m.name, GGMLType.F32, m.rows, m.cols, seg);
     }
 
-    boolean isFull() {
-        return lora == null;
-    }
-
     @Override
     public void close() {
         if (arena != null) {

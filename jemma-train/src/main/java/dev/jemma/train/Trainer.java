@@ -50,12 +50,13 @@ public final class Trainer implements AutoCloseable {
         this.trainable = options.method() == TrainingOptions.Method.LORA
                 ? TrainableModel.lora(base, options.rank(), options.alpha(), options.targets(), options.seed())
                 : TrainableModel.full(base, options.freezeEmbeddings());
-        this.maxSequences = Math.max(1, Math.min(options.batch() * options.gradAccum(), options.microBatchTokens() / 8));
+        // sequences one pass may hold: each needs its own KV cache, so at most 64, and never more than a step has
+        this.maxSequences = Math.max(1, Math.min(64, Math.min(options.batch() * options.gradAccum(), options.microBatchTokens() / 8)));
         this.microTokens = new int[maxSequences][];
         this.microLabels = new int[maxSequences][];
         try {
             this.backward = new Backward(trainable.model, trainable.lora, options.threads(), options.microBatchTokens(),
-                    options.seqLen(), Math.min(maxSequences, 64));
+                    options.seqLen(), maxSequences);
         } catch (RuntimeException e) {
             trainable.close();
             throw e;
@@ -215,7 +216,7 @@ public final class Trainer implements AutoCloseable {
         List<TrainingExample> rows = eval.examples();
         for (int i = 0; i < rows.size(); ) {
             int n = 0, tokens = 0;
-            while (i < rows.size() && n < microTokens.length && n < 64 && tokens + rows.get(i).length() <= options.microBatchTokens()) {
+            while (i < rows.size() && n < maxSequences && tokens + rows.get(i).length() <= options.microBatchTokens()) {
                 TrainingExample e = rows.get(i++);
                 microTokens[n] = e.tokens();
                 microLabels[n++] = e.labels();
@@ -246,7 +247,7 @@ public final class Trainer implements AutoCloseable {
         if (labelled == 0) return 0;
         float scale = (float) (1.0 / labelled);
         double sum = 0;
-        int n = 0, used = 0, cap = Math.min(microTokens.length, 64);
+        int n = 0, used = 0, cap = maxSequences;
         for (int[] batch : batches) {
             for (int row : batch) {
                 TrainingExample e = train.get(row);

@@ -30,8 +30,8 @@ public final class TrainBench {
             for (int s = 0; s < seqs; s++) {
                 for (int i = 0; i < len; i++) {
                     tok[s][i] = i == 0 ? 2 : 1000 + r.nextInt(20000);
-                    lab[s][i] = i < len * 6 / 10 ? Backward.IGNORE : tok[s][i];
-                    if (i > 0 && lab[s][i] != Backward.IGNORE) labelled++;
+                    lab[s][i] = i < len * 6 / 10 ? dev.jemma.train.data.TrainingExample.IGNORE : tok[s][i];
+                    if (i > 0 && lab[s][i] != dev.jemma.train.data.TrainingExample.IGNORE) labelled++;
                 }
             }
             AdamW opt = new AdamW(tm.params, 0.9, 0.999, 1e-8, 0);
