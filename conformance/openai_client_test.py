@@ -95,6 +95,43 @@ def check_tool_calls(name: str, resp, allowed: set[str], ids: set[str]) -> None:
         ids.add(c.id)
 
 
+def http_json(method: str, url: str, key: str, body=None):
+    import urllib.request
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return r.status, json.load(r)
+
+
+def adapters(client, base: str, key: str, msgs) -> None:
+    """Adapters as model ids through the openai package, and llama-server's documented /lora-adapters shapes."""
+    ids = [m.id for m in client.models.list().data]
+    check("models.list: the base and its adapters", len(ids) >= 2, str(ids))
+    greedy = dict(messages=msgs, temperature=0, max_tokens=24)
+    by_id = {m: client.chat.completions.create(model=m, **greedy).choices[0].message.content for m in ids}
+    check("each model id answers", all(by_id.values()), json.dumps(by_id)[:200])
+    root = base.rstrip("/").removesuffix("/v1")
+    status, listed = http_json("GET", root + "/lora-adapters", key)
+    check("GET /lora-adapters: [{id, path, scale}]", status == 200 and isinstance(listed, list) and len(listed) >= 2
+          and all({"id", "path", "scale"} <= set(a) for a in listed), json.dumps(listed)[:200])
+    first = listed[0]
+    status, raw = http_json("GET", root + "/v1/models", key)
+    base_id = next(m["id"] for m in raw["data"] if m.get("meta", {}).get("base"))
+    adapter_id = next(m["id"] for m in raw["data"] if m.get("meta", {}).get("adapter_id") == first["id"])
+    # llama-server's per-request field, through the openai package's extra_body, on the base model id
+    via_lora = client.chat.completions.create(model=base_id, extra_body={"lora": [{"id": first["id"], "scale": 1.0}]},
+                                              **greedy).choices[0].message.content
+    check("per-request lora [{id, scale}] on the base equals the adapter's model id", via_lora == by_id[adapter_id],
+          f"{via_lora[:60]!r} vs {by_id[adapter_id][:60]!r}")
+    # the documented example: POST /lora-adapters [{"id": 0, "scale": 0.2}, {"id": 1, "scale": 0.8}]
+    status, ok = http_json("POST", root + "/lora-adapters", key, [{"id": 0, "scale": 0.2}, {"id": 1, "scale": 0.8}])
+    check("POST /lora-adapters (documented example)", status == 200 and ok == {"success": True}, json.dumps(ok))
+    status, listed = http_json("GET", root + "/lora-adapters", key)
+    check("the global scales are set", [a["scale"] for a in listed[:2]] == [0.2, 0.8], json.dumps(listed)[:200])
+    status, ok = http_json("POST", root + "/lora-adapters", key, [])
+    check("POST /lora-adapters []: all off", status == 200 and all(a["scale"] == 0 for a in http_json("GET", root + "/lora-adapters", key)[1]))
+
+
 def main(base: str, key: str) -> int:
     client = openai.OpenAI(base_url=base.rstrip("/") + "/v1", api_key=key, max_retries=0, timeout=300)
     models = client.models.list()
@@ -178,6 +215,8 @@ def main(base: str, key: str) -> int:
         check("unknown model: 404", False, "accepted")
     except openai.NotFoundError:
         check("unknown model: 404", True)
+
+    adapters(client, base, key, msgs)
 
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0

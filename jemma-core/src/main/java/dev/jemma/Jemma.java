@@ -1,5 +1,8 @@
 package dev.jemma;
 
+import dev.jemma.adapter.AdapterRegistry;
+import dev.jemma.model.AvailableMemory;
+import dev.jemma.model.LinearAdapter;
 import dev.jemma.adapter.AdapterSum;
 import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.generate.ContextConfig;
@@ -32,10 +35,16 @@ import java.util.Objects;
 public final class Jemma implements AutoCloseable {
     private final Gemma3Model model;
     private final ContextConfig context;
+    private final AdapterRegistry adapters;
+    private final String defaultAdapter;
 
-    private Jemma(Gemma3Model model, ContextConfig context) {
+    private Jemma(Gemma3Model model, ContextConfig context, AdapterRegistry adapters, String defaultAdapter) {
         this.model = model;
         this.context = context;
+        this.adapters = adapters;
+        this.defaultAdapter = defaultAdapter;
+        PrefixCache prefixes = context.prefixCache();
+        if (prefixes != null) adapters.onRetire(prefixes::forget); // an unloaded adapter's prefixes can never match again
     }
 
     public static Builder builder() {
@@ -55,9 +64,37 @@ public final class Jemma implements AutoCloseable {
         return context;
     }
 
-    /** A new session with the builder's context settings; close it to release its KV cache. */
+    /**
+     * The named adapters over this model (llama.cpp LoRA files loaded with {@link Builder#adapter(String, Path, float)}
+     * or at run time with {@link AdapterRegistry#load}); thread-safe.
+     */
+    public AdapterRegistry adapters() {
+        return adapters;
+    }
+
+    /** The named adapter {@link #newSession()} and requests that name no model use, or null (the model as loaded). */
+    public String defaultAdapter() {
+        return defaultAdapter;
+    }
+
+    /**
+     * A new session that runs with the named adapter (null: the bare base). The adapter cannot be unloaded while
+     * the session is open.
+     */
+    public Session newSession(String adapter) {
+        AdapterRegistry.Lease lease = adapter == null ? null : adapters.lease(adapter);
+        try {
+            return new Session(model, context, lease == null ? LinearAdapter.NONE : lease.adapter(),
+                    lease == null ? null : lease::close);
+        } catch (RuntimeException e) {
+            if (lease != null) lease.close();
+            throw e;
+        }
+    }
+
+    /** A new session with the builder's context settings (and the default adapter, if any); close it to release its KV cache. */
     public Session newSession() {
-        return new Session(model, context);
+        return defaultAdapter != null ? newSession(defaultAdapter) : new Session(model, context);
     }
 
     public Session newSession(int contextLength) {
@@ -79,6 +116,11 @@ public final class Jemma implements AutoCloseable {
         private long prefixCacheBytes = 256L << 20;
         private final List<Path> adapters = new ArrayList<>();
         private final List<Float> adapterScales = new ArrayList<>();
+        private final List<String> namedAdapters = new ArrayList<>();
+        private final List<Path> namedPaths = new ArrayList<>();
+        private final List<Float> namedScales = new ArrayList<>();
+        private long adapterBytes = -1;
+        private String defaultAdapter;
 
         public Builder model(Path path) {
             this.model = path;
@@ -136,6 +178,33 @@ public final class Jemma implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A named adapter in the registry ({@link Jemma#adapters()}), used by sessions and requests that name it
+         * ({@link Jemma#newSession(String)}) with factor {@code scale}; repeatable with other names.
+         */
+        public Builder adapter(String name, Path path, float scale) {
+            AdapterRegistry.checkName(name);
+            Objects.requireNonNull(path, "adapter path");
+            if (!Float.isFinite(scale)) throw new JemmaException("adapter scale must be finite, got " + scale);
+            namedAdapters.add(name);
+            namedPaths.add(path);
+            namedScales.add(scale);
+            return this;
+        }
+
+        /** The named adapter (one given to {@link #adapter(String, Path, float)}) that {@link Jemma#newSession()} uses. */
+        public Builder defaultAdapter(String name) {
+            this.defaultAdapter = name;
+            return this;
+        }
+
+        /** Memory the named adapters' weights may take together (default: a quarter of the memory available at build). */
+        public Builder adapterMemory(long bytes) {
+            if (bytes < 0) throw new JemmaException("adapter memory must be ≥ 0, got " + bytes);
+            this.adapterBytes = bytes;
+            return this;
+        }
+
         /** The context length for this model: given, or the default capped at its trained maximum; checked. */
         private int resolveContextLength(GemmaConfig c) {
             return c.checkContextLength(contextLength != 0 ? contextLength : Math.min(defaultContextLength, c.contextLength()));
@@ -153,7 +222,15 @@ public final class Jemma implements AutoCloseable {
                     m.adapter(AdapterSum.of(loaded));
                     int ctx = resolveContextLength(m.config);
                     PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
-                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes));
+                    AdapterRegistry registry = new AdapterRegistry(m.config,
+                            adapterBytes >= 0 ? adapterBytes : AvailableMemory.bytes() / 4);
+                    for (int i = 0; i < namedAdapters.size(); i++) {
+                        registry.load(namedAdapters.get(i), namedPaths.get(i), namedScales.get(i), 0f);
+                    }
+                    if (defaultAdapter != null && registry.find(defaultAdapter) == null) {
+                        throw new JemmaException("the default adapter '" + defaultAdapter + "' is not one of the named adapters");
+                    }
+                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes), registry, defaultAdapter);
                 } catch (RuntimeException | IOException e) {
                     m.close();
                     throw e;

@@ -8,6 +8,10 @@ import dev.jemma.tokenizer.Tokenizer;
 import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
+import dev.jemma.model.GemmaConfig;
+import dev.jemma.model.LinearAdapter;
+import dev.jemma.model.Projection;
+import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.tensor.Arithmetic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +48,11 @@ final class BenchCommand implements Callable<Integer> {
             + "t/s is then the aggregate (default: 1, the single-sequence path)")
     List<Integer> batches = List.of(1);
     @Mixin ContextOptions context;
+    @Option(names = "--adapters", description = "with -n: K random LoRA adapters (seeded), one per sequence in turn, as a server "
+            + "serving K specialists on one base would (default: 0, none)")
+    int adapters;
+    @Option(names = "--adapter-rank", description = "rank of the --adapters (default: ${DEFAULT-VALUE}; all seven projections)")
+    int adapterRank = 16;
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
     int reps = 5;
     @Option(names = "--tokenize", paramLabel = "FILE", description = "measure only the tokenizer: encode this UTF-8 file on one thread (MB/s)")
@@ -80,6 +90,10 @@ final class BenchCommand implements Callable<Integer> {
                 throw new JemmaException("-d, -p and -n need a context of " + ctx + " tokens, more than --ctx " + context.ctx);
             }
             int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
+            if (adapters < 0 || adapters > 256 || adapterRank < 1 || adapterRank > 512) {
+                throw new JemmaException("--adapters must be in [0, 256] and --adapter-rank in [1, 512]");
+            }
+            LinearAdapter[] specialists = randomAdapters(m.config, adapters, adapterRank);
             float[] logits = new float[m.vocabRows()];
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int prompt : p) {
@@ -95,11 +109,14 @@ final class BenchCommand implements Callable<Integer> {
             boolean batched = !batches.equals(List.of(1));
             for (int gen : g) {
                 if (batched) {
-                    for (int b : batches) rows.add(measure(m, "tg" + gen + at() + " x" + b, gen * b, n -> decodeBatched(m, kv, tokens, b, n / b)));
+                    for (int b : batches) {
+                        rows.add(measure(m, "tg" + gen + at() + " x" + b + adapterLabel(), gen * b, n -> decodeBatched(m, kv, tokens, b, n / b, specialists)));
+                    }
                     continue;
                 }
-                rows.add(measure(m, "tg" + gen + at(), gen, n -> {
+                rows.add(measure(m, "tg" + gen + at() + adapterLabel(), gen, n -> {
                     try (InferenceState s = m.newState(depth + n + 1, kv)) {
+                        if (specialists.length > 0) s.useAdapter(specialists[0]);
                         long t0 = prefillDepth(m, s, tokens, logits);
                         for (int i = 0; i < n; i++) m.forward(s, tokens, depth + i, 1, logits, false);
                         return t0;
@@ -126,13 +143,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** b sequences decoding in lock step through the batched, batch-invariant path; returns when timing starts. */
-    private long decodeBatched(Gemma3Model m, KVType kv, int[] tokens, int b, int n) {
+    private long decodeBatched(Gemma3Model m, KVType kv, int[] tokens, int b, int n, LinearAdapter[] specialists) {
         InferenceState[] states = new InferenceState[b];
         try {
             float[] out = new float[b * m.vocabRows()];
             float[] logits = new float[m.vocabRows()];
             for (int i = 0; i < b; i++) {
                 states[i] = m.newState(depth + n + 1, kv);
+                if (specialists.length > 0) states[i].useAdapter(specialists[i % specialists.length]);
                 prefillDepth(m, states[i], tokens, logits);
             }
             ForwardBatch batch = new ForwardBatch();
@@ -148,6 +166,28 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             for (InferenceState s : states) if (s != null) s.close();
         }
+    }
+
+    private String adapterLabel() {
+        return adapters == 0 ? "" : " lora" + adapters + "r" + adapterRank;
+    }
+
+    /** k random adapters for the base (A ~ N(0, 0.02²), B ~ N(0, 0.02²)); speed does not depend on the values. */
+    private static LinearAdapter[] randomAdapters(GemmaConfig c, int k, int rank) {
+        LinearAdapter[] out = new LinearAdapter[k];
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < k; i++) {
+            LoraAdapter a = LoraAdapter.create(c, rank, 2f * rank, EnumSet.allOf(Projection.class));
+            for (int l = 0; l < c.layers(); l++) {
+                for (Projection p : Projection.values()) {
+                    float[] x = a.a(l, p), y = a.b(l, p);
+                    for (int j = 0; j < x.length; j++) x[j] = (float) (r.nextDouble() - 0.5) * 0.07f;
+                    for (int j = 0; j < y.length; j++) y[j] = (float) (r.nextDouble() - 0.5) * 0.07f;
+                }
+            }
+            out[i] = a;
+        }
+        return out;
     }
 
     private String at() {

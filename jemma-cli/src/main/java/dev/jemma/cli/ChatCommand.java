@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 final class ChatCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin LoraOptions lora;
+    @Mixin ChatAdapterOptions chatAdapter;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
     @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
@@ -27,7 +28,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         context.checkFlags();
         SamplingParams params = sampling.params(); // every flag checked before the model loads
-        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora);
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, chatAdapter);
              Session s = new Session(m, context.config(m.config, truncate))) {
             s.setSystem(system);
             InputFiles.Lines in = new InputFiles.Lines(System.in);

@@ -72,7 +72,7 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean noShuffle;
     @Option(names = "--freeze-embeddings", description = "full: keep the embedding fixed (saves its gradient and optimizer state)")
     boolean freezeEmbeddings;
-    @Option(names = "--out-type", description = "full: f32, f16 or bf16 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out-type", description = "tensor type of the written adapter or model: f32, f16 or bf16 (default: ${DEFAULT-VALUE})")
     String outType = "f32";
     @Option(names = "--log", paramLabel = "LOG.jsonl", description = "one JSON object per optimizer step (appended)")
     Path log;

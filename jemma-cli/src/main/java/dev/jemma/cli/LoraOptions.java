@@ -1,6 +1,8 @@
 package dev.jemma.cli;
 
 import dev.jemma.JemmaException;
+import dev.jemma.adapter.AdapterRegistry;
+import dev.jemma.adapter.AdapterRegistryException;
 import dev.jemma.adapter.AdapterSum;
 import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.model.Gemma3Model;
@@ -14,11 +16,16 @@ import java.util.List;
 
 /** --lora FILE[:SCALE], repeatable: llama.cpp LoRA adapters applied to every sequence, summed (as llama.cpp's --lora). */
 final class LoraOptions {
-    /** One --lora: the file and its user scale. */
-    record Spec(Path file, float scale) {}
+    /** One --lora: a name (serve: the model id; else null), the file and its user scale. */
+    record Spec(String name, Path file, float scale) {
+        Spec(Path file, float scale) {
+            this(null, file, scale);
+        }
+    }
 
-    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
-            description = "LoRA adapter GGUF (llama.cpp format), optionally with a scale (default 1); repeatable, the adapters add up")
+    @Option(names = "--lora", paramLabel = "[NAME=]FILE[:SCALE]",
+            description = "LoRA adapter GGUF (llama.cpp format), optionally with a scale (default 1); repeatable, the adapters add up "
+                    + "(serve: NAME= serves it as its own model id instead)")
     List<String> specs = new ArrayList<>();
 
     /** The parsed flags, every file checked to exist (before anything slow starts). */
@@ -33,6 +40,21 @@ final class LoraOptions {
      * a number, and a file of the whole name wins.
      */
     static Spec parse(String spec) {
+        int eq = spec.indexOf('=');
+        if (eq > 0 && !Files.exists(Path.of(spec))) {
+            String name = spec.substring(0, eq);
+            try {
+                AdapterRegistry.checkName(name);
+            } catch (AdapterRegistryException e) {
+                throw new JemmaException("--lora " + spec + ": " + e.getMessage());
+            }
+            Spec s = parseFile(spec.substring(eq + 1));
+            return new Spec(name, s.file(), s.scale());
+        }
+        return parseFile(spec);
+    }
+
+    private static Spec parseFile(String spec) {
         int colon = spec.lastIndexOf(':');
         Path whole = Path.of(spec);
         if (colon > 0 && !Files.exists(whole)) {
@@ -52,7 +74,13 @@ final class LoraOptions {
 
     /** Reads the adapters for the model and makes every sequence of it use them (nothing when no --lora). */
     void apply(Gemma3Model m) throws IOException {
-        List<Spec> parsed = parsed();
+        apply(m, null);
+    }
+
+    /** As {@link #apply(Gemma3Model)}, with {@code extra} (the default chat adapter, or null) added first. */
+    void apply(Gemma3Model m, Path extra) throws IOException {
+        List<Spec> parsed = new ArrayList<>(parsed());
+        if (extra != null) parsed.addFirst(new Spec(extra, 1f));
         if (parsed.isEmpty()) return;
         List<LoraAdapter> adapters = new ArrayList<>();
         for (Spec s : parsed) {

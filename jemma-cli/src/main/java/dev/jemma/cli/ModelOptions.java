@@ -34,10 +34,17 @@ final class ModelOptions {
 
     /** As {@link #load(java.util.function.Consumer)}, then the --lora adapters (the model is closed if one is bad). */
     Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check, LoraOptions lora) throws IOException {
+        return load(check, lora, null);
+    }
+
+    /** As above, with the default chat adapter ({@code chat}, or null) applied before the --lora ones. */
+    Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check, LoraOptions lora, ChatAdapterOptions chat)
+            throws IOException {
         lora.parsed(); // every --lora checked before the model loads
+        Path chatAdapter = chat == null ? null : chat.resolve(this);
         Gemma3Model m = load(check);
         try {
-            lora.apply(m);
+            lora.apply(m, chatAdapter);
             return m;
         } catch (IOException | RuntimeException e) {
             m.close();

@@ -26,6 +26,10 @@ import java.util.concurrent.Callable;
 final class RunCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin LoraOptions lora;
+    @Mixin ChatAdapterOptions chatAdapter;
+
+    @Option(names = "--batch-invariant", description = "compute as the server's batches do (its tokens, to the bit), a little slower")
+    boolean batchInvariant;
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
     @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
@@ -54,9 +58,10 @@ final class RunCommand implements Callable<Integer> {
         if (text == null && promptFile != null) text = InputFiles.text("--prompt-file", promptFile);
         if (text == null) text = InputFiles.stdin(System.in);
         Grammar grammar = grammar();
-        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora);
+        try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, raw ? null : chatAdapter);
              Session s = new Session(m, context.config(m.config, truncate))) {
             Trace.mark("session ready");
+            if (batchInvariant) s.arithmetic(dev.jemma.tensor.Arithmetic.BATCH_INVARIANT);
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);

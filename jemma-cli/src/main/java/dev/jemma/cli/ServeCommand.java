@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,12 @@ final class ServeCommand implements Callable<Integer> {
     static final int DEFAULT_CONTEXT = 8192;
     @Mixin ModelOptions model;
     @Mixin LoraOptions lora;
+    @Mixin ChatAdapterOptions chatAdapter;
+    @Option(names = "--lora-dir", paramLabel = "DIR", description = "serve every *.gguf adapter in DIR as a model id (its file name "
+            + "without .gguf), and let POST /v1/adapters load more from DIR (and only from DIR) at run time")
+    Path loraDir;
+    @Option(names = "--adapter-memory", paramLabel = "MiB", description = "memory all adapters may take together (default: a quarter of the available memory)")
+    Long adapterMemoryMiB;
 
     @Option(names = "--host", description = "address to bind (default: 127.0.0.1, this machine only)")
     String host = "127.0.0.1";
@@ -68,11 +75,23 @@ final class ServeCommand implements Callable<Integer> {
         context.checkFlags();
         if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
         if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
-        ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
+        ServerConfig base = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
                 .withApiKeys(keys).withCorsOrigins(corsOrigins).withAlias(alias).withMaxBodyBytes(maxBodyMiB << 20).withMaxTokensLimit(maxTokensLimit)
                 .withRequestTimeout(Duration.ofSeconds(timeout)).withDrainGrace(Duration.ofSeconds(grace));
+        ServerConfig config = loraDir == null ? base : base.withAdapterDir(loraDir.toAbsolutePath());
+        if (adapterMemoryMiB != null && adapterMemoryMiB < 0) throw new JemmaException("--adapter-memory must be ≥ 0");
+        List<LoraOptions.Spec> adapters = new ArrayList<>(lora.parsed());
+        if (loraDir != null) {
+            if (!Files.isDirectory(loraDir)) throw new JemmaException("--lora-dir " + loraDir + " is not a directory");
+            try (var files = Files.list(loraDir)) {
+                for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
+                    String file = f.getFileName().toString();
+                    adapters.add(new LoraOptions.Spec(file.substring(0, file.length() - 5), f, 1f));
+                }
+            }
+        }
+        Path chat = chatAdapter.resolve(model);
         Path path = model.resolve();
-        List<LoraOptions.Spec> adapters = lora.parsed();
         KVType kv = context.kvType();
         if (!config.loopback() && keys.isEmpty()) {
             Log.info("warning: listening on " + host + " without --api-key: anyone who can reach it can use the model");
@@ -80,8 +99,25 @@ final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
             Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv);
-            for (LoraOptions.Spec a : adapters) b.adapter(a.file(), a.scale());
+            if (adapterMemoryMiB != null) b.adapterMemory(adapterMemoryMiB << 20);
+            if (chat != null) b.adapter(DefaultChatAdapter.NAME, chat, 1f).defaultAdapter(DefaultChatAdapter.NAME);
+            for (LoraOptions.Spec a : adapters) if (a.name() != null) b.adapter(a.name(), a.file(), a.scale());
             Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
+            try {
+                // a --lora without NAME= is applied to requests for the base, as llama-server's --lora (its global scale)
+                for (LoraOptions.Spec a : adapters) {
+                    if (a.name() != null) continue;
+                    String file = a.file().getFileName().toString();
+                    j.adapters().load(file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file, a.file(), 1f, a.scale());
+                }
+            } catch (IOException | RuntimeException e) {
+                j.close();
+                throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
+            }
+            for (var a : j.adapters().list()) {
+                Log.info("adapter " + a.name() + " (id " + a.id() + ", rank " + a.rank() + ", scale " + a.scale()
+                        + (a.globalScale() != 0 ? ", applied to the base at " + a.globalScale() : "") + ")");
+            }
             int ctx = j.context().contextLength();
             Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),
                     (System.nanoTime() - t0) / 1e6, model.threads, ctx, parallel, queue));

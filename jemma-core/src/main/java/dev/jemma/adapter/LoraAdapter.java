@@ -171,6 +171,14 @@ public final class LoraAdapter implements LinearAdapter {
 
     /** Writes the adapter in llama.cpp's format (f32 tensors), atomically. The user scale is not stored. */
     public void write(Path path) {
+        write(path, GGMLType.F32);
+    }
+
+    /** Writes the adapter with its tensors stored as {@code type} (f32, f16 or bf16), atomically. */
+    public void write(Path path, GGMLType type) {
+        if (type != GGMLType.F32 && type != GGMLType.F16 && type != GGMLType.BF16) {
+            throw new IllegalArgumentException("an adapter is written as f32, f16 or bf16, not " + type);
+        }
         GGUFWriter w = new GGUFWriter();
         w.putString("general.architecture", "gemma3");
         w.putString("general.type", "adapter");
@@ -182,8 +190,8 @@ public final class LoraAdapter implements LinearAdapter {
                 float[] A = a[l][p.ordinal()];
                 if (A == null) continue;
                 String name = BaseLayout.weightName(l, p);
-                w.tensor(name + ".lora_a", new long[] {inputs[p.ordinal()], rank}, GGMLType.F32, A);
-                w.tensor(name + ".lora_b", new long[] {rank, outputs[p.ordinal()]}, GGMLType.F32, b[l][p.ordinal()]);
+                w.tensor(name + ".lora_a", new long[] {inputs[p.ordinal()], rank}, type, A);
+                w.tensor(name + ".lora_b", new long[] {rank, outputs[p.ordinal()]}, type, b[l][p.ordinal()]);
             }
         }
         w.write(path);

@@ -8,6 +8,7 @@ import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
+import dev.jemma.model.LinearAdapter;
 import dev.jemma.tensor.Arithmetic;
 
 import java.util.ArrayDeque;
@@ -266,7 +267,10 @@ public final class BatchScheduler implements AutoCloseable {
         if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
         j.reuse = reuse[i];
         j.start(model);
-        j.kept = j.reuse.begin(j.request.prompt());
+        LinearAdapter a = j.request.adapter();
+        if (a == null) a = model.adapter();
+        else if (a == LinearAdapter.NONE) a = null;
+        j.kept = j.reuse.begin(j.request.prompt(), a); // another adapter than the slot's last: nothing is kept
         j.phase = Job.Phase.PREFILL;
     }
 

@@ -2,6 +2,7 @@ package dev.jemma.batch;
 
 import dev.jemma.generate.SamplingParams;
 import dev.jemma.generate.TokenConstraint;
+import dev.jemma.model.LinearAdapter;
 
 /**
  * One generation for the {@link BatchScheduler}: prompt ids (already rendered with the chat template),
@@ -12,9 +13,11 @@ import dev.jemma.generate.TokenConstraint;
  * @param constraint      restricts the tokens (JSON Schema, grammar), or null
  * @param topLogprobs     -1: no log-probabilities; 0..20: the chosen token's log-probability and this many top alternatives
  * @param deadlineNanos   {@link System#nanoTime()} after which generation ends with finish reason LENGTH; 0 = none
+ * @param adapter         the low-rank adapter this request runs with: null for the model's own
+ *                        ({@link dev.jemma.model.Gemma3Model#adapter()}), {@link LinearAdapter#NONE} for the bare base
  */
 public record GenerationRequest(int[] prompt, SamplingParams params, TokenConstraint constraint, int topLogprobs,
-                                long deadlineNanos) {
+                                long deadlineNanos, LinearAdapter adapter) {
     public static final int MAX_TOP_LOGPROBS = 20;
 
     public GenerationRequest {
@@ -26,7 +29,18 @@ public record GenerationRequest(int[] prompt, SamplingParams params, TokenConstr
         prompt = prompt.clone();
     }
 
+    /** With the model's own adapter. */
+    public GenerationRequest(int[] prompt, SamplingParams params, TokenConstraint constraint, int topLogprobs,
+                             long deadlineNanos) {
+        this(prompt, params, constraint, topLogprobs, deadlineNanos, null);
+    }
+
     public static GenerationRequest of(int[] prompt, SamplingParams params) {
         return new GenerationRequest(prompt, params, null, -1, 0);
+    }
+
+    /** This request with another adapter (see {@link #adapter}). */
+    public GenerationRequest withAdapter(LinearAdapter a) {
+        return new GenerationRequest(prompt, params, constraint, topLogprobs, deadlineNanos, a);
     }
 }

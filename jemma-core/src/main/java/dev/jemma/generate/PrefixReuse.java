@@ -1,6 +1,7 @@
 package dev.jemma.generate;
 
 import dev.jemma.model.InferenceState;
+import dev.jemma.model.LinearAdapter;
 import dev.jemma.model.PrefixCache;
 
 /**
@@ -28,7 +29,17 @@ public final class PrefixReuse {
      * the prompt is to be computed from there.
      */
     public int begin(int[] prompt) {
+        return begin(prompt, state.adapter());
+    }
+
+    /**
+     * As {@link #begin(int[])}, for a prompt to run with {@code adapter} (null: the bare base): a sequence whose
+     * cache was computed through another adapter keeps nothing of it, and only prefixes stored for this adapter
+     * are restored.
+     */
+    public int begin(int[] prompt, LinearAdapter adapter) {
         if (recording) abandonRecording();
+        if (state.useAdapter(adapter)) held.clear();
         int limit = Math.min(held.size(), prompt.length - 1);
         int common = 0;
         while (common < limit && held.get(common) == prompt[common]) common++;

@@ -4,6 +4,8 @@ import dev.jemma.Trace;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
+import dev.jemma.model.LinearAdapter;
+import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tokenizer.StreamingDecoder;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -30,16 +32,28 @@ public final class Session implements AutoCloseable {
     private String system;
     /** last sampled token, not yet in the cache (it ended the previous generation) */
     private int pendingToken = -1;
+    private Arithmetic arithmetic = Arithmetic.FAST;
+    private final Runnable onClose;
 
     public Session(Gemma3Model model, int contextLength) {
         this(model, ContextConfig.of(contextLength));
     }
 
     public Session(Gemma3Model model, ContextConfig context) {
+        this(model, context, null, null);
+    }
+
+    /**
+     * A session whose every pass applies {@code adapter} (null: the model's own, {@link LinearAdapter#NONE}: the
+     * bare base); {@code onClose} (or null) runs once when the session is closed, e.g. to return a lease on it.
+     */
+    public Session(Gemma3Model model, ContextConfig context, LinearAdapter adapter, Runnable onClose) {
         this.model = model;
         this.tok = model.tokenizer;
         this.context = context;
+        this.onClose = onClose;
         this.state = model.newState(context.contextLength(), context.kvType());
+        if (adapter != null) state.useAdapter(adapter == LinearAdapter.NONE ? null : adapter);
         this.reuse = new PrefixReuse(state, context.prefixCache());
         this.logits = new float[model.vocabRows()];
     }
@@ -56,6 +70,15 @@ public final class Session implements AutoCloseable {
 
     public List<ChatMessage> history() {
         return Collections.unmodifiableList(history);
+    }
+
+    /**
+     * The arithmetic of this session's passes: FAST (default), or BATCH_INVARIANT, whose tokens equal the batch
+     * scheduler's (the server's) for the same request to the bit. Changing it forgets the cache.
+     */
+    public void arithmetic(Arithmetic a) {
+        if (a != arithmetic) reuse.reset();
+        arithmetic = java.util.Objects.requireNonNull(a);
     }
 
     /** Tokens currently held in the KV cache. */
@@ -151,7 +174,7 @@ public final class Session implements AutoCloseable {
         int kept = reuse.begin(prompt);
         pendingToken = -1;
         try {
-            model.forward(state, prompt, kept, prompt.length - kept, logits, false);
+            model.forward(state, prompt, kept, prompt.length - kept, logits, false, arithmetic);
         } catch (RuntimeException e) {
             reuse.abandon();
             throw e;
@@ -166,7 +189,7 @@ public final class Session implements AutoCloseable {
         FinishReason finish;
         while ((finish = step.next(logits, state.position(), state.contextLength)) == null) {
             one[0] = step.lastToken();
-            model.forward(state, one, 0, 1, logits, false);
+            model.forward(state, one, 0, 1, logits, false, arithmetic);
             reuse.appended(one[0]);
         }
         pendingToken = step.lastToken();
@@ -204,5 +227,9 @@ public final class Session implements AutoCloseable {
     public void close() {
         reset();
         state.close();
+        if (onClose != null && !closed) onClose.run();
+        closed = true;
     }
+
+    private boolean closed;
 }

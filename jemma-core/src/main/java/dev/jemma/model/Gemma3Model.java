@@ -177,6 +177,11 @@ public final class Gemma3Model implements AutoCloseable {
      * n × vocabRows).
      */
     public void forward(InferenceState s, int[] tokens, int off, int n, float[] logits, boolean allPositions) {
+        forward(s, tokens, off, n, logits, allPositions, Arithmetic.FAST);
+    }
+
+    /** As above, with the given arithmetic. */
+    public void forward(InferenceState s, int[] tokens, int off, int n, float[] logits, boolean allPositions, Arithmetic arithmetic) {
         if (n < 0 || off < 0 || off + n > tokens.length) throw new IllegalArgumentException("bad token range");
         if (s.position + n > s.contextLength) throw new ContextOverflowException(s.position + n, s.contextLength);
         for (int i = off; i < off + n; i++) checkToken(tokens[i]); // all of them before the first chunk changes the state
@@ -187,6 +192,7 @@ public final class Gemma3Model implements AutoCloseable {
                 ForwardBatch.Logits mode = logits == null ? ForwardBatch.Logits.NONE
                         : allPositions ? ForwardBatch.Logits.ALL : last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE;
                 single.clear().add(s, tokens, off + done, chunk, mode);
+                single.arithmetic(arithmetic);
                 single.logits(logits, allPositions ? done * weights.vocabRows : 0);
                 forward(single);
                 done += chunk;

@@ -18,7 +18,7 @@ public final class InferenceState implements AutoCloseable {
     /** number of positions already in the cache */
     int position;
     /** the adapter every pass over this sequence applies (its cache was computed through it), or null */
-    final LinearAdapter adapter;
+    LinearAdapter adapter;
 
     InferenceState(GemmaConfig c, int contextLength, int maxChunk, KVType kvType, LinearAdapter adapter) {
         this.contextLength = contextLength;
@@ -30,6 +30,17 @@ public final class InferenceState implements AutoCloseable {
     /** The adapter this sequence runs with (the model's when the state was made), or null. */
     public LinearAdapter adapter() {
         return adapter;
+    }
+
+    /**
+     * Makes the sequence run with {@code a} (null: the bare base) from now on. The cache holds values computed
+     * through the previous adapter, so a different one forgets them all; returns true when that happened.
+     */
+    public boolean useAdapter(LinearAdapter a) {
+        if (a == adapter) return false;
+        adapter = a;
+        reset();
+        return true;
     }
 
     /** Positions already processed (the next token goes at this position). */

@@ -8,6 +8,9 @@ import dev.jemma.tensor.Rows;
  * none. Called on the forward pass's thread after the base product, for the segment's rows only.
  */
 public interface LinearAdapter {
+    /** No correction: asks for the bare base where null would mean "the default adapter". */
+    LinearAdapter NONE = (layer, projection, in, out, rows) -> { };
+
     /**
      * out[t] += Δ(in[t]) for t < rows, where in holds the layer's input rows and out its output rows.
      * Must not keep the views: they are re-pointed after the call.

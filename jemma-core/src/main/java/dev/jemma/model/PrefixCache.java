@@ -16,11 +16,14 @@ public final class PrefixCache {
     static final class Entry {
         final int[] tokens;
         final KVCache kv;
+        /** the adapter the keys and values were computed through (null: the bare base): part of the key */
+        final LinearAdapter adapter;
         long lastUse;
 
-        Entry(int[] tokens, KVCache kv) {
+        Entry(int[] tokens, KVCache kv, LinearAdapter adapter) {
             this.tokens = tokens;
             this.kv = kv;
+            this.adapter = adapter;
         }
     }
 
@@ -81,6 +84,7 @@ public final class PrefixCache {
         int bestLen = kept;
         synchronized (this) {
             for (Entry e : entries) {
+                if (e.adapter != s.adapter) continue; // two adapters never share keys and values
                 int n = Math.min(limit, e.tokens.length);
                 int m = Arrays.mismatch(e.tokens, 0, n, tokens, 0, n);
                 if (m < 0) m = n;
@@ -123,11 +127,11 @@ public final class PrefixCache {
         KVCache kv = s.recorder;
         s.recorder = null;
         if (kv == null) return;
-        Entry e = new Entry(tokens.clone(), kv);
+        Entry e = new Entry(tokens.clone(), kv, s.adapter);
         synchronized (this) {
             // an entry that is a prefix of the new one is redundant
             entries.removeIf(old -> {
-                boolean covered = old.tokens.length <= e.tokens.length
+                boolean covered = old.adapter == e.adapter && old.tokens.length <= e.tokens.length
                         && Arrays.equals(old.tokens, 0, old.tokens.length, e.tokens, 0, old.tokens.length);
                 if (covered) bytes -= old.kv.byteSize();
                 return covered;
@@ -144,6 +148,17 @@ public final class PrefixCache {
         }
         s.source = e;
         s.sourceLength = e.tokens.length;
+    }
+
+    /** Drops every entry computed through {@code adapter} (it is being unloaded); returns how many. */
+    public synchronized int forget(LinearAdapter adapter) {
+        int before = entries.size();
+        entries.removeIf(e -> {
+            if (e.adapter != adapter) return false;
+            bytes -= e.kv.byteSize();
+            return true;
+        });
+        return before - entries.size();
     }
 
     /** Drops a recording that did not finish (an error during prefill). */

@@ -2,6 +2,7 @@ package dev.jemma.server;
 
 import dev.jemma.JemmaException;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -25,11 +26,12 @@ import java.util.List;
  * @param eventBuffer     tokens buffered per request for a client that reads slowly; beyond it the request is cancelled
  * @param drainGrace      on shutdown, how long in-flight requests may still run
  * @param maxTokensLimit  the most tokens one request may generate, whatever it asks (it then ends with "length")
+ * @param adapterDir      the directory {@code POST /v1/adapters} may load adapters from, or null (run-time loading off)
  */
 public record ServerConfig(String host, int port, int slots, int queue, List<String> apiKeys, List<String> corsOrigins,
                            String alias, int maxBodyBytes, int maxPromptChars, int maxN, Duration requestTimeout,
                            Duration writeTimeout, Duration pingInterval, int eventBuffer, Duration drainGrace,
-                           int maxTokensLimit) {
+                           int maxTokensLimit, Path adapterDir) {
 
     /** Tokens a request may generate by default: long answers, but never a slot held for an unbounded time. */
     public static final int DEFAULT_MAX_TOKENS_LIMIT = 4096;
@@ -51,21 +53,23 @@ public record ServerConfig(String host, int port, int slots, int queue, List<Str
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, 8, 64, List.of(), List.of(), null, 8 << 20, 1 << 20, MAX_N,
                 Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 4096, Duration.ofSeconds(30),
-                DEFAULT_MAX_TOKENS_LIMIT);
+                DEFAULT_MAX_TOKENS_LIMIT, null);
     }
 
-    public ServerConfig withHost(String h) { return new ServerConfig(h, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withPort(int p) { return new ServerConfig(host, p, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withSlots(int s, int q) { return new ServerConfig(host, port, s, q, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withApiKeys(List<String> k) { return new ServerConfig(host, port, slots, queue, k, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withCorsOrigins(List<String> o) { return new ServerConfig(host, port, slots, queue, apiKeys, o, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withAlias(String a) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, a, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withMaxBodyBytes(int b) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, b, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withRequestTimeout(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, d, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withWriteTimeout(Duration d, int buffer) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, d, pingInterval, buffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withPingInterval(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, d, eventBuffer, drainGrace, maxTokensLimit); }
-    public ServerConfig withMaxTokensLimit(int n) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, n); }
-    public ServerConfig withDrainGrace(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, d, maxTokensLimit); }
+    public ServerConfig withHost(String h) { return new ServerConfig(h, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withPort(int p) { return new ServerConfig(host, p, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withSlots(int s, int q) { return new ServerConfig(host, port, s, q, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withApiKeys(List<String> k) { return new ServerConfig(host, port, slots, queue, k, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withCorsOrigins(List<String> o) { return new ServerConfig(host, port, slots, queue, apiKeys, o, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withAlias(String a) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, a, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withMaxBodyBytes(int b) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, b, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withRequestTimeout(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, d, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withWriteTimeout(Duration d, int buffer) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, d, pingInterval, buffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withPingInterval(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, d, eventBuffer, drainGrace, maxTokensLimit, adapterDir); }
+    public ServerConfig withMaxTokensLimit(int n) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, n, adapterDir); }
+    /** The one directory {@code POST /v1/adapters} may load adapter files from (null: loading at run time is off). */
+    public ServerConfig withAdapterDir(Path d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, drainGrace, maxTokensLimit, d); }
+    public ServerConfig withDrainGrace(Duration d) { return new ServerConfig(host, port, slots, queue, apiKeys, corsOrigins, alias, maxBodyBytes, maxPromptChars, maxN, requestTimeout, writeTimeout, pingInterval, eventBuffer, d, maxTokensLimit, adapterDir); }
 
     /** True when bound to a loopback address: then only loopback Host headers are accepted (DNS rebinding). */
     public boolean loopback() {

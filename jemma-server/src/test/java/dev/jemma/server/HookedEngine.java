@@ -7,6 +7,7 @@ import dev.jemma.batch.Ticket;
 import dev.jemma.generate.ChatTemplate;
 import dev.jemma.server.engine.Engine;
 import dev.jemma.server.engine.ModelInfo;
+import dev.jemma.server.engine.ServedModels;
 import dev.jemma.tokenizer.Tokenizer;
 
 import java.util.function.UnaryOperator;
@@ -23,6 +24,11 @@ final class HookedEngine implements Engine {
     @Override
     public ModelInfo model() {
         return inner.model();
+    }
+
+    @Override
+    public ServedModels models() {
+        return inner.models();
     }
 
     @Override

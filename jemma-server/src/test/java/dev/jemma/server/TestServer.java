@@ -29,13 +29,18 @@ final class TestServer implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     TestServer(UnaryOperator<ServerConfig> tweak) throws IOException {
+        this(tweak, TestModel.get());
+    }
+
+    /** A server over another model instance (its own adapter registry); the caller closes that model. */
+    TestServer(UnaryOperator<ServerConfig> tweak, dev.jemma.Jemma model) throws IOException {
         ServerConfig c = new ServerConfig("127.0.0.1", 0, 4, 4, List.of(), List.of(), "gemma3-test", 8 << 20, 200_000, 8,
                 Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(1), 4096, Duration.ofSeconds(10),
-                ServerConfig.DEFAULT_MAX_TOKENS_LIMIT);
+                ServerConfig.DEFAULT_MAX_TOKENS_LIMIT, null);
         ServerConfig config = tweak.apply(c);
         HookedEngine[] made = new HookedEngine[1];
         server = JemmaServer.startWithEngine(config, () -> made[0] = new HookedEngine(
-                new SchedulerEngine(TestModel.get(), config.slots(), config.queue(), config.alias(), false)), System.err);
+                new SchedulerEngine(model, config.slots(), config.queue(), config.alias(), false)), System.err);
         engine = made[0];
         port = server.address().getPort();
     }

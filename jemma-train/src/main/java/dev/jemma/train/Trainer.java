@@ -188,16 +188,16 @@ public final class Trainer implements AutoCloseable {
      * whole model as a GGUF with matrices of {@code type} ("f32", "f16" or "bf16"). Atomic.
      */
     public void save(Path out, String type) {
-        if (trainable.lora != null) {
-            trainable.lora.write(out);
-            return;
-        }
         GGMLType t = switch (type) {
             case "f32" -> GGMLType.F32;
             case "f16" -> GGMLType.F16;
             case "bf16" -> GGMLType.BF16;
             default -> throw new TrainingException("the output type must be f32, f16 or bf16, got '" + type + "'");
         };
+        if (trainable.lora != null) {
+            trainable.lora.write(out, t);
+            return;
+        }
         ModelExport.write(trainable.model, trainable.params, trainable.frozen, t, out);
     }
 

@@ -52,13 +52,15 @@ public final class ApiRoutes {
 
         r.add("GET", "/v1/models", (ex, id) -> {
             Engine e = serving.engine();
-            out.json(ex, 200, UtilityEndpoints.models(e.model(), e.tokenizer()));
+            out.json(ex, 200, UtilityEndpoints.models(e.models(), e.tokenizer()));
         });
         r.addPrefix("GET", "/v1/models/", (ex, name) -> {
             Engine e = serving.engine();
-            if (name.isEmpty() || !e.model().answersTo(name)) throw ApiException.modelNotFound(name);
-            out.json(ex, 200, UtilityEndpoints.model(e.model(), e.tokenizer()));
+            var served = name.isEmpty() ? null : e.models().find(name);
+            if (served == null) throw ApiException.modelNotFound(name);
+            out.json(ex, 200, UtilityEndpoints.model(e.models(), served, e.tokenizer()));
         });
+        new AdapterEndpoints(serving, config, out, bodies).register(r);
         r.add("POST", "/tokenize", (ex, id) -> {
             ObjectNode body = bodies.object(ex);
             out.json(ex, 200, UtilityEndpoints.tokenize(body, serving.engine(), config.maxPromptChars()));
@@ -69,11 +71,11 @@ public final class ApiRoutes {
         });
 
         r.add("GET", "/api/version", (ex, id) -> out.json(ex, 200, OllamaModelEndpoints.version()));
-        r.add("GET", "/api/tags", (ex, id) -> out.json(ex, 200, OllamaModelEndpoints.tags(serving.engine().model())));
-        r.add("GET", "/api/ps", (ex, id) -> out.json(ex, 200, OllamaModelEndpoints.ps(serving.engine().model())));
+        r.add("GET", "/api/tags", (ex, id) -> out.json(ex, 200, OllamaModelEndpoints.tags(serving.engine().models())));
+        r.add("GET", "/api/ps", (ex, id) -> out.json(ex, 200, OllamaModelEndpoints.ps(serving.engine().models())));
         r.add("POST", "/api/show", (ex, id) -> {
             ObjectNode body = bodies.object(ex);
-            out.json(ex, 200, OllamaModelEndpoints.show(body, serving.engine().model()));
+            out.json(ex, 200, OllamaModelEndpoints.show(body, serving.engine().models()));
         });
 
         r.add("GET", "/health", (ex, id) -> out.json(ex, 200, UtilityEndpoints.health()));

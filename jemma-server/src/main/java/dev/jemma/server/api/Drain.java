@@ -1,5 +1,6 @@
 package dev.jemma.server.api;
 
+import dev.jemma.adapter.AdapterRegistry;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.TokenEvent;
 import dev.jemma.server.ServerConfig;
@@ -45,7 +46,8 @@ final class Drain {
         List<List<TokenEvent>> tokens = new ArrayList<>();
         for (int i = 0; i < n && plan.logprobs() && !plan.stream(); i++) tokens.add(new ArrayList<>());
         StreamWriter w = plan.stream() ? out.stream(ex, renderer.sse()) : null;
-        try (Generation gen = serving.start(plan.requests(serving.engine().tokenizer()), config.eventBuffer())) {
+        try (AdapterRegistry.Lease lease = AdapterErrors.call(() -> serving.engine().models().lease(plan.choice()));
+             Generation gen = serving.start(plan.requests(serving.engine().tokenizer(), lease.adapter()), config.eventBuffer())) {
             try {
                 if (w != null) renderer.open(w);
                 while (gen.open() > 0) {

@@ -1,5 +1,7 @@
 package dev.jemma.server.api;
 
+import dev.jemma.model.LinearAdapter;
+import dev.jemma.server.engine.ServedModels;
 import dev.jemma.batch.GenerationRequest;
 import dev.jemma.constrain.Grammar;
 import dev.jemma.generate.SamplingParams;
@@ -12,7 +14,7 @@ import java.util.List;
 /**
  * A request of any API, parsed and checked, ready to run: what to generate and the few facts its renderer needs.
  *
- * @param model         the served model's name, as responses state it
+ * @param choice        the served model asked for (its id is what responses state) and the adapters it runs with
  * @param prompt        prompt token ids, BOS first
  * @param sampling      sampling and stop settings; choice i samples with seed + i
  * @param grammar       constrains every choice (a response format or the tool-call envelope), or null
@@ -23,19 +25,24 @@ import java.util.List;
  * @param includeUsage  OpenAI streams: a last chunk with usage
  * @param deadlineNanos {@link System#nanoTime()} at which generation ends with finish reason "length"
  */
-record GenerationPlan(String model, int[] prompt, SamplingParams sampling, Grammar grammar, ToolCalling tools, int n,
+record GenerationPlan(ServedModels.Choice choice, int[] prompt, SamplingParams sampling, Grammar grammar, ToolCalling tools, int n,
                       int topLogprobs, boolean stream, boolean includeUsage, long deadlineNanos) {
+
+    /** The served model's id, as responses state it. */
+    String model() {
+        return choice.id();
+    }
 
     boolean logprobs() {
         return topLogprobs >= 0;
     }
 
     /** The n engine requests; each gets its own constraint (constraints hold per-answer state). */
-    List<GenerationRequest> requests(Tokenizer tok) {
+    List<GenerationRequest> requests(Tokenizer tok, LinearAdapter adapter) {
         List<GenerationRequest> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(new GenerationRequest(prompt, sampling.withSeed(sampling.seed() + i),
-                    grammar == null ? null : grammar.constraint(tok), topLogprobs, deadlineNanos));
+                    grammar == null ? null : grammar.constraint(tok), topLogprobs, deadlineNanos, adapter));
         }
         return out;
     }

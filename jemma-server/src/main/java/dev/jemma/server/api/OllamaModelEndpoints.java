@@ -1,5 +1,6 @@
 package dev.jemma.server.api;
 
+import dev.jemma.server.engine.ServedModels;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jemma.generate.SamplingParams;
 import dev.jemma.server.engine.ModelInfo;
@@ -26,36 +27,45 @@ final class OllamaModelEndpoints {
         return o;
     }
 
-    static ObjectNode tags(ModelInfo m) {
+    /** Every served id: the base and each adapter on it, the default first. */
+    static ObjectNode tags(ServedModels models) {
         ObjectNode o = Json.object();
-        o.putArray("models").add(entry(m));
+        var list = o.putArray("models");
+        for (ServedModels.Served s : models.list()) list.add(entry(models.base(), s));
         return o;
     }
 
-    static ObjectNode ps(ModelInfo m) {
-        ObjectNode e = entry(m);
-        e.put("expires_at", "9999-12-31T23:59:59Z");
-        e.put("size_vram", 0);
-        e.put("context_length", m.contextLength());
+    static ObjectNode ps(ServedModels models) {
         ObjectNode o = Json.object();
-        o.putArray("models").add(e);
+        var list = o.putArray("models");
+        ModelInfo m = models.base();
+        for (ServedModels.Served s : models.list()) {
+            ObjectNode e = entry(m, s);
+            e.put("expires_at", "9999-12-31T23:59:59Z");
+            e.put("size_vram", 0);
+            e.put("context_length", m.contextLength());
+            list.add(e);
+        }
         return o;
     }
 
-    static ObjectNode show(ObjectNode body, ModelInfo m) {
+    static ObjectNode show(ObjectNode body, ServedModels models) {
         Params p = Params.of(body);
         p.allowOnly(Set.of("model", "name", "verbose"), Set.of());
         String name = p.string("model", p.string("name", null));
         if (name == null) throw ApiException.invalid("model", "'model' is required");
-        if (!m.answersTo(name)) throw ApiException.notFound("model '" + name + "' not found");
+        ServedModels.Served s = models.find(name);
+        if (s == null || name.isEmpty()) throw ApiException.notFound("model '" + name + "' not found");
+        ModelInfo m = models.base();
         p.bool("verbose", false);
         ObjectNode o = Json.object();
-        o.put("modelfile", "# served by Jemma\nFROM " + m.fileName() + "\n");
+        o.put("modelfile", "# served by Jemma\nFROM " + m.fileName() + "\n"
+                + (s.isBase() ? "" : "ADAPTER " + s.adapter().path().getFileName() + "\n"));
         o.put("parameters", parameters(SamplingParams.GEMMA_DEFAULTS));
         // Gemma 3's chat format; tools are declared in the system text and answered in a constrained JSON envelope
         o.put("template", "{{- if .System }}{{ .System }}{{ end }}{{- if .Tools }}{{ .Tools }}{{ end }}"
                 + "<start_of_turn>user\n{{ .Prompt }}<end_of_turn>\n<start_of_turn>model\n");
-        o.set("details", details(m));
+        o.set("details", details(m, s));
         ObjectNode info = o.putObject("model_info");
         info.put("general.architecture", "gemma3");
         info.put("general.parameter_count", m.parameters());
@@ -79,9 +89,9 @@ final class OllamaModelEndpoints {
         return f == Math.rint(f) ? String.valueOf((long) f) : String.format(Locale.ROOT, "%s", f);
     }
 
-    private static ObjectNode details(ModelInfo m) {
+    private static ObjectNode details(ModelInfo m, ServedModels.Served s) {
         ObjectNode d = Json.object();
-        d.put("parent_model", "");
+        d.put("parent_model", s.isBase() ? "" : m.id());
         d.put("format", "gguf");
         d.put("family", "gemma3");
         d.putArray("families").add("gemma3");
@@ -90,14 +100,15 @@ final class OllamaModelEndpoints {
         return d;
     }
 
-    private static ObjectNode entry(ModelInfo m) {
+    private static ObjectNode entry(ModelInfo m, ServedModels.Served s) {
         ObjectNode e = Json.object();
-        e.put("name", m.id());
-        e.put("model", m.id());
+        e.put("name", s.id());
+        e.put("model", s.id());
         e.put("modified_at", Instant.ofEpochSecond(m.created()).toString());
-        e.put("size", m.fileSize());
-        e.put("digest", Integer.toHexString(m.fileName().hashCode()) + Long.toHexString(m.fileSize()));
-        e.set("details", details(m));
+        e.put("size", m.fileSize() + (s.isBase() ? 0 : s.adapter().bytes()));
+        e.put("digest", Integer.toHexString(m.fileName().hashCode()) + Long.toHexString(m.fileSize())
+                + (s.isBase() ? "" : "-" + Integer.toHexString(s.id().hashCode())));
+        e.set("details", details(m, s));
         return e;
     }
 }

@@ -7,7 +7,7 @@ import dev.jemma.generate.ChatMessage;
 import dev.jemma.generate.SamplingParams;
 import dev.jemma.server.ServerConfig;
 import dev.jemma.server.engine.Engine;
-import dev.jemma.server.engine.ModelInfo;
+import dev.jemma.server.engine.ServedModels;
 import dev.jemma.server.http.ApiException;
 import dev.jemma.server.http.Json;
 import dev.jemma.tools.ToolCalling;
@@ -37,7 +37,7 @@ final class OllamaRequest {
         Params p = Params.of(body);
         p.allowOnly(Set.of("model", "messages", "tools", "format", "options", "stream", "keep_alive", "think", "timeout"),
                 NOT_IMPLEMENTED);
-        common(p, engine.model());
+        ServedModels.Choice model = common(p, engine.models());
         List<ToolDefinition> tools = List.of();
         try {
             if (p.has("tools")) tools = ToolDefinition.fromOpenAi(p.get("tools"));
@@ -48,7 +48,7 @@ final class OllamaRequest {
         List<ToolCalling.Message> messages = ChatMessages.ollama(p.array("messages"), config.maxPromptChars());
         ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO,
                 format, true);
-        return plan(p, engine, config, prompt.ids(), "messages", prompt.grammar(), prompt.tools());
+        return plan(p, engine, config, model, prompt.ids(), "messages", prompt.grammar(), prompt.tools());
     }
 
     /** The plan, or null for Ollama's preload (an empty prompt), which is answered at once. */
@@ -56,7 +56,7 @@ final class OllamaRequest {
         Params p = Params.of(body);
         p.allowOnly(Set.of("model", "prompt", "suffix", "images", "format", "options", "system", "template", "raw",
                 "stream", "keep_alive", "context", "think", "timeout"), NOT_IMPLEMENTED);
-        common(p, engine.model());
+        ServedModels.Choice model = common(p, engine.models());
         List<JsonNode> images = p.array("images");
         if (images != null && !images.isEmpty()) throw ApiException.invalid("images", ChatMessages.NO_VISION);
         if (!p.string("suffix", "").isEmpty()) throw ApiException.unsupported("suffix", "fill-in-the-middle is not supported by Gemma 3");
@@ -77,23 +77,25 @@ final class OllamaRequest {
                     : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
             ids = engine.chatTemplate().render(chat, true).toArray();
         }
-        return plan(p, engine, config, ids, "prompt", format, null);
+        return plan(p, engine, config, model, ids, "prompt", format, null);
     }
 
     /** The model (required here), keep_alive (accepted: the model stays loaded) and think (not for Gemma 3). */
-    private static void common(Params p, ModelInfo m) {
+    private static ServedModels.Choice common(Params p, ServedModels models) {
         String model = p.string("model", null);
         if (model == null || model.isEmpty()) throw ApiException.invalid("model", "'model' is required");
-        if (!m.answersTo(model)) throw ApiException.notFound("model '" + model + "' not found, try pulling it first");
+        ServedModels.Choice choice = models.choose(model, null);
+        if (choice == null) throw ApiException.notFound("model '" + model + "' not found, try pulling it first");
         if (p.has("keep_alive") && !p.get("keep_alive").isTextual() && !p.get("keep_alive").isNumber()) {
             throw ApiException.invalid("keep_alive", "'keep_alive' must be a duration string or a number");
         }
         if (p.has("think") && !(p.get("think").isBoolean() && !p.get("think").asBoolean())) {
             throw ApiException.invalid("think", "this model does not support thinking");
         }
+        return choice;
     }
 
-    private static GenerationPlan plan(Params p, Engine engine, ServerConfig config, int[] ids, String promptParam,
+    private static GenerationPlan plan(Params p, Engine engine, ServerConfig config, ServedModels.Choice model, int[] ids, String promptParam,
                                        Grammar grammar, ToolCalling tools) {
         Params o = p.sub("options");
         if (o == null) o = new Params(Json.object(), "options.");
@@ -103,7 +105,7 @@ final class OllamaRequest {
         SamplingParams sp = SamplingOptions.parse(o, SamplingOptions.OLLAMA, ids.length, engine.model().contextLength(), 0,
                 config.maxTokensLimit(), promptParam);
         boolean stream = p.bool("stream", true);
-        return new GenerationPlan(engine.model().id(), ids, sp, grammar, tools, 1, -1, stream, false,
+        return new GenerationPlan(model, ids, sp, grammar, tools, 1, -1, stream, false,
                 Deadline.of(p, config.requestTimeout()));
     }
 }

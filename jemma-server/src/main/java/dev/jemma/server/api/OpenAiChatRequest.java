@@ -1,5 +1,6 @@
 package dev.jemma.server.api;
 
+import dev.jemma.server.engine.ServedModels;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jemma.batch.GenerationRequest;
 import dev.jemma.generate.SamplingParams;
@@ -28,7 +29,7 @@ final class OpenAiChatRequest {
     static GenerationPlan parse(ObjectNode body, Engine engine, ServerConfig config) {
         Params p = Params.of(body);
         p.allowOnly(KNOWN, UNSUPPORTED);
-        OpenAiFields.check(p, engine.model());
+        ServedModels.Choice model = OpenAiFields.check(p, engine.models());
         if (p.has("store") && p.bool("store", false)) throw ApiException.unsupported("store", "completions are not stored");
         p.object("metadata");
         boolean parallelCalls = p.bool("parallel_tool_calls", true); // false: exactly one call per answer
@@ -55,7 +56,7 @@ final class OpenAiChatRequest {
         ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, choice, format, parallelCalls);
         SamplingParams sp = SamplingOptions.parse(p, SamplingOptions.OPENAI, prompt.ids().length,
                 engine.model().contextLength(), 0, config.maxTokensLimit(), "messages");
-        return new GenerationPlan(engine.model().id(), prompt.ids(), sp, prompt.grammar(), prompt.tools(), n,
+        return new GenerationPlan(model, prompt.ids(), sp, prompt.grammar(), prompt.tools(), n,
                 logprobs ? top : -1, stream, includeUsage, Deadline.of(p, config.requestTimeout()));
     }
 }

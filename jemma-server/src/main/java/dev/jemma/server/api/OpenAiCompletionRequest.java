@@ -1,5 +1,6 @@
 package dev.jemma.server.api;
 
+import dev.jemma.server.engine.ServedModels;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jemma.batch.GenerationRequest;
 import dev.jemma.constrain.Grammar;
@@ -25,7 +26,7 @@ final class OpenAiCompletionRequest {
     static GenerationPlan parse(ObjectNode body, Engine engine, ServerConfig config) {
         Params p = Params.of(body);
         p.allowOnly(KNOWN, UNSUPPORTED);
-        OpenAiFields.check(p, engine.model());
+        ServedModels.Choice model = OpenAiFields.check(p, engine.models());
         if (p.has("prompt") && !p.get("prompt").isTextual()) {
             throw ApiException.invalid("prompt", "'prompt' must be a string (arrays of prompts or token ids are not supported)");
         }
@@ -41,7 +42,7 @@ final class OpenAiCompletionRequest {
         int[] ids = PlainPrompt.ids(engine.tokenizer(), prompt);
         SamplingParams sp = SamplingOptions.parse(p, SamplingOptions.OPENAI, ids.length, engine.model().contextLength(),
                 DEFAULT_MAX_TOKENS, config.maxTokensLimit(), "prompt");
-        return new GenerationPlan(engine.model().id(), ids, sp, grammar, null, n, top, stream, includeUsage,
+        return new GenerationPlan(model, ids, sp, grammar, null, n, top, stream, includeUsage,
                 Deadline.of(p, config.requestTimeout()));
     }
 }

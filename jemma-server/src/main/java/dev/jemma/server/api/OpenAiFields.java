@@ -1,7 +1,7 @@
 package dev.jemma.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jemma.server.engine.ModelInfo;
+import dev.jemma.server.engine.ServedModels;
 import dev.jemma.server.http.ApiException;
 
 import java.util.HashSet;
@@ -10,7 +10,7 @@ import java.util.Set;
 
 /** Request fields that OpenAI's chat and text completions read the same way. */
 final class OpenAiFields {
-    private static final List<String> COMMON = List.of("model", "n", "stream", "stream_options", "logprobs", "user",
+    private static final List<String> COMMON = List.of("model", "lora", "n", "stream", "stream_options", "logprobs", "user",
             "logit_bias", "response_format", "timeout");
 
     private OpenAiFields() {}
@@ -23,13 +23,19 @@ final class OpenAiFields {
         return Set.copyOf(s);
     }
 
-    /** The model (any name it answers to, or none), user (accepted, unused) and logit_bias (only empty). */
-    static void check(Params p, ModelInfo m) {
+    /**
+     * The model (a served id, or none for the default) with llama-server's optional {@code lora} list, user (accepted,
+     * unused) and logit_bias (only empty).
+     */
+    static ServedModels.Choice check(Params p, ServedModels models) {
         String model = p.string("model", null);
-        if (!m.answersTo(model)) throw ApiException.modelNotFound(model);
+        var lora = p.has("lora") ? LoraList.parse(p.get("lora"), "lora") : null;
+        ServedModels.Choice choice = AdapterErrors.call(() -> models.choose(model, lora));
+        if (choice == null) throw ApiException.modelNotFound(model);
         p.string("user", null);
         ObjectNode bias = p.object("logit_bias");
         if (bias != null && !bias.isEmpty()) throw ApiException.unsupported("logit_bias", "remove it or send an empty object");
+        return choice;
     }
 
     /** stream_options.include_usage; stream_options only with stream: true, holding only the given fields. */

@@ -1,5 +1,6 @@
 package dev.jemma.server.api;
 
+import dev.jemma.server.engine.ServedModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -37,16 +38,19 @@ final class UtilityEndpoints {
         return o;
     }
 
-    static ObjectNode models(ModelInfo m, Tokenizer tok) {
+    /** Every served id, the default first: the base and each adapter on it. */
+    static ObjectNode models(ServedModels models, Tokenizer tok) {
         ObjectNode o = Json.object();
         o.put("object", "list");
-        o.putArray("data").add(model(m, tok));
+        var data = o.putArray("data");
+        for (ServedModels.Served s : models.list()) data.add(model(models, s, tok));
         return o;
     }
 
-    static ObjectNode model(ModelInfo m, Tokenizer tok) {
+    static ObjectNode model(ServedModels models, ServedModels.Served s, Tokenizer tok) {
+        ModelInfo m = models.base();
         ObjectNode e = Json.object();
-        e.put("id", m.id());
+        e.put("id", s.id());
         e.put("object", "model");
         e.put("created", m.created());
         e.put("owned_by", "jemma");
@@ -56,6 +60,17 @@ final class UtilityEndpoints {
         meta.put("n_params", m.parameters());
         meta.put("n_vocab", tok.vocabularySize());
         meta.put("size", m.fileSize());
+        meta.put("default", s.id().equals(models.defaultId()));
+        if (s.isBase()) {
+            meta.put("base", true);
+        } else {
+            meta.put("base", false);
+            meta.put("parent", m.id());
+            meta.put("adapter_id", s.adapter().id());
+            meta.put("lora_rank", s.adapter().rank());
+            meta.put("lora_scale", s.adapter().scale());
+            meta.put("adapter_bytes", s.adapter().bytes());
+        }
         return e;
     }
 
@@ -66,7 +81,7 @@ final class UtilityEndpoints {
     static ObjectNode tokenize(ObjectNode body, Engine engine, int maxPromptChars) {
         Params p = Params.of(body);
         p.allowOnly(Set.of("content", "add_special", "with_pieces", "parse_special", "model"), Set.of());
-        checkModel(p, engine.model());
+        checkModel(p, engine.models());
         Tokenizer tok = engine.tokenizer();
         String content = p.string("content", null);
         if (content == null) throw ApiException.invalid("content", "'content' is required");
@@ -95,7 +110,7 @@ final class UtilityEndpoints {
     static ObjectNode detokenize(ObjectNode body, Engine engine) {
         Params p = Params.of(body);
         p.allowOnly(Set.of("tokens", "model"), Set.of());
-        checkModel(p, engine.model());
+        checkModel(p, engine.models());
         Tokenizer tok = engine.tokenizer();
         List<JsonNode> tokens = p.array("tokens");
         if (tokens == null) throw ApiException.invalid("tokens", "'tokens' is required");
@@ -113,9 +128,9 @@ final class UtilityEndpoints {
         return o;
     }
 
-    private static void checkModel(Params p, ModelInfo m) {
+    private static void checkModel(Params p, ServedModels models) {
         String model = p.string("model", null);
-        if (!m.answersTo(model)) throw ApiException.modelNotFound(model);
+        if (models.find(model) == null) throw ApiException.modelNotFound(model);
     }
 
     /** True when text/html ranks above text/plain and the wildcards in the Accept header (q-values honoured). */

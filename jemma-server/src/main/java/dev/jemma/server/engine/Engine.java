@@ -12,7 +12,11 @@ import dev.jemma.tokenizer.Tokenizer;
  * generations. Narrow on purpose, so handlers can be tested over another implementation.
  */
 public interface Engine extends AutoCloseable {
+    /** The base model. */
     ModelInfo model();
+
+    /** Every model id served (the base and its adapters) and what each runs with. */
+    ServedModels models();
 
     Tokenizer tokenizer();
 

@@ -12,13 +12,17 @@ import dev.jemma.gguf.TensorInfo;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tokenizer.Tokenizer;
 
-/** The engine over one loaded model shared by continuous batching ({@link BatchScheduler}). */
+/**
+ * The engine over one loaded model shared by continuous batching ({@link BatchScheduler}); its adapters (the
+ * model's registry) are served as model ids of their own, batched together with the base.
+ */
 public final class SchedulerEngine implements Engine {
     private final Jemma jemma;
     private final boolean ownsModel;
     private final BatchScheduler scheduler;
     private final ChatTemplate template;
     private final ModelInfo info;
+    private final ServedModels models;
 
     /**
      * @param alias     the model's name in the API, or null for the file name
@@ -31,6 +35,7 @@ public final class SchedulerEngine implements Engine {
                 context.prefixCache()));
         this.template = new ChatTemplate(model.tokenizer);
         this.info = describe(model, context.contextLength(), alias);
+        this.models = new ServedModels(info, jemma.adapters(), jemma.defaultAdapter());
         this.jemma = jemma;
         this.ownsModel = ownsModel;
     }
@@ -48,6 +53,11 @@ public final class SchedulerEngine implements Engine {
     @Override
     public ModelInfo model() {
         return info;
+    }
+
+    @Override
+    public ServedModels models() {
+        return models;
     }
 
     @Override

@@ -36,7 +36,14 @@ public final class Json {
 
     /** The body as a JSON object, or a 400 that says what is wrong with it. */
     public static ObjectNode parseObject(byte[] body) {
-        if (body.length == 0) throw ApiException.invalid(null, "the request body is empty; expected a JSON object");
+        JsonNode n = parse(body);
+        if (!n.isObject()) throw ApiException.invalid(null, "the request body must be a JSON object");
+        return (ObjectNode) n;
+    }
+
+    /** The body as any JSON value (under the same limits), or a 400 that says what is wrong with it. */
+    public static JsonNode parse(byte[] body) {
+        if (body.length == 0) throw ApiException.invalid(null, "the request body is empty; expected JSON");
         JsonNode n;
         try {
             n = MAPPER.readTree(body);
@@ -47,8 +54,8 @@ public final class Json {
         } catch (IOException e) {
             throw ApiException.invalid(null, "the request body cannot be read: " + e.getMessage());
         }
-        if (n == null || !n.isObject()) throw ApiException.invalid(null, "the request body must be a JSON object");
-        return (ObjectNode) n;
+        if (n == null) throw ApiException.invalid(null, "the request body is empty; expected JSON");
+        return n;
     }
 
     public static ObjectNode object() {

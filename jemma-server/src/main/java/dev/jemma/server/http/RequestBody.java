@@ -1,5 +1,6 @@
 package dev.jemma.server.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,11 @@ public final class RequestBody {
     /** The body as a JSON object (400 when it is not one, 413 over the cap). */
     public ObjectNode object(Exchange ex) throws IOException {
         return Json.parseObject(bytes(ex));
+    }
+
+    /** The body as any JSON value (400 when it is not JSON, 413 over the cap). */
+    public JsonNode json(Exchange ex) throws IOException {
+        return Json.parse(bytes(ex));
     }
 
     byte[] bytes(Exchange ex) throws IOException {

@@ -1,6 +1,6 @@
 package dev.jemma.server.http;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +16,7 @@ public final class ResponseWriter {
         this.watchdog = watchdog;
     }
 
-    public void json(Exchange ex, int status, ObjectNode body) throws IOException {
+    public void json(Exchange ex, int status, JsonNode body) throws IOException {
         send(ex, status, "application/json", Json.bytes(body));
     }
 

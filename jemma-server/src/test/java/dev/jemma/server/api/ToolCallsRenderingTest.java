@@ -43,7 +43,7 @@ class ToolCallsRenderingTest {
         JsonNode tools = JSON.readTree("[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
                 + "\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}]");
         ToolCalling tc = ToolCalling.of(ToolDefinition.fromOpenAi(tools), ToolChoice.AUTO);
-        return new GenerationPlan("gemma3-test", new int[] {2}, SamplingParams.greedy(8), tc.grammar(), tc, 1, -1, true, true, 0);
+        return new GenerationPlan(new dev.jemma.server.engine.ServedModels.Choice("gemma3-test", null, null), new int[] {2}, SamplingParams.greedy(8), tc.grammar(), tc, 1, -1, true, true, 0);
     }
 
     static GenerationResult result(String text) {
