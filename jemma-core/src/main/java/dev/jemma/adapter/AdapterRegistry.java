@@ -2,7 +2,6 @@ package dev.jemma.adapter;
 
 import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.LinearAdapter;
-import dev.jemma.model.Projection;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -129,7 +128,7 @@ public final class AdapterRegistry {
             throw new AdapterFormatException("adapter '" + name + "' was made for another base model");
         }
         if (byName.containsKey(name)) throw exists(name);
-        long need = weightBytes(adapter);
+        long need = adapter.bytes();
         if (bytes + need > maxBytes) {
             throw new AdapterRegistryException(AdapterRegistryException.Kind.MEMORY, String.format(
                     "adapter '%s' needs %,d bytes but the adapters' budget of %,d bytes has %,d left (%d loaded, %,d bytes)",
@@ -259,17 +258,6 @@ public final class AdapterRegistry {
             Entry e = byId.get(id);
             if (e != null) e.leases--;
         }
-    }
-
-    private static long weightBytes(LoraAdapter a) {
-        long n = 0;
-        for (int l = 0; l < a.base().layers(); l++) {
-            for (Projection p : Projection.values()) {
-                float[] A = a.a(l, p);
-                if (A != null) n += (long) A.length + a.b(l, p).length;
-            }
-        }
-        return n * Float.BYTES;
     }
 
     private static void checkScale(float s) {

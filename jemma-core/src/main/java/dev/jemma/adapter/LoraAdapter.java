@@ -38,7 +38,9 @@ import java.util.regex.Pattern;
  * which are exactly the row-major A and B kept here.
  *
  * <p>The arrays returned by {@link #a} and {@link #b} are the live weights: a trainer updates them in place and
- * the next forward pass sees the change. {@link #withScale} shares them.
+ * the next forward pass sees the change. {@link #withScale} shares them. An adapter read from a file is for
+ * inference: it also keeps each B transposed (rank × outputs), so the forward's B product runs along the outputs
+ * in vector lanes (a rank is often shorter than a vector); its arrays must not be changed.
  */
 public final class LoraAdapter implements LinearAdapter {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -52,11 +54,13 @@ public final class LoraAdapter implements LinearAdapter {
     private final float scale;
     /** [layer][projection] → row-major A (rank × inputs) and B (outputs × rank); null where not targeted */
     private final float[][][] a, b;
+    /** [layer][projection] → B transposed (rank × outputs), for adapters read from a file; null for trainable ones */
+    private final float[][][] bt;
     private final int[] inputs = new int[PROJECTIONS], outputs = new int[PROJECTIONS];
     /** A·x of the current call's rows (rows × rank), grown when a call has more rows; guarded by this */
     private float[] mid = new float[0];
 
-    private LoraAdapter(GemmaConfig base, int rank, float alpha, float userScale, float[][][] a, float[][][] b) {
+    private LoraAdapter(GemmaConfig base, int rank, float alpha, float userScale, float[][][] a, float[][][] b, float[][][] bt) {
         this.base = base;
         this.rank = rank;
         this.alpha = alpha;
@@ -64,6 +68,7 @@ public final class LoraAdapter implements LinearAdapter {
         this.scale = alpha == 0 ? userScale : userScale * alpha / rank;
         this.a = a;
         this.b = b;
+        this.bt = bt;
         for (Projection p : Projection.values()) {
             inputs[p.ordinal()] = BaseLayout.inputs(base, p);
             outputs[p.ordinal()] = BaseLayout.outputs(base, p);
@@ -82,13 +87,25 @@ public final class LoraAdapter implements LinearAdapter {
                 b[l][p.ordinal()] = new float[Math.multiplyExact(BaseLayout.outputs(base, p), rank)];
             }
         }
-        return new LoraAdapter(base, rank, alpha, 1f, a, b);
+        return new LoraAdapter(base, rank, alpha, 1f, a, b, null);
     }
 
     /** The same weights (shared, not copied) with another user scale. */
     public LoraAdapter withScale(float userScale) {
         if (!Float.isFinite(userScale)) throw new IllegalArgumentException("scale must be finite, got " + userScale);
-        return new LoraAdapter(base, rank, alpha, userScale, a, b);
+        return new LoraAdapter(base, rank, alpha, userScale, a, b, bt);
+    }
+
+    /** Bytes of the weight arrays this adapter holds (the transposed copies included). */
+    public long bytes() {
+        long n = 0;
+        for (int l = 0; l < a.length; l++) {
+            for (int p = 0; p < PROJECTIONS; p++) {
+                if (a[l][p] == null) continue;
+                n += a[l][p].length + (long) b[l][p].length * (bt == null ? 1 : 2);
+            }
+        }
+        return n * Float.BYTES;
     }
 
     public int rank() {
@@ -138,6 +155,7 @@ public final class LoraAdapter implements LinearAdapter {
         if (layer >= a.length) return;
         float[] A = a[layer][p.ordinal()], B = b[layer][p.ordinal()];
         if (A == null) return;
+        float[] Bt = bt == null ? null : bt[layer][p.ordinal()];
         int nIn = inputs[p.ordinal()], nOut = outputs[p.ordinal()], r = rank;
         float[] x = in.data(), y = out.data();
         synchronized (this) {
@@ -147,11 +165,40 @@ public final class LoraAdapter implements LinearAdapter {
                 int xo = in.start(t);
                 for (int k = 0; k < r; k++) m[t * r + k] = scale * dot(A, k * nIn, x, xo, nIn);
             }
-            for (int t = 0; t < rows; t++) {
-                int yo = out.start(t);
-                for (int o = 0; o < nOut; o++) y[yo + o] += dot(B, o * r, m, t * r, r);
+            if (Bt != null) {
+                for (int t = 0; t < rows; t++) addTransposed(Bt, m, t * r, r, y, out.start(t), nOut);
+            } else {
+                for (int t = 0; t < rows; t++) {
+                    int yo = out.start(t);
+                    for (int o = 0; o < nOut; o++) y[yo + o] += dot(B, o * r, m, t * r, r);
+                }
             }
         }
+    }
+
+    /**
+     * y[yo+o] += Σ_k bt[k·n+o]·m[mo+k] for o < n: each output's sum is one FMA chain over k (a fixed order, whatever
+     * the rows of the call), computed for a vector of outputs at a time.
+     */
+    private static void addTransposed(float[] bt, float[] m, int mo, int r, float[] y, int yo, int n) {
+        int o = 0;
+        for (int bound = F.loopBound(n); o < bound; o += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int k = 0; k < r; k++) acc = FloatVector.fromArray(F, bt, k * n + o).fma(FloatVector.broadcast(F, m[mo + k]), acc);
+            FloatVector.fromArray(F, y, yo + o).add(acc).intoArray(y, yo + o);
+        }
+        for (; o < n; o++) {
+            float s = 0;
+            for (int k = 0; k < r; k++) s = Math.fma(bt[k * n + o], m[mo + k], s);
+            y[yo + o] += s;
+        }
+    }
+
+    /** rows × cols row-major → cols × rows row-major. */
+    private static float[] transpose(float[] x, int rows, int cols) {
+        float[] t = new float[x.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
     }
 
     /** Σ u[uo+i]·v[vo+i] for i < n: lanes of the preferred species, then a scalar tail. */
@@ -254,7 +301,7 @@ public final class LoraAdapter implements LinearAdapter {
                 }
                 checkType(ta);
                 checkType(tb);
-                floats += (long) rank * (nIn + nOut);
+                floats += (long) rank * (nIn + 2L * nOut); // B is kept twice, as stored and transposed
             }
             checkHeap(path, floats);
             float[][][] as = new float[base.layers()][PROJECTIONS][], bs = new float[base.layers()][PROJECTIONS][];
@@ -267,7 +314,11 @@ public final class LoraAdapter implements LinearAdapter {
                 bs[layer][p.ordinal()] = values(f, e.getValue()[1], BaseLayout.outputs(base, p), rank);
             }
             if (rank < 0) throw new AdapterFormatException("adapter " + path + " has no lora_a/lora_b tensors");
-            return new LoraAdapter(base, rank, alpha, 1f, as, bs);
+            float[][][] bts = new float[base.layers()][PROJECTIONS][];
+            for (int l = 0; l < base.layers(); l++) {
+                for (int p = 0; p < PROJECTIONS; p++) if (bs[l][p] != null) bts[l][p] = transpose(bs[l][p], bs[l][p].length / rank, rank);
+            }
+            return new LoraAdapter(base, rank, alpha, 1f, as, bs, bts);
         }
     }
 
