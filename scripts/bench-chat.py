@@ -7,6 +7,7 @@ it repeats the user's text; the relevance verdicts are read from bench/chat/verd
 present. Writes bench/chat/results.jsonl and docs/CHAT-EVAL.md (the table), prints a summary.
 
     scripts/bench-chat.py URL CHAT_MODEL BASE_MODEL [--prompts FILE] [--out-dir bench/chat] [--doc docs/CHAT-EVAL.md]
+    scripts/bench-chat.py --rejudge      (no generation: re-reads results.jsonl and verdicts.json, rewrites the table)
 
 Python standard library only.
 """
@@ -65,9 +66,10 @@ def cell(text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("url")
-    ap.add_argument("chat_model")
-    ap.add_argument("base_model")
+    ap.add_argument("url", nargs="?")
+    ap.add_argument("chat_model", nargs="?")
+    ap.add_argument("base_model", nargs="?")
+    ap.add_argument("--rejudge", action="store_true")
     ap.add_argument("--prompts", default="bench/chat/eval-prompts.txt")
     ap.add_argument("--out-dir", default="bench/chat")
     ap.add_argument("--doc", default="docs/CHAT-EVAL.md")
@@ -81,19 +83,28 @@ def main():
             verdicts = json.load(f)
 
     rows = []
-    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        for which, model in (("chat", args.chat_model), ("base", args.base_model)):
-            futures = [pool.submit(ask, args.url, model, p, 1000 + i) for i, p in enumerate(prompts)]
-            for i, (p, fu) in enumerate(zip(prompts, futures)):
-                r = fu.result()
-                r.update({"model": which, "index": i, "prompt": p, "ended_turn": r["finish"] == "stop",
-                          "repeats_user": repeats_user(p, r["reply"])})
-                v = verdicts.get(which, {}).get(str(i))
-                if v is not None:
-                    r["relevant"] = bool(v)
-                rows.append(r)
+    results = os.path.join(args.out_dir, "results.jsonl")
+    if args.rejudge:
+        with open(results, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    else:
+        if not (args.url and args.chat_model and args.base_model):
+            raise SystemExit("usage: bench-chat.py URL CHAT_MODEL BASE_MODEL | --rejudge")
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+            for which, model in (("chat", args.chat_model), ("base", args.base_model)):
+                futures = [pool.submit(ask, args.url, model, p, 1000 + i) for i, p in enumerate(prompts)]
+                for i, (p, fu) in enumerate(zip(prompts, futures)):
+                    r = fu.result()
+                    r.update({"model": which, "index": i, "prompt": p, "ended_turn": r["finish"] == "stop",
+                              "repeats_user": repeats_user(p, r["reply"])})
+                    rows.append(r)
+    for r in rows:
+        r.pop("relevant", None)
+        v = verdicts.get(r["model"], {}).get(str(r["index"]))
+        if v is not None:
+            r["relevant"] = bool(v)
 
-    write_atomic(os.path.join(args.out_dir, "results.jsonl"), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_atomic(results, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     summary = {}
     for which in ("chat", "base"):
         rs = [r for r in rows if r["model"] == which]

@@ -30,7 +30,8 @@ import java.util.Objects;
  * }</pre>
  * Thread-safety: a {@code Jemma} (and its model) is immutable and may be shared by any number of
  * threads; each {@link Session} belongs to one thread at a time. Forward passes of concurrent
- * sessions take turns on the model's worker pool.
+ * sessions take turns on the model's worker pool. The adapter registry ({@link #adapters()}) is thread-safe:
+ * adapters may be loaded and unloaded while sessions run (one in use cannot be unloaded).
  */
 public final class Jemma implements AutoCloseable {
     private final Gemma3Model model;

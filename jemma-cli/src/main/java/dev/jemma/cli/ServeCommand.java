@@ -100,7 +100,11 @@ final class ServeCommand implements Callable<Integer> {
         JemmaServer server = JemmaServer.start(config, () -> {
             Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv);
             if (adapterMemoryMiB != null) b.adapterMemory(adapterMemoryMiB << 20);
-            if (chat != null) b.adapter(DefaultChatAdapter.NAME, chat, 1f).defaultAdapter(DefaultChatAdapter.NAME);
+            if (chat != null) {
+                b.adapter(DefaultChatAdapter.NAME, chat, 1f);
+                // an unnamed --lora means "apply this to the model" (llama-server's --lora): then the base is the default
+                if (adapters.stream().allMatch(a -> a.name() != null)) b.defaultAdapter(DefaultChatAdapter.NAME);
+            }
             for (LoraOptions.Spec a : adapters) if (a.name() != null) b.adapter(a.name(), a.file(), a.scale());
             Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
             try {

@@ -203,6 +203,33 @@ class AdapterServingTest {
     }
 
     @Test
+    void memoryStaysFlatOverAThousandLoadsAndUnloadsOverHttp() throws Exception {
+        long registryBytes = jemma.adapters().bytes();
+        for (int i = 0; i < 30; i++) loadUnload(); // warm up
+        long before = usedHeapAfterGc();
+        for (int i = 0; i < 1000; i++) loadUnload();
+        long after = usedHeapAfterGc();
+        assertEquals(registryBytes, jemma.adapters().bytes());
+        assertTrue(after - before < (16L << 20), "heap grew by " + (after - before) + " bytes over 1,000 cycles");
+    }
+
+    private static void loadUnload() throws Exception {
+        HttpResponse<String> r = s.post("/v1/adapters", "{\"name\":\"cycle\",\"path\":\"extra.gguf\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        r = s.call("DELETE", "/v1/adapters/cycle", null);
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        Runtime rt = Runtime.getRuntime();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    @Test
     void badAdapterRequestsAreRefusedWithTheReason() throws Exception {
         Path outside = dir.resolve("outside.gguf");
         Files.copy(dir.resolve("adapters/extra.gguf"), outside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
