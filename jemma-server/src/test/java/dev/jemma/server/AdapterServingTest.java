@@ -174,7 +174,9 @@ class AdapterServingTest {
         CompletableFuture<HttpResponse<String>> longRequest = CompletableFuture.supplyAsync(() -> {
             try {
                 return s.post("/v1/chat/completions", "{\"model\":\"extra\",\"messages\":[{\"role\":\"user\",\"content\":\"Count to a thousand.\"}],"
-                        + "\"max_tokens\":400,\"temperature\":0,\"ignore_eos\":false}");
+                        // a schema that cannot end before 300 characters: the request surely holds its lease a while
+                        + "\"max_tokens\":400,\"temperature\":0,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"t\","
+                        + "\"schema\":{\"type\":\"object\",\"properties\":{\"t\":{\"type\":\"string\",\"minLength\":300}},\"required\":[\"t\"]}}}}");
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -190,7 +192,8 @@ class AdapterServingTest {
         HttpResponse<String> busy = s.call("DELETE", "/v1/adapters/extra", null);
         assertEquals(409, busy.statusCode(), busy.body());
         assertTrue(busy.body().contains("extra"), busy.body());
-        longRequest.get();
+        HttpResponse<String> finished = longRequest.get();
+        assertEquals(200, finished.statusCode(), finished.body());
         HttpResponse<String> deleted = s.call("DELETE", "/v1/adapters/extra", null);
         assertEquals(200, deleted.statusCode(), deleted.body());
         assertEquals(404, s.post("/v1/chat/completions", chat("extra", "")).statusCode());
