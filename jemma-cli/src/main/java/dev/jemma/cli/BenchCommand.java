@@ -172,20 +172,20 @@ final class BenchCommand implements Callable<Integer> {
         return adapters == 0 ? "" : " lora" + adapters + "r" + adapterRank;
     }
 
-    /** k random adapters for the base (A ~ N(0, 0.02²), B ~ N(0, 0.02²)); speed does not depend on the values. */
-    private static LinearAdapter[] randomAdapters(GemmaConfig c, int k, int rank) {
+    /**
+     * k random adapters for the base, as a server would hold them (read from files: B also kept transposed); speed
+     * does not depend on the values.
+     */
+    private static LinearAdapter[] randomAdapters(GemmaConfig c, int k, int rank) throws java.io.IOException {
         LinearAdapter[] out = new LinearAdapter[k];
-        SplittableRandom r = new SplittableRandom(7);
-        for (int i = 0; i < k; i++) {
-            LoraAdapter a = LoraAdapter.create(c, rank, 2f * rank, EnumSet.allOf(Projection.class));
-            for (int l = 0; l < c.layers(); l++) {
-                for (Projection p : Projection.values()) {
-                    float[] x = a.a(l, p), y = a.b(l, p);
-                    for (int j = 0; j < x.length; j++) x[j] = (float) (r.nextDouble() - 0.5) * 0.07f;
-                    for (int j = 0; j < y.length; j++) y[j] = (float) (r.nextDouble() - 0.5) * 0.07f;
-                }
+        java.nio.file.Path tmp = java.nio.file.Files.createTempFile("jemma-bench-", ".gguf");
+        try {
+            for (int i = 0; i < k; i++) {
+                LoraAdapter.create(c, rank, 2f * rank, EnumSet.allOf(Projection.class)).fillGaussian(7 + i, 0.02f, 0.02f).write(tmp);
+                out[i] = LoraAdapter.read(tmp, c);
             }
-            out[i] = a;
+        } finally {
+            java.nio.file.Files.deleteIfExists(tmp);
         }
         return out;
     }

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -38,16 +37,7 @@ class ServeAdaptersTest {
     static final int TOKENS = 24;
 
     static Path randomAdapter(GemmaConfig c, Path file, long seed) {
-        LoraAdapter a = LoraAdapter.create(c, 8, 16, EnumSet.allOf(Projection.class));
-        Random r = new Random(seed);
-        for (int l = 0; l < c.layers(); l++) {
-            for (Projection p : Projection.values()) {
-                float[] x = a.a(l, p), y = a.b(l, p);
-                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 0.04f;
-                for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian() * 0.04f;
-            }
-        }
-        a.write(file);
+        LoraAdapter.create(c, 8, 16, EnumSet.allOf(Projection.class)).fillGaussian(seed, 0.04f, 0.04f).write(file);
         return file;
     }
 

@@ -90,6 +90,22 @@ public final class LoraAdapter implements LinearAdapter {
         return new LoraAdapter(base, rank, alpha, 1f, a, b, null);
     }
 
+    /**
+     * Fills A and B with seeded Gaussian values (standard deviations {@code stdA}, {@code stdB}); returns this. For
+     * benchmarks and tests, which need adapters that act (a trainer starts from B = 0).
+     */
+    public LoraAdapter fillGaussian(long seed, float stdA, float stdB) {
+        java.util.Random r = new java.util.Random(seed);
+        for (int l = 0; l < a.length; l++) {
+            for (int p = 0; p < PROJECTIONS; p++) {
+                if (a[l][p] == null) continue;
+                for (int i = 0; i < a[l][p].length; i++) a[l][p][i] = (float) r.nextGaussian() * stdA;
+                for (int i = 0; i < b[l][p].length; i++) b[l][p][i] = (float) r.nextGaussian() * stdB;
+            }
+        }
+        return this;
+    }
+
     /** The same weights (shared, not copied) with another user scale. */
     public LoraAdapter withScale(float userScale) {
         if (!Float.isFinite(userScale)) throw new IllegalArgumentException("scale must be finite, got " + userScale);

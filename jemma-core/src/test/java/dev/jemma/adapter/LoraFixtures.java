@@ -11,7 +11,6 @@ import dev.jemma.testutil.Npy;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Random;
 import java.util.Set;
 
 /** Shared by the adapter tests: the synthetic f32 model the LoRA fixtures were made for, random adapters, logits. */
@@ -50,16 +49,7 @@ final class LoraFixtures {
     }
 
     static LoraAdapter random(dev.jemma.model.GemmaConfig c, int rank, float alpha, Set<Projection> targets, long seed, float stdA, float stdB) {
-        LoraAdapter a = LoraAdapter.create(c, rank, alpha, targets);
-        Random r = new Random(seed);
-        for (int l = 0; l < c.layers(); l++) {
-            for (Projection p : targets) {
-                float[] x = a.a(l, p), y = a.b(l, p);
-                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * stdA;
-                for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian() * stdB;
-            }
-        }
-        return a;
+        return LoraAdapter.create(c, rank, alpha, targets).fillGaussian(seed, stdA, stdB);
     }
 
     static double maxAbs(float[] a, float[] b) {

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -39,16 +38,7 @@ class AdapterServingTest {
 
     /** A random rank-4 adapter for the base, strong enough to change greedy answers. */
     static Path randomAdapter(GemmaConfig c, Path file, long seed) {
-        LoraAdapter a = LoraAdapter.create(c, 4, 8, EnumSet.allOf(Projection.class));
-        Random r = new Random(seed);
-        for (int l = 0; l < c.layers(); l++) {
-            for (Projection p : Projection.values()) {
-                float[] x = a.a(l, p), y = a.b(l, p);
-                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 0.05f;
-                for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian() * 0.05f;
-            }
-        }
-        a.write(file);
+        LoraAdapter.create(c, 4, 8, EnumSet.allOf(Projection.class)).fillGaussian(seed, 0.05f, 0.05f).write(file);
         return file;
     }
 
