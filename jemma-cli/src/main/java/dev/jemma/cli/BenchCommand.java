@@ -48,9 +48,10 @@ final class BenchCommand implements Callable<Integer> {
             + "t/s is then the aggregate (default: 1, the single-sequence path)")
     List<Integer> batches = List.of(1);
     @Mixin ContextOptions context;
-    @Option(names = "--adapters", description = "with -n: K random LoRA adapters (seeded), one per sequence in turn, as a server "
-            + "serving K specialists on one base would (default: 0, none)")
-    int adapters;
+    @Option(names = "--adapters", split = ",", description = "with -n: K random LoRA adapters (seeded), one per sequence in turn, as a "
+            + "server serving K specialists on one base would; comma-separated counts are measured in turn, repetition by "
+            + "repetition, so a noisy machine's drift falls on all of them alike (default: 0, none)")
+    List<Integer> adapters = List.of(0);
     @Option(names = "--adapter-rank", description = "rank of the --adapters (default: ${DEFAULT-VALUE}; all seven projections)")
     int adapterRank = 16;
     @Option(names = {"-r", "--repetitions"}, description = "timed repetitions (default: ${DEFAULT-VALUE})")
@@ -90,10 +91,10 @@ final class BenchCommand implements Callable<Integer> {
                 throw new JemmaException("-d, -p and -n need a context of " + ctx + " tokens, more than --ctx " + context.ctx);
             }
             int[] tokens = new SplittableRandom(42).ints(ctx, 0, Math.min(m.vocabRows(), m.tokenizer.vocabularySize())).toArray();
-            if (adapters < 0 || adapters > 256 || adapterRank < 1 || adapterRank > 512) {
+            if (adapters.stream().anyMatch(k -> k < 0 || k > 256) || adapterRank < 1 || adapterRank > 512) {
                 throw new JemmaException("--adapters must be in [0, 256] and --adapter-rank in [1, 512]");
             }
-            LinearAdapter[] specialists = randomAdapters(m.config, adapters, adapterRank);
+            LinearAdapter[] pool = randomAdapters(m.config, adapters.stream().max(Integer::compare).orElse(0), adapterRank);
             float[] logits = new float[m.vocabRows()];
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int prompt : p) {
@@ -108,20 +109,26 @@ final class BenchCommand implements Callable<Integer> {
             if (batches.stream().anyMatch(b -> b < 1 || b > 256)) throw new JemmaException("-b must be in [1, 256]");
             boolean batched = !batches.equals(List.of(1));
             for (int gen : g) {
-                if (batched) {
-                    for (int b : batches) {
-                        rows.add(measure(m, "tg" + gen + at() + " x" + b + adapterLabel(), gen * b, n -> decodeBatched(m, kv, tokens, b, n / b, specialists)));
+                List<Case> cases = new ArrayList<>();
+                for (int k : adapters) {
+                    LinearAdapter[] specialists = Arrays.copyOf(pool, k);
+                    if (batched) {
+                        for (int b : batches) {
+                            cases.add(new Case("tg" + gen + at() + " x" + b + adapterLabel(k), gen * b,
+                                    n -> decodeBatched(m, kv, tokens, b, n / b, specialists)));
+                        }
+                        continue;
                     }
-                    continue;
+                    cases.add(new Case("tg" + gen + at() + adapterLabel(k), gen, n -> {
+                        try (InferenceState s = m.newState(depth + n + 1, kv)) {
+                            if (specialists.length > 0) s.useAdapter(specialists[0]);
+                            long t0 = prefillDepth(m, s, tokens, logits);
+                            for (int i = 0; i < n; i++) m.forward(s, tokens, depth + i, 1, logits, false);
+                            return t0;
+                        }
+                    }));
                 }
-                rows.add(measure(m, "tg" + gen + at() + adapterLabel(), gen, n -> {
-                    try (InferenceState s = m.newState(depth + n + 1, kv)) {
-                        if (specialists.length > 0) s.useAdapter(specialists[0]);
-                        long t0 = prefillDepth(m, s, tokens, logits);
-                        for (int i = 0; i < n; i++) m.forward(s, tokens, depth + i, 1, logits, false);
-                        return t0;
-                    }
-                }));
+                rows.addAll(measureInTurn(m, cases));
             }
             long rss = peakRssBytes();
             if (json) {
@@ -168,8 +175,32 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private String adapterLabel() {
-        return adapters == 0 ? "" : " lora" + adapters + "r" + adapterRank;
+    private String adapterLabel(int k) {
+        return k == 0 ? "" : " lora" + k + "r" + adapterRank;
+    }
+
+    /** One timed test: its name, its tokens, its body. */
+    record Case(String test, int tokens, Body run) {}
+
+    /**
+     * Several tests measured in turn: each warmed up once, then repetition i of every test before repetition i + 1
+     * of any, so slow drifts of the machine (other tenants, clocks) fall on all of them alike.
+     */
+    private List<Map<String, Object>> measureInTurn(Gemma3Model m, List<Case> cases) {
+        if (cases.size() == 1) return List.of(measure(m, cases.get(0).test(), cases.get(0).tokens(), cases.get(0).run()));
+        if (depth == 0) for (Case c : cases) c.run().run(Math.min(c.tokens(), 512));
+        double[][] tps = new double[cases.size()][reps];
+        for (int i = 0; i < reps; i++) {
+            for (int j = 0; j < cases.size(); j++) {
+                Case c = cases.get(j);
+                long t0 = c.run().run(c.tokens());
+                tps[j][i] = c.tokens() / ((System.nanoTime() - t0) / 1e9);
+                Log.info(String.format("%s repetition %d/%d: %.2f t/s", c.test(), i + 1, reps, tps[j][i]));
+            }
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int j = 0; j < cases.size(); j++) out.add(row(m, cases.get(j).test(), tps[j]));
+        return out;
     }
 
     /**
@@ -213,6 +244,11 @@ final class BenchCommand implements Callable<Integer> {
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             Log.info(String.format("%s repetition %d/%d: %.2f t/s", test, i + 1, reps, tps[i]));
         }
+        return row(m, test, tps);
+    }
+
+    /** The row of a test from its repetitions' tokens/s: median, min, max. */
+    private Map<String, Object> row(Gemma3Model m, String test, double[] tps) {
         double[] sorted = tps.clone();
         Arrays.sort(sorted);
         double median = reps % 2 == 1 ? sorted[reps / 2] : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
