@@ -117,9 +117,8 @@ public final class Jemma implements AutoCloseable {
         private long prefixCacheBytes = 256L << 20;
         private final List<Path> adapters = new ArrayList<>();
         private final List<Float> adapterScales = new ArrayList<>();
-        private final List<String> namedAdapters = new ArrayList<>();
-        private final List<Path> namedPaths = new ArrayList<>();
-        private final List<Float> namedScales = new ArrayList<>();
+        private record Named(String name, Path path, float scale, float globalScale) {}
+        private final List<Named> named = new ArrayList<>();
         private long adapterBytes = -1;
         private String defaultAdapter;
 
@@ -184,12 +183,20 @@ public final class Jemma implements AutoCloseable {
          * ({@link Jemma#newSession(String)}) with factor {@code scale}; repeatable with other names.
          */
         public Builder adapter(String name, Path path, float scale) {
+            return adapter(name, path, scale, 0f);
+        }
+
+        /**
+         * As {@link #adapter(String, Path, float)}, also applied with factor {@code globalScale} to everything that
+         * runs on the bare base through the registry's global set (llama-server's --lora; 0: not).
+         */
+        public Builder adapter(String name, Path path, float scale, float globalScale) {
             AdapterRegistry.checkName(name);
             Objects.requireNonNull(path, "adapter path");
-            if (!Float.isFinite(scale)) throw new JemmaException("adapter scale must be finite, got " + scale);
-            namedAdapters.add(name);
-            namedPaths.add(path);
-            namedScales.add(scale);
+            if (!Float.isFinite(scale) || !Float.isFinite(globalScale)) {
+                throw new JemmaException("adapter scales must be finite, got " + scale + " and " + globalScale);
+            }
+            named.add(new Named(name, path, scale, globalScale));
             return this;
         }
 
@@ -225,9 +232,7 @@ public final class Jemma implements AutoCloseable {
                     PrefixCache prefixes = prefixCacheBytes > 0 ? new PrefixCache(m.config, kvType, prefixCacheBytes, 32) : null;
                     AdapterRegistry registry = new AdapterRegistry(m.config,
                             adapterBytes >= 0 ? adapterBytes : AvailableMemory.bytes() / 4);
-                    for (int i = 0; i < namedAdapters.size(); i++) {
-                        registry.load(namedAdapters.get(i), namedPaths.get(i), namedScales.get(i), 0f);
-                    }
+                    for (Named a : named) registry.load(a.name(), a.path(), a.scale(), a.globalScale());
                     if (defaultAdapter != null && registry.find(defaultAdapter) == null) {
                         throw new JemmaException("the default adapter '" + defaultAdapter + "' is not one of the named adapters");
                     }

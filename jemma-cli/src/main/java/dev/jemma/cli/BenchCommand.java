@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -187,7 +188,7 @@ final class BenchCommand implements Callable<Integer> {
      * of any, so slow drifts of the machine (other tenants, clocks) fall on all of them alike.
      */
     private List<Map<String, Object>> measureInTurn(Gemma3Model m, List<Case> cases) {
-        if (cases.size() == 1) return List.of(measure(m, cases.get(0).test(), cases.get(0).tokens(), cases.get(0).run()));
+        // warm-up: JIT and page cache (with a depth, its prefill warms up)
         if (depth == 0) for (Case c : cases) c.run().run(Math.min(c.tokens(), 512));
         double[][] tps = new double[cases.size()][reps];
         for (int i = 0; i < reps; i++) {
@@ -207,16 +208,16 @@ final class BenchCommand implements Callable<Integer> {
      * k random adapters for the base, as a server would hold them (read from files: B also kept transposed); speed
      * does not depend on the values.
      */
-    private static LinearAdapter[] randomAdapters(GemmaConfig c, int k, int rank) throws java.io.IOException {
+    private static LinearAdapter[] randomAdapters(GemmaConfig c, int k, int rank) throws IOException {
         LinearAdapter[] out = new LinearAdapter[k];
-        java.nio.file.Path tmp = java.nio.file.Files.createTempFile("jemma-bench-", ".gguf");
+        Path tmp = Files.createTempFile("jemma-bench-", ".gguf");
         try {
             for (int i = 0; i < k; i++) {
                 LoraAdapter.create(c, rank, 2f * rank, EnumSet.allOf(Projection.class)).fillGaussian(7 + i, 0.02f, 0.02f).write(tmp);
                 out[i] = LoraAdapter.read(tmp, c);
             }
         } finally {
-            java.nio.file.Files.deleteIfExists(tmp);
+            Files.deleteIfExists(tmp);
         }
         return out;
     }
@@ -237,14 +238,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> measure(Gemma3Model m, String test, int tokens, Body run) {
-        if (depth == 0) run.run(Math.min(tokens, 512)); // warm-up: JIT and page cache (with a depth, its prefill warms up)
-        double[] tps = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            long t0 = run.run(tokens);
-            tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
-            Log.info(String.format("%s repetition %d/%d: %.2f t/s", test, i + 1, reps, tps[i]));
-        }
-        return row(m, test, tps);
+        return measureInTurn(m, List.of(new Case(test, tokens, run))).getFirst();
     }
 
     /** The row of a test from its repetitions' tokens/s: median, min, max. */

@@ -21,6 +21,13 @@ final class LoraOptions {
         Spec(Path file, float scale) {
             this(null, file, scale);
         }
+
+        /** The model id a server gives it: its name, else the file name without .gguf. */
+        String modelId() {
+            if (name != null) return name;
+            String f = file.getFileName().toString();
+            return f.endsWith(".gguf") ? f.substring(0, f.length() - 5) : f;
+        }
     }
 
     @Option(names = "--lora", paramLabel = "[NAME=]FILE[:SCALE]",

@@ -12,6 +12,7 @@ import dev.jemma.constrain.JsonGrammar;
 import dev.jemma.constrain.JsonSchemaCompiler;
 import dev.jemma.generate.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.tensor.Arithmetic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -61,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
         try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, raw ? null : chatAdapter);
              Session s = new Session(m, context.config(m.config, truncate))) {
             Trace.mark("session ready");
-            if (batchInvariant) s.arithmetic(dev.jemma.tensor.Arithmetic.BATCH_INVARIANT);
+            if (batchInvariant) s.arithmetic(Arithmetic.BATCH_INVARIANT);
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);

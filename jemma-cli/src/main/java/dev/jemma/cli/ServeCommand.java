@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,8 +84,8 @@ final class ServeCommand implements Callable<Integer> {
             if (!Files.isDirectory(loraDir)) throw new JemmaException("--lora-dir " + loraDir + " is not a directory");
             try (var files = Files.list(loraDir)) {
                 for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
-                    String file = f.getFileName().toString();
-                    adapters.add(new LoraOptions.Spec(file.substring(0, file.length() - 5), f, 1f));
+                    LoraOptions.Spec unnamed = new LoraOptions.Spec(f, 1f);
+                    adapters.add(new LoraOptions.Spec(unnamed.modelId(), f, 1f));
                 }
             }
         }
@@ -105,19 +104,13 @@ final class ServeCommand implements Callable<Integer> {
                 // an unnamed --lora means "apply this to the model" (llama-server's --lora): then the base is the default
                 if (adapters.stream().allMatch(a -> a.name() != null)) b.defaultAdapter(DefaultChatAdapter.NAME);
             }
-            for (LoraOptions.Spec a : adapters) if (a.name() != null) b.adapter(a.name(), a.file(), a.scale());
-            Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
-            try {
-                // a --lora without NAME= is applied to requests for the base, as llama-server's --lora (its global scale)
-                for (LoraOptions.Spec a : adapters) {
-                    if (a.name() != null) continue;
-                    String file = a.file().getFileName().toString();
-                    j.adapters().load(file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file, a.file(), 1f, a.scale());
-                }
-            } catch (IOException | RuntimeException e) {
-                j.close();
-                throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
+            for (LoraOptions.Spec a : adapters) {
+                // NAME=FILE is its own model id; a --lora without NAME= is applied to requests for the base, as
+                // llama-server's --lora (the registry's global set)
+                if (a.name() != null) b.adapter(a.name(), a.file(), a.scale());
+                else b.adapter(a.modelId(), a.file(), 1f, a.scale());
             }
+            Jemma j = (context.ctx != null ? b.contextLength(context.ctx) : b.defaultContextLength(DEFAULT_CONTEXT)).build();
             for (var a : j.adapters().list()) {
                 Log.info("adapter " + a.name() + " (id " + a.id() + ", rank " + a.rank() + ", scale " + a.scale()
                         + (a.globalScale() != 0 ? ", applied to the base at " + a.globalScale() : "") + ")");

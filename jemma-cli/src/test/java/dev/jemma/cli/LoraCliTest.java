@@ -100,6 +100,18 @@ class LoraCliTest {
         assertFalse(Files.exists(tmp.resolve("x.npy")));
     }
 
+    @Test
+    void namedAdaptersForServe() {
+        String f = adapter().toString();
+        assertEquals(new LoraOptions.Spec("support", adapter(), 0.5f), LoraOptions.parse("support=" + f + ":0.5"));
+        assertEquals("support", LoraOptions.parse("support=" + f).modelId());
+        assertEquals("adapter", LoraOptions.parse(f).modelId(), "unnamed: the file name without .gguf");
+        assertNull(LoraOptions.parse(f + ":2").name());
+        dev.jemma.JemmaException bad = assertThrows(dev.jemma.JemmaException.class, () -> LoraOptions.parse("../x=" + f));
+        assertTrue(bad.getMessage().contains("adapter name '../x' is not valid"), bad.getMessage());
+        expectError(jemma("serve", "--lora", "a b=" + f, "--port", "0"), "adapter name 'a b' is not valid");
+    }
+
     static void expectError(CliTest.Outcome o, String text) {
         assertEquals(1, o.code(), o.err());
         assertTrue(o.err().startsWith("jemma: error: ") || o.err().contains("\njemma: error: "), o.err());

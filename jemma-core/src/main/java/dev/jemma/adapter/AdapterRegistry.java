@@ -156,7 +156,7 @@ public final class AdapterRegistry {
             byId.remove(e.id);
             bytes -= e.bytes;
             gone.add(e.scaled);
-            combinations.values().removeIf(c -> {
+            combinations.values().removeIf(c -> { // the combinations that hold it are made from it
                 for (int id : c.ids) {
                     if (id == e.id) {
                         gone.add(c.adapter);
@@ -191,10 +191,7 @@ public final class AdapterRegistry {
      * other adapter 0. All ids are checked before any scale changes.
      */
     public synchronized void setGlobalScales(List<Weighted> scales) {
-        for (Weighted w : scales) {
-            if (!byId.containsKey(w.id())) throw notFound(w.id());
-            checkScale(w.scale());
-        }
+        checkWeights(scales);
         for (Entry e : byId.values()) e.globalScale = 0;
         for (Weighted w : scales) byId.get(w.id()).globalScale = w.scale();
     }
@@ -209,12 +206,9 @@ public final class AdapterRegistry {
 
     /** A lease on a weighted combination (adapters with scale 0 left out; none: the bare base). */
     public synchronized Lease lease(List<Weighted> weights) {
+        checkWeights(weights);
         Map<Integer, Float> scales = new TreeMap<>();
-        for (Weighted w : weights) {
-            if (!byId.containsKey(w.id())) throw notFound(w.id());
-            checkScale(w.scale());
-            scales.put(w.id(), w.scale()); // a repeated id: the last scale wins
-        }
+        for (Weighted w : weights) scales.put(w.id(), w.scale()); // a repeated id: the last scale wins
         scales.values().removeIf(s -> s == 0f);
         return leaseCombination(scales);
     }
@@ -226,8 +220,23 @@ public final class AdapterRegistry {
         return leaseCombination(scales);
     }
 
+    /** Fails, naming the first, when an id is not loaded or a scale is not finite. */
+    public synchronized void checkWeights(List<Weighted> weights) {
+        for (Weighted w : weights) {
+            if (!byId.containsKey(w.id())) throw notFound(w.id());
+            checkScale(w.scale());
+        }
+    }
+
     private Lease leaseCombination(Map<Integer, Float> scales) {
         if (scales.isEmpty()) return new Lease(this, LinearAdapter.NONE, new int[0]);
+        if (scales.size() == 1) { // one adapter at its own scale is that adapter, whatever asked for it
+            Entry e = byId.get(scales.keySet().iterator().next());
+            if (scales.get(e.id) == e.scale) {
+                e.leases++;
+                return new Lease(this, e.scaled, new int[] {e.id});
+            }
+        }
         StringBuilder key = new StringBuilder();
         for (var s : scales.entrySet()) key.append(s.getKey()).append(':').append(Float.floatToIntBits(s.getValue())).append(',');
         Combination c = combinations.get(key.toString());
@@ -237,7 +246,7 @@ public final class AdapterRegistry {
             int i = 0;
             for (var s : scales.entrySet()) {
                 Entry e = byId.get(s.getKey());
-                parts.add(s.getValue() == e.scale ? e.scaled : e.file.withScale(s.getValue()));
+                parts.add(e.file.withScale(s.getValue()));
                 ids[i++] = e.id;
             }
             c = new Combination(AdapterSum.of(parts), ids);

@@ -267,9 +267,7 @@ public final class BatchScheduler implements AutoCloseable {
         if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
         j.reuse = reuse[i];
         j.start(model);
-        LinearAdapter a = j.request.adapter();
-        if (a == null) a = model.adapter();
-        else if (a == LinearAdapter.NONE) a = null;
+        LinearAdapter a = j.request.adapter() != null ? j.request.adapter() : model.adapter();
         j.kept = j.reuse.begin(j.request.prompt(), a); // another adapter than the slot's last: nothing is kept
         j.phase = Job.Phase.PREFILL;
     }

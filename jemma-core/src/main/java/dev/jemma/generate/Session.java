@@ -34,7 +34,7 @@ public final class Session implements AutoCloseable {
     private int pendingToken = -1;
     private Arithmetic arithmetic = Arithmetic.FAST;
     private final Runnable onClose;
-
+    private boolean closed;
     public Session(Gemma3Model model, int contextLength) {
         this(model, ContextConfig.of(contextLength));
     }
@@ -53,7 +53,7 @@ public final class Session implements AutoCloseable {
         this.context = context;
         this.onClose = onClose;
         this.state = model.newState(context.contextLength(), context.kvType());
-        if (adapter != null) state.useAdapter(adapter == LinearAdapter.NONE ? null : adapter);
+        if (adapter != null) state.useAdapter(adapter);
         this.reuse = new PrefixReuse(state, context.prefixCache());
         this.logits = new float[model.vocabRows()];
     }
@@ -230,6 +230,4 @@ public final class Session implements AutoCloseable {
         if (onClose != null && !closed) onClose.run();
         closed = true;
     }
-
-    private boolean closed;
 }

@@ -33,10 +33,12 @@ public final class InferenceState implements AutoCloseable {
     }
 
     /**
-     * Makes the sequence run with {@code a} (null: the bare base) from now on. The cache holds values computed
-     * through the previous adapter, so a different one forgets them all; returns true when that happened.
+     * Makes the sequence run with {@code a} (null or {@link LinearAdapter#NONE}: the bare base) from now on. The
+     * cache holds values computed through the previous adapter, so a different one forgets them all; returns true
+     * when that happened.
      */
     public boolean useAdapter(LinearAdapter a) {
+        if (a == LinearAdapter.NONE) a = null;
         if (a == adapter) return false;
         adapter = a;
         reset();

@@ -29,10 +29,7 @@ final class AdapterErrors {
             case EXISTS -> new ApiException(409, "invalid_request_error", "name", "adapter_exists", e.getMessage());
             case IN_USE -> new ApiException(409, "invalid_request_error", null, "adapter_in_use", e.getMessage());
             case BAD_NAME -> ApiException.invalid("name", e.getMessage());
-            case MEMORY -> {
-                ApiException x = new ApiException(503, "unavailable_error", null, "adapter_memory", e.getMessage());
-                yield x;
-            }
+            case MEMORY -> new ApiException(503, "unavailable_error", null, "adapter_memory", e.getMessage());
         };
     }
 }

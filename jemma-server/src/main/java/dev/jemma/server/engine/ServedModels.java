@@ -1,7 +1,6 @@
 package dev.jemma.server.engine;
 
 import dev.jemma.adapter.AdapterRegistry;
-import dev.jemma.adapter.AdapterRegistryException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -75,21 +74,12 @@ public final class ServedModels {
 
     /**
      * Checks a request's model and optional llama-server {@code lora} list; null when the model is unknown (the
-     * API answers 404 its own way). An unknown adapter id in {@code lora} is an {@link AdapterRegistryException}.
+     * API answers 404 its own way). An unknown adapter id in {@code lora} is an {@link dev.jemma.adapter.AdapterRegistryException}.
      */
     public Choice choose(String model, List<AdapterRegistry.Weighted> lora) {
         Served s = find(model);
         if (s == null) return null;
-        if (lora != null) {
-            for (AdapterRegistry.Weighted w : lora) {
-                boolean known = false;
-                for (AdapterRegistry.Info a : registry.list()) known |= a.id() == w.id();
-                if (!known) {
-                    throw new AdapterRegistryException(AdapterRegistryException.Kind.NOT_FOUND,
-                            "no adapter with id " + w.id() + " is loaded (GET /lora-adapters lists them)");
-                }
-            }
-        }
+        if (lora != null) registry.checkWeights(lora);
         return new Choice(s.id(), s.isBase() ? null : s.adapter().name(), lora == null ? null : List.copyOf(lora));
     }
 
