@@ -1,0 +1,38 @@
+package dev.jemma.quantize;
+
+/**
+ * The scratch one {@link Quantizers#quantize} call works in: made once per call, so quantizing allocates
+ * nothing per block and two threads never share it. Sizes fit a 256-value super-block.
+ */
+final class Workspace {
+    /** Levels of one super-block, and of one group while searching. */
+    final byte[] levels = new byte[256];
+    final byte[] levelsAux = new byte[32];
+    final float[] weights = new float[32];
+    /** Sub-block scales and mins, and the weight of each sub-block when they are quantized in turn. */
+    final float[] scales = new float[16];
+    final float[] mins = new float[16];
+    final float[] subWeights = new float[16];
+    final byte[] scaleLevels = new byte[16];
+    final byte[] minLevels = new byte[16];
+    /** The affine searches' second result (the negated min). */
+    final float[] min = new float[1];
+    /** One encoded row, copied to the destination as a whole. */
+    final byte[] row;
+
+    Workspace(int rowBytes) {
+        row = new byte[rowBytes];
+    }
+
+    void putShort(int off, short v) {
+        row[off] = (byte) v;
+        row[off + 1] = (byte) (v >> 8);
+    }
+
+    void putInt(int off, int v) {
+        row[off] = (byte) v;
+        row[off + 1] = (byte) (v >> 8);
+        row[off + 2] = (byte) (v >> 16);
+        row[off + 3] = (byte) (v >> 24);
+    }
+}
