@@ -267,7 +267,7 @@ final class BenchCommand implements Callable<Integer> {
         if (tokenizerJson != null) {
             tok = Tokenizer.fromTokenizerJson(tokenizerJson);
         } else {
-            try (GGUFFile f = GGUFFile.open(model.resolve())) {
+            try (GGUFFile f = dev.jemma.hf.ModelFiles.open(model.resolve())) {
                 tok = Tokenizer.fromGGUF(f.metadata());
             }
         }

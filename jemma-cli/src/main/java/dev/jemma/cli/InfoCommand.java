@@ -30,7 +30,7 @@ final class InfoCommand implements Callable<Integer> {
         Log.quiet = json;
         context.checkFlags();
         // Metadata and tensor headers only: works on files without weights, and needs no tokenizer build.
-        try (GGUFFile f = GGUFFile.open(model.resolve())) {
+        try (GGUFFile f = dev.jemma.hf.ModelFiles.open(model.resolve())) {
             GemmaConfig c = GemmaConfig.fromGGUF(f.metadata());
             int contextLength = context.contextLength(c, c.contextLength());
             int tokenizerSize = f.metadata().contains("tokenizer.ggml.tokens") ? f.metadata().arrayLength("tokenizer.ggml.tokens") : 0;

@@ -21,6 +21,17 @@ final class InputFiles {
     }
 
     /** A file that must exist and be a regular file (checked before anything slow starts). */
+    /** A GGUF file or a Hugging Face model folder (a directory with config.json). */
+    static Path model(String flag, Path p) {
+        if (Files.isDirectory(p)) {
+            if (!Files.isRegularFile(p.resolve("config.json"))) {
+                throw new JemmaException(flag + " " + p + " is a directory without config.json: neither a GGUF file nor a Hugging Face model folder");
+            }
+            return p;
+        }
+        return existing(flag, p);
+    }
+
     static Path existing(String flag, Path p) {
         if (Files.isDirectory(p)) throw new JemmaException(flag + " " + p + " is a directory, not a file");
         if (!Files.exists(p)) throw new JemmaException(flag + " " + p + ": file not found");

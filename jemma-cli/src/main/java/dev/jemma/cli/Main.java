@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
         description = "Gemma 3 in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, TokenizeCommand.class,
                 LogitsCommand.class, PerplexityCommand.class, BenchCommand.class, ServeCommand.class, EvalCommand.class,
-                FinetuneCommand.class, MergeCommand.class, CommandLine.HelpCommand.class})
+                FinetuneCommand.class, MergeCommand.class, ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -40,7 +40,7 @@ final class MergeCommand implements Callable<Integer> {
         Path base = model.resolve();
         if (Files.exists(out) && Files.isSameFile(base, out)) throw new JemmaException("--out " + out + " is the --model file; write the merge elsewhere");
         if (Files.isDirectory(out)) throw new JemmaException("--out " + out + " is a directory, not a file");
-        try (GGUFFile f = GGUFFile.open(base)) {
+        try (GGUFFile f = dev.jemma.hf.ModelFiles.open(base)) {
             GemmaConfig config = GemmaConfig.fromGGUF(f.metadata());
             GemmaWeights.load(f, config); // every weight's shape checked before the first byte is written
             List<LoraAdapter> adapters = new ArrayList<>();

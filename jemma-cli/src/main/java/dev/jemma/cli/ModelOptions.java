@@ -8,14 +8,14 @@ import java.nio.file.Path;
 
 /** --model and --threads, shared by the commands that load a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, description = "Gemma 3 GGUF file (default: Gemma 3 270M Q4_K_M, installed on first use)")
+    @Option(names = {"-m", "--model"}, description = "Gemma 3 GGUF file or Hugging Face folder (default: Gemma 3 270M Q4_K_M, installed on first use)")
     Path model;
 
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
     Path resolve() throws IOException {
-        if (model != null) return InputFiles.existing("--model", model);
+        if (model != null) return InputFiles.model("--model", model);
         try {
             return DefaultModel.locate();
         } catch (InterruptedException e) {

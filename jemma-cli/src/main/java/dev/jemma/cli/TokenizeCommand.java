@@ -36,8 +36,13 @@ final class TokenizeCommand implements Callable<Integer> {
         if (tokenizerJson != null) {
             tok = Tokenizer.fromTokenizerJson(tokenizerJson);
         } else {
-            try (GGUFFile f = GGUFFile.open(model.resolve())) {
-                tok = Tokenizer.fromGGUF(f.metadata());
+            java.nio.file.Path m = model.resolve();
+            if (java.nio.file.Files.isRegularFile(m.resolve("tokenizer.json"))) {
+                tok = Tokenizer.fromTokenizerJson(m.resolve("tokenizer.json")); // a Hugging Face folder's own tokenizer
+            } else {
+                try (GGUFFile f = dev.jemma.hf.ModelFiles.open(m)) {
+                    tok = Tokenizer.fromGGUF(f.metadata());
+                }
             }
         }
         ObjectMapper om = new ObjectMapper();

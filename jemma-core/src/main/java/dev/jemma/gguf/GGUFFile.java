@@ -40,6 +40,9 @@ public final class GGUFFile implements AutoCloseable {
     private final Map<String, TensorInfo> byName;
     private final long dataOffset;
     private final int alignment;
+    /** per-tensor bytes of an assembled model (null for a mapped file) */
+    private final Map<String, MemorySegment> assembled;
+    private final AutoCloseable onClose;
 
     private GGUFFile(Path path, Arena arena, MemorySegment mapped, int version, GGUFMetadata metadata,
                      List<TensorInfo> tensors, long dataOffset, int alignment) {
@@ -54,6 +57,41 @@ public final class GGUFFile implements AutoCloseable {
         this.byName = m;
         this.dataOffset = dataOffset;
         this.alignment = alignment;
+        this.assembled = null;
+        this.onClose = null;
+    }
+
+    private GGUFFile(Path path, GGUFMetadata metadata, List<TensorInfo> tensors, Map<String, MemorySegment> data,
+                     AutoCloseable onClose) {
+        this.path = path;
+        this.arena = null;
+        this.mapped = null;
+        this.version = 3;
+        this.metadata = metadata;
+        this.tensors = Collections.unmodifiableList(new ArrayList<>(tensors));
+        Map<String, TensorInfo> m = new HashMap<>();
+        for (TensorInfo t : tensors) {
+            MemorySegment d = data.get(t.name());
+            if (d == null || d.byteSize() != t.byteSize()) {
+                throw new IllegalArgumentException("tensor " + t.name() + ": " + (d == null ? "no data" : d.byteSize() + " bytes for " + t.byteSize()));
+            }
+            m.put(t.name(), t);
+        }
+        this.byName = m;
+        this.dataOffset = 0;
+        this.alignment = DEFAULT_ALIGNMENT;
+        this.assembled = Map.copyOf(data);
+        this.onClose = onClose;
+    }
+
+    /**
+     * A model assembled in memory from another format (a Hugging Face folder): the metadata and tensors a GGUF
+     * file of it would hold, each tensor's bytes in its own segment (a slice of another mapping, or computed).
+     * {@code path} names the source; {@code onClose} releases what the segments live in.
+     */
+    public static GGUFFile assembled(Path path, GGUFMetadata metadata, List<TensorInfo> tensors,
+                                     Map<String, MemorySegment> data, AutoCloseable onClose) {
+        return new GGUFFile(path, metadata, tensors, data, onClose);
     }
 
     /** Maps and validates the file. */
@@ -91,7 +129,10 @@ public final class GGUFFile implements AutoCloseable {
     }
 
     public long fileSize() {
-        return mapped.byteSize();
+        if (mapped != null) return mapped.byteSize();
+        long n = 0;
+        for (TensorInfo t : tensors) n += t.byteSize();
+        return n;
     }
 
     public int version() {
@@ -121,12 +162,25 @@ public final class GGUFFile implements AutoCloseable {
 
     /** The tensor's bytes, a slice of the mapping (valid until {@link #close()}). */
     public MemorySegment tensorData(TensorInfo t) {
+        if (assembled != null) {
+            MemorySegment d = assembled.get(t.name());
+            if (d == null) throw new IllegalArgumentException("no tensor " + t.name() + " in " + path);
+            return d;
+        }
         return mapped.asSlice(t.offset(), t.byteSize());
     }
 
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) {
+            arena.close();
+            return;
+        }
+        try {
+            if (onClose != null) onClose.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + path + ": " + e.getMessage(), e);
+        }
     }
 
     /** Reads and validates the header, metadata and tensor infos. */

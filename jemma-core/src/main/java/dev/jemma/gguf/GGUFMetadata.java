@@ -21,6 +21,11 @@ public final class GGUFMetadata {
         this.entries = Collections.unmodifiableMap(entries);
     }
 
+    /** Metadata built in memory (a model assembled from another format), in the given order. */
+    public static GGUFMetadata of(Map<String, Entry> entries) {
+        return new GGUFMetadata(new LinkedHashMap<>(entries));
+    }
+
     public Set<String> keys() {
         return entries.keySet();
     }

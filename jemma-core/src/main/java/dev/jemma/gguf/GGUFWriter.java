@@ -92,6 +92,12 @@ public final class GGUFWriter {
         return put(key, GGUFValueType.FLOAT32, value);
     }
 
+    /** Drops a key if present (a later put then appends it at the end, as gguf_set_val does). */
+    public GGUFWriter remove(String key) {
+        kv.remove(key);
+        return this;
+    }
+
     /** Every entry of {@code md}, in its order. */
     public GGUFWriter putAll(GGUFMetadata md) {
         for (String k : md.keys()) put(k, md.entry(k));

@@ -79,7 +79,15 @@ public final class Gemma3Model implements AutoCloseable {
      * mapped and the tokenizer built: a setting the model cannot take fails in a fraction of the load time.
      */
     public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check) throws IOException {
-        GGUFFile file = GGUFFile.open(path);
+        // a Hugging Face folder runs as the GGUF model llama.cpp's converter would make of it
+        dev.jemma.hf.HuggingFaceModel hf = java.nio.file.Files.isDirectory(path) ? dev.jemma.hf.HuggingFaceModel.open(path) : null;
+        GGUFFile file;
+        try {
+            file = hf != null ? hf.view() : GGUFFile.open(path);
+        } catch (RuntimeException e) {
+            if (hf != null) hf.close();
+            throw e;
+        }
         Trace.mark("GGUF opened");
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
@@ -88,7 +96,7 @@ public final class Gemma3Model implements AutoCloseable {
             Trace.mark("weights mapped");
             KernelWarmup warmup = KernelWarmup.start(weights);
             try {
-                Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
+                Tokenizer tokenizer = hf != null ? hf.tokenizer(file.metadata()) : Tokenizer.fromGGUF(file.metadata());
                 Trace.mark("tokenizer ready");
                 Gemma3Model model = new Gemma3Model(file, config, weights, tokenizer, threads);
                 Trace.mark("model ready");

@@ -102,7 +102,9 @@ public record GemmaConfig(
         float eps = finitePositive(md, "gemma3.attention.layer_norm_rms_epsilon", 1e-6);
         float baseGlobal = finitePositive(md, md.contains("gemma3.rope.global.freq_base")
                 ? "gemma3.rope.global.freq_base" : "gemma3.rope.freq_base", 1_000_000);
-        float baseLocal = finitePositive(md, "gemma3.rope.local.freq_base", 10_000);
+        // llama.cpp's converter writes the local base as rope.freq_base_swa; older files used rope.local.freq_base
+        float baseLocal = finitePositive(md, md.contains("gemma3.rope.freq_base_swa")
+                ? "gemma3.rope.freq_base_swa" : "gemma3.rope.local.freq_base", 10_000);
         float scale = 1f;
         String scalingType = md.string("gemma3.rope.scaling.type", "none");
         if (md.contains("gemma3.rope.scaling.factor")) {

@@ -1,0 +1,60 @@
+package dev.jemma.cli;
+
+import dev.jemma.JemmaException;
+import dev.jemma.hf.HuggingFaceModel;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** llama.cpp's convert_hf_to_gguf.py for Gemma 3: the same GGUF from a Hugging Face folder. */
+@Command(name = "convert", description = "Convert a Hugging Face Gemma 3 folder to GGUF, as llama.cpp's convert_hf_to_gguf.py does.")
+final class ConvertCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", description = "Hugging Face folder (config.json, *.safetensors, tokenizer.model)")
+    Path dir;
+    @Option(names = "--out", required = true, description = "the GGUF file (written atomically)")
+    Path out;
+    @Option(names = "--type", paramLabel = "auto|f32|f16|bf16|q8_0", description = "weight type (default: ${DEFAULT-VALUE}: bf16 or f16, as the checkpoint stores them)")
+    String type = "auto";
+    @Option(names = "--mmproj-out", paramLabel = "P.gguf", description = "also write the vision projector in llama.cpp's mmproj layout (multimodal checkpoints)")
+    Path mmprojOut;
+
+    @Override
+    public Integer call() throws Exception {
+        HuggingFaceModel.OutType t;
+        try {
+            t = HuggingFaceModel.OutType.valueOf(type.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new JemmaException("--type " + type + " is not one of auto, f32, f16, bf16, q8_0");
+        }
+        Path folder = InputFiles.model("DIR", dir);
+        if (!Files.isDirectory(folder)) throw new JemmaException("DIR " + dir + " is a file; convert takes a Hugging Face folder");
+        if (Files.isDirectory(out)) throw new JemmaException("--out " + out + " is a directory, not a file");
+        if (mmprojOut != null) throw new JemmaException("--mmproj-out is not supported yet: the vision projector's layout comes with Jemma's vision support");
+        long t0 = System.nanoTime();
+        try (HuggingFaceModel hf = HuggingFaceModel.open(folder)) {
+            long free = Files.getFileStore(out.toAbsolutePath().getParent()).getUsableSpace();
+            long need = hf.estimatedBytes(t);
+            if (free < need + (16L << 20)) {
+                throw new JemmaException(String.format("not enough disk space for %s: it needs %.1f MiB, %.1f MiB are free", out, need / 1048576.0, free / 1048576.0));
+            }
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("convert").setInitialMax(1).setUnit(" tensors", 1)
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                hf.convert(out, t, (done, total) -> {
+                    bar.maxHint(total);
+                    bar.stepTo(done);
+                });
+            }
+        }
+        Log.info(String.format("wrote %s in %.1f s", out, (System.nanoTime() - t0) / 1e9));
+        return 0;
+    }
+}

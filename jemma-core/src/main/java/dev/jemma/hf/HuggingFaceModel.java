@@ -1,0 +1,311 @@
+package dev.jemma.hf;
+
+import dev.jemma.gguf.GGUFFile;
+import dev.jemma.gguf.GGUFMetadata;
+import dev.jemma.gguf.GGUFMetadata.Entry;
+import dev.jemma.gguf.GGUFValueType;
+import dev.jemma.gguf.GGUFWriter;
+import dev.jemma.gguf.TensorInfo;
+import dev.jemma.safetensors.SafetensorsCheckpoint;
+import dev.jemma.safetensors.SafetensorsDtype;
+import dev.jemma.safetensors.SafetensorsTensor;
+import dev.jemma.tensor.GGMLType;
+import dev.jemma.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A Hugging Face Gemma 3 folder ({@code config.json}, safetensors, tokenizer) seen as the GGUF model llama.cpp's
+ * {@code convert_hf_to_gguf.py} would make of it: the same metadata keys and values, tensor names
+ * ({@link Gemma3TensorNames}) and order, norms stored as 1 + w, the embedding cut to the vocabulary. {@link #view}
+ * runs it directly (weights stay in the safetensors mapping in their stored type; only norms are computed);
+ * {@link #convert} writes it as a GGUF file in f32, f16, bf16 or q8_0. docs/CONVERT.md lists the rules and
+ * where Jemma departs from the converter.
+ */
+public final class HuggingFaceModel implements AutoCloseable {
+    /** The output types of {@code jemma convert}; AUTO picks BF16 or F16 from the first matrix's stored type. */
+    public enum OutType { AUTO, F32, F16, BF16, Q8_0 }
+
+    /** One GGUF tensor: its name, the checkpoint tensor it comes from, its GGUF shape (ne order), its row count kept. */
+    record Mapped(String name, String source, long[] shape, boolean norm, long rows) {}
+
+    private final Path dir;
+    private final Gemma3HfConfig config;
+    private final SafetensorsCheckpoint weights;
+    private final HfVocab vocab;
+    private final List<Mapped> tensors;
+
+    private HuggingFaceModel(Path dir, Gemma3HfConfig config, SafetensorsCheckpoint weights, HfVocab vocab, List<Mapped> tensors) {
+        this.dir = dir;
+        this.config = config;
+        this.weights = weights;
+        this.vocab = vocab;
+        this.tensors = tensors;
+    }
+
+    /** Whether {@code p} looks like a Hugging Face model folder (a directory with a config.json). */
+    public static boolean isFolder(Path p) {
+        return Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json"));
+    }
+
+    /** Opens and checks the folder: config, tokenizer, every tensor's presence, shape and dtype. */
+    public static HuggingFaceModel open(Path dir) throws IOException {
+        Gemma3HfConfig cfg = Gemma3HfConfig.read(dir);
+        HfVocab vocab = Files.isRegularFile(dir.resolve("tokenizer.model")) ? HfVocab.read(dir, cfg.vocabSize()) : null;
+        if (vocab == null && !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            throw new HuggingFaceFormatException(dir + " has neither tokenizer.model nor tokenizer.json");
+        }
+        SafetensorsCheckpoint st = SafetensorsCheckpoint.open(dir);
+        try {
+            long vocabRows = vocab != null ? vocab.tokens.length : -1;
+            List<Mapped> mapped = Gemma3TensorNames.map(cfg, st, vocabRows, dir);
+            return new HuggingFaceModel(dir, cfg, st, vocab, mapped);
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+    }
+
+    public Gemma3HfConfig config() {
+        return config;
+    }
+
+    /** The tokenizer: from tokenizer.json when the folder has one (Hugging Face's own definition), else tokenizer.model. */
+    public Tokenizer tokenizer(GGUFMetadata md) {
+        Path json = dir.resolve("tokenizer.json");
+        return Files.isRegularFile(json) ? Tokenizer.fromTokenizerJson(json) : Tokenizer.fromGGUF(md);
+    }
+
+    /**
+     * The folder as an in-memory GGUF model for running it directly: weights in their stored type (F32, F16 or
+     * BF16; other float types converted to F32), norms computed. Closing the view closes this model.
+     */
+    public GGUFFile view() {
+        Arena arena = Arena.ofShared();
+        try {
+            Map<String, MemorySegment> data = new LinkedHashMap<>();
+            List<TensorInfo> infos = new ArrayList<>();
+            long offset = 0;
+            for (Mapped m : tensors) {
+                SafetensorsTensor t = weights.tensor(m.source()).tensor();
+                GGMLType type;
+                MemorySegment seg;
+                if (m.norm() || !directType(t.dtype())) {
+                    float[] v = values(m);
+                    seg = arena.allocate(4L * v.length, 64);
+                    MemorySegment.copy(v, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
+                    type = GGMLType.F32;
+                } else {
+                    type = t.dtype() == SafetensorsDtype.BF16 ? GGMLType.BF16 : t.dtype() == SafetensorsDtype.F16 ? GGMLType.F16 : GGMLType.F32;
+                    seg = weights.data(m.source()).asSlice(0, m.rows() * m.shape()[0] * t.dtype().byteSize());
+                }
+                infos.add(new TensorInfo(m.name(), m.shape(), type, offset, seg.byteSize()));
+                offset += seg.byteSize();
+                data.put(m.name(), seg);
+            }
+            GGUFMetadata md = GGUFMetadata.of(metadata(fileType(guessed()), true));
+            return GGUFFile.assembled(dir, md, infos, data, () -> {
+                arena.close();
+                weights.close();
+            });
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Writes the folder as a GGUF file, atomically. {@code progress} gets (tensors done, tensors in all). */
+    public void convert(Path out, OutType outType, java.util.function.BiConsumer<Integer, Integer> progress) {
+        if (vocab == null) throw new HuggingFaceFormatException(dir + " has no tokenizer.model, which llama.cpp's GGUF tokenizer metadata is built from");
+        OutType t = outType == OutType.AUTO ? guessed() : outType;
+        GGUFWriter w = new GGUFWriter();
+        for (Map.Entry<String, Entry> e : metadata(fileType(t), false).entrySet()) w.put(e.getKey(), e.getValue());
+        int[] done = {0};
+        for (Mapped m : tensors) {
+            GGMLType type = outputType(m, t);
+            w.tensor(m.name(), m.shape(), type, sink -> {
+                float[] v = values(m);
+                if (type == GGMLType.Q8_0) {
+                    MemorySegment q = MemorySegment.ofArray(new byte[(int) (v.length / 32 * 34)]);
+                    dev.jemma.quantize.Quantizers.quantize(GGMLType.Q8_0, v, 0, (int) m.rows(), (int) m.shape()[0], null, q, 0);
+                    sink.putBytes(q);
+                } else {
+                    sink.putFloats(type, v, 0, v.length);
+                }
+                if (progress != null) progress.accept(++done[0], tensors.size());
+            });
+        }
+        w.write(out);
+    }
+
+    /** The size of the converted file's tensor data. */
+    public long estimatedBytes(OutType outType) {
+        OutType t = outType == OutType.AUTO ? guessed() : outType;
+        long n = 0;
+        for (Mapped m : tensors) {
+            GGMLType type = outputType(m, t);
+            long e = 1;
+            for (long d : m.shape()) e *= d;
+            n += e / type.blockSize * type.blockBytes;
+        }
+        return n;
+    }
+
+    /** The converter's per-tensor type: norms and vectors F32; Q8_0 falls back to F16 for rows not a multiple of 32. */
+    static GGMLType outputType(Mapped m, OutType t) {
+        if (m.shape().length <= 1 || m.name().endsWith("_norm.weight")) return GGMLType.F32;
+        return switch (t) {
+            case F32 -> GGMLType.F32;
+            case F16, AUTO -> GGMLType.F16;
+            case BF16 -> GGMLType.BF16;
+            case Q8_0 -> m.shape()[0] % 32 == 0 ? GGMLType.Q8_0 : GGMLType.F16;
+        };
+    }
+
+    /** llama.cpp's "auto": BF16 if the first matrix is stored in bf16, F16 otherwise. */
+    OutType guessed() {
+        for (Mapped m : tensors) {
+            SafetensorsTensor t = weights.tensor(m.source()).tensor();
+            if (t.rank() < 2) continue;
+            if (t.dtype() == SafetensorsDtype.BF16) return OutType.BF16;
+            if (t.dtype() == SafetensorsDtype.F16) return OutType.F16;
+            break;
+        }
+        return OutType.F16;
+    }
+
+    private static int fileType(OutType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16, AUTO -> 1;
+            case BF16 -> 32;
+            case Q8_0 -> 7;
+        };
+    }
+
+    private static boolean directType(SafetensorsDtype d) {
+        return d == SafetensorsDtype.F32 || d == SafetensorsDtype.F16 || d == SafetensorsDtype.BF16;
+    }
+
+    /** The tensor's values in f32 as the converter computes them: widened from the stored type, norms + 1, rows cut. */
+    float[] values(Mapped m) {
+        SafetensorsCheckpoint.Entry e = weights.tensor(m.source());
+        float[] all = e.file().toFloats(e.tensor());
+        int n = Math.toIntExact(m.rows() * m.shape()[0]);
+        float[] v = n == all.length ? all : java.util.Arrays.copyOf(all, n);
+        if (m.norm()) for (int i = 0; i < v.length; i++) v[i] = v[i] + 1f;
+        return v;
+    }
+
+    /**
+     * The metadata in the converter's order. {@code forRun}: also Jemma's own query_pre_attn_scalar key when the
+     * config's value differs from what llama.cpp infers (the GGUF format has no key for it).
+     */
+    private LinkedHashMap<String, Entry> metadata(int fileType, boolean forRun) {
+        Gemma3HfConfig c = config;
+        LinkedHashMap<String, Entry> md = new LinkedHashMap<>();
+        md.put("general.architecture", str("gemma3"));
+        md.put("general.type", str("model"));
+        md.put("general.name", str(title(dir.toAbsolutePath().normalize().getFileName().toString())));
+        long params = 0;
+        for (Mapped m : tensors) {
+            long n = 1;
+            for (long d : m.shape()) n *= d;
+            params += n;
+        }
+        md.put("general.size_label", str(sizeLabel(params)));
+        md.put("gemma3.block_count", u32(c.layers()));
+        md.put("gemma3.context_length", u32(c.contextLength()));
+        md.put("gemma3.embedding_length", u32(c.hidden()));
+        md.put("gemma3.feed_forward_length", u32(c.ffn()));
+        md.put("gemma3.attention.head_count", u32(c.heads()));
+        md.put("gemma3.attention.head_count_kv", u32(c.kvHeads()));
+        if (c.ropeScaling() > 0) {
+            md.put("gemma3.rope.scaling.type", str("linear"));
+            md.put("gemma3.rope.scaling.factor", f32(c.ropeScaling()));
+        }
+        md.put("gemma3.rope.freq_base", f32(c.ropeTheta()));
+        md.put("gemma3.rope.freq_base_swa", f32(c.ropeLocalTheta()));
+        md.put("gemma3.attention.layer_norm_rms_epsilon", f32(c.rmsEps()));
+        md.put("gemma3.attention.key_length", u32(c.headDim()));
+        md.put("gemma3.attention.value_length", u32(c.headDim()));
+        md.put("general.file_type", u32(fileType));
+        if (c.finalLogitSoftcap() != null) md.put("gemma3.final_logit_softcapping", f32(c.finalLogitSoftcap()));
+        if (c.slidingWindowPattern() != 1) md.put("gemma3.attention.sliding_window", u32(c.slidingWindow()));
+        md.put("general.quantization_version", u32(2));
+        if (vocab != null) vocab.addTo(md, dir, c);
+        if (forRun) {
+            double inferred = c.layers() == 62 ? (double) c.hidden() / c.heads() : c.headDim();
+            if (c.queryPreAttnScalar() != inferred) md.put("gemma3.attention.query_pre_attn_scalar", f32(c.queryPreAttnScalar()));
+        }
+        return md;
+    }
+
+    /** gguf-py's Metadata.id_to_title: words of the folder name, lower-case ones title-cased unless they start with a digit or are versions. */
+    static String title(String id) {
+        StringBuilder b = new StringBuilder();
+        for (String w : id.strip().replace('-', ' ').split("\\s+")) {
+            if (w.isEmpty()) continue;
+            boolean lower = w.equals(w.toLowerCase(Locale.ROOT)) && !w.equals(w.toUpperCase(Locale.ROOT));
+            boolean keep = w.matches("^(v\\d+(?:\\.\\d+)*|\\d.*)$");
+            if (!b.isEmpty()) b.append(' ');
+            b.append(lower && !keep ? pythonTitle(w) : w);
+        }
+        return b.toString();
+    }
+
+    /** Python's str.title(): upper-case the first letter after each non-letter, lower-case the rest. */
+    private static String pythonTitle(String w) {
+        StringBuilder b = new StringBuilder();
+        boolean prevLetter = false;
+        for (int i = 0; i < w.length(); i++) {
+            char ch = w.charAt(i);
+            b.append(prevLetter ? Character.toLowerCase(ch) : Character.toUpperCase(ch));
+            prevLetter = Character.isLetter(ch);
+        }
+        return b.toString();
+    }
+
+    /** gguf-py's model_weight_count_rounded_notation with two significant digits, e.g. 268M, 1.0B, 340K. */
+    static String sizeLabel(long n) {
+        double scaled;
+        String suffix;
+        if (n > 1e12) { scaled = n * 1e-12; suffix = "T"; }
+        else if (n > 1e9) { scaled = n * 1e-9; suffix = "B"; }
+        else if (n > 1e6) { scaled = n * 1e-6; suffix = "M"; }
+        else { scaled = n * 1e-3; suffix = "K"; }
+        String rounded = new BigDecimal(scaled).setScale(0, RoundingMode.HALF_EVEN).toBigInteger().toString();
+        String stripped = rounded.replaceFirst("^0+", "");
+        int fix = Math.max(2 - stripped.length(), 0);
+        return new BigDecimal(scaled).setScale(fix, RoundingMode.HALF_EVEN).toPlainString() + suffix;
+    }
+
+    private static Entry str(String s) {
+        return new Entry(GGUFValueType.STRING, null, s);
+    }
+
+    private static Entry u32(long v) {
+        return new Entry(GGUFValueType.UINT32, null, v);
+    }
+
+    private static Entry f32(double v) {
+        return new Entry(GGUFValueType.FLOAT32, null, (float) v);
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}
