@@ -133,10 +133,12 @@ public final class ModelQuantizer {
                     }
                     if (w != null) used++;
                 }
-                if (w == null && rules.requiresImportance(t.name(), target)) {
-                    throw new QuantizeException("tensor " + t.name() + " becomes " + target + " in " + o.mix() + ", which needs an importance matrix"
-                            + (imp == null ? " (--imatrix FILE; make one with jemma imatrix)" : " with an entry for it"));
-                }
+            }
+            // llama.cpp checks this even when the tensor already has the type
+            boolean required = TensorTypeRules.allowsQuantization(t.name(), t.shape()) && rules.requiresImportance(t.name(), target);
+            if (required && (imp == null || (target != t.type() && w == null))) {
+                throw new QuantizeException("tensor " + t.name() + " becomes " + target + " in " + o.mix() + ", which needs an importance matrix"
+                        + (imp == null ? " (--imatrix FILE; make one with jemma imatrix)" : " with an entry for it"));
             }
             TensorPlan p = new TensorPlan(t, target, w);
             plans.add(p);
