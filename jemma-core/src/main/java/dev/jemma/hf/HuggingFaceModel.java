@@ -218,14 +218,19 @@ public final class HuggingFaceModel implements AutoCloseable {
         LinkedHashMap<String, Entry> md = new LinkedHashMap<>();
         md.put("general.architecture", str("gemma3"));
         md.put("general.type", str("model"));
-        md.put("general.name", str(title(dir.toAbsolutePath().normalize().getFileName().toString())));
         long params = 0;
         for (Mapped m : tensors) {
             long n = 1;
             for (long d : m.shape()) n *= d;
             params += n;
         }
-        md.put("general.size_label", str(sizeLabel(params)));
+        generationConfig(md);
+        ModelNaming naming = ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params);
+        md.put("general.name", str(naming.name()));
+        if (naming.version() != null) md.put("general.version", str(naming.version()));
+        if (naming.finetune() != null) md.put("general.finetune", str(naming.finetune()));
+        if (naming.basename() != null) md.put("general.basename", str(naming.basename()));
+        md.put("general.size_label", str(naming.sizeLabel() != null ? naming.sizeLabel() : sizeLabel(params)));
         md.put("gemma3.block_count", u32(c.layers()));
         md.put("gemma3.context_length", u32(c.contextLength()));
         md.put("gemma3.embedding_length", u32(c.hidden()));
@@ -253,31 +258,6 @@ public final class HuggingFaceModel implements AutoCloseable {
         return md;
     }
 
-    /** gguf-py's Metadata.id_to_title: words of the folder name, lower-case ones title-cased unless they start with a digit or are versions. */
-    static String title(String id) {
-        StringBuilder b = new StringBuilder();
-        for (String w : id.strip().replace('-', ' ').split("\\s+")) {
-            if (w.isEmpty()) continue;
-            boolean lower = w.equals(w.toLowerCase(Locale.ROOT)) && !w.equals(w.toUpperCase(Locale.ROOT));
-            boolean keep = w.matches("^(v\\d+(?:\\.\\d+)*|\\d.*)$");
-            if (!b.isEmpty()) b.append(' ');
-            b.append(lower && !keep ? pythonTitle(w) : w);
-        }
-        return b.toString();
-    }
-
-    /** Python's str.title(): upper-case the first letter after each non-letter, lower-case the rest. */
-    private static String pythonTitle(String w) {
-        StringBuilder b = new StringBuilder();
-        boolean prevLetter = false;
-        for (int i = 0; i < w.length(); i++) {
-            char ch = w.charAt(i);
-            b.append(prevLetter ? Character.toLowerCase(ch) : Character.toUpperCase(ch));
-            prevLetter = Character.isLetter(ch);
-        }
-        return b.toString();
-    }
-
     /** gguf-py's model_weight_count_rounded_notation with two significant digits, e.g. 268M, 1.0B, 340K. */
     static String sizeLabel(long n) {
         double scaled;
@@ -290,6 +270,27 @@ public final class HuggingFaceModel implements AutoCloseable {
         String stripped = rounded.replaceFirst("^0+", "");
         int fix = Math.max(2 - stripped.length(), 0);
         return new BigDecimal(scaled).setScale(fix, RoundingMode.HALF_EVEN).toPlainString() + suffix;
+    }
+
+    /** The sampling defaults of generation_config.json, as the converter copies them (before the name). */
+    private void generationConfig(LinkedHashMap<String, Entry> md) {
+        com.fasterxml.jackson.databind.JsonNode g = HfVocab.json(dir.resolve("generation_config.json"));
+        if (g == null || !g.isObject()) return;
+        String[][] keys = {{"sequence", "sequence", "s"}, {"top_k", "top_k", "i"}, {"top_p", "top_p", "f"}, {"min_p", "min_p", "f"},
+                {"xtc_probability", "xtc_probability", "f"}, {"xtc_threshold", "xtc_threshold", "f"}, {"temperature", "temp", "f"},
+                {"penalty_last_n", "penalty_last_n", "i"}, {"penalty_repeat", "penalty_repeat", "f"}, {"mirostat", "mirostat", "i"},
+                {"mirostat_tau", "mirostat_tau", "f"}, {"mirostat_eta", "mirostat_eta", "f"}};
+        for (String[] k : keys) {
+            com.fasterxml.jackson.databind.JsonNode v = g.get(k[0]);
+            if (k[0].equals("penalty_repeat") && (v == null || v.isNull())) v = g.get("repetition_penalty");
+            if (v == null || v.isNull()) continue;
+            String key = "general.sampling." + k[1];
+            switch (k[2]) {
+                case "s" -> md.put(key, str(v.asText()));
+                case "i" -> md.put(key, new Entry(GGUFValueType.INT32, null, v.asInt()));
+                default -> md.put(key, new Entry(GGUFValueType.FLOAT32, null, (float) v.asDouble()));
+            }
+        }
     }
 
     private static Entry str(String s) {
