@@ -24,7 +24,7 @@ final class ConvertCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--type", paramLabel = "auto|f32|f16|bf16|q8_0", description = "weight type (default: ${DEFAULT-VALUE}: bf16 or f16, as the checkpoint stores them)")
     String type = "auto";
-    @Option(names = "--mmproj-out", paramLabel = "P.gguf", description = "also write the vision projector in llama.cpp's mmproj layout (multimodal checkpoints)")
+    @Option(names = "--mmproj-out", paramLabel = "P.gguf", description = "also write the vision tower and projector as llama.cpp's mmproj file (Gemma3ForConditionalGeneration)")
     Path mmprojOut;
 
     @Override
@@ -38,9 +38,12 @@ final class ConvertCommand implements Callable<Integer> {
         Path folder = InputFiles.model("DIR", dir);
         if (!Files.isDirectory(folder)) throw new JemmaException("DIR " + dir + " is a file; convert takes a Hugging Face folder");
         if (Files.isDirectory(out)) throw new JemmaException("--out " + out + " is a directory, not a file");
-        if (mmprojOut != null) throw new JemmaException("--mmproj-out is not supported yet: the vision projector's layout comes with Jemma's vision support");
+        if (mmprojOut != null && Files.isDirectory(mmprojOut)) throw new JemmaException("--mmproj-out " + mmprojOut + " is a directory, not a file");
         long t0 = System.nanoTime();
         try (HuggingFaceModel hf = HuggingFaceModel.open(folder)) {
+            if (mmprojOut != null && !hf.config().multimodal()) {
+                throw new JemmaException("--mmproj-out: " + folder + " is a text-only model (" + hf.config().architecture() + "), it has no vision tower");
+            }
             long free = Files.getFileStore(out.toAbsolutePath().getParent()).getUsableSpace();
             long need = hf.estimatedBytes(t);
             if (free < need + (16L << 20)) {
@@ -52,6 +55,10 @@ final class ConvertCommand implements Callable<Integer> {
                     bar.maxHint(total);
                     bar.stepTo(done);
                 });
+            }
+            if (mmprojOut != null) {
+                hf.convertMmproj(mmprojOut, t);
+                Log.info("wrote " + mmprojOut + " (vision tower and projector, llama.cpp's mmproj layout)");
             }
         }
         Log.info(String.format("wrote %s in %.1f s", out, (System.nanoTime() - t0) / 1e9));

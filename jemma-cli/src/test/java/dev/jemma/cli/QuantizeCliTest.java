@@ -45,6 +45,22 @@ class QuantizeCliTest {
     }
 
     @Test
+    void convertWritesTheMmprojOfAMultimodalFolder(@TempDir Path tmp) throws Exception {
+        Path vision = CliTest.repoRoot().resolve("jemma-core/src/test/resources/fixtures/hf/tiny-gemma3-vision");
+        CliTest.Outcome o = jemma("convert", vision.toString(), "--out", tmp.resolve("m.gguf").toString(),
+                "--mmproj-out", tmp.resolve("mmproj.gguf").toString());
+        assertEquals(0, o.code(), o.err());
+        try (GGUFFile g = GGUFFile.open(tmp.resolve("mmproj.gguf"))) {
+            assertEquals("mmproj", g.metadata().string("general.type"));
+            assertEquals("gemma3", g.metadata().string("clip.projector_type"));
+        }
+        CliTest.Outcome text = jemma("convert", hfFolder().toString(), "--out", tmp.resolve("t.gguf").toString(),
+                "--mmproj-out", tmp.resolve("t-mmproj.gguf").toString());
+        assertTrue(text.code() != 0 && text.err().contains("text-only"), text.err());
+        assertTrue(Files.notExists(tmp.resolve("t-mmproj.gguf")) && Files.notExists(tmp.resolve("t.gguf")), "refused before writing");
+    }
+
+    @Test
     void badInputIsOneLine(@TempDir Path tmp) throws Exception {
         Path f32 = CliTest.synthetic("f32_basic").resolve("model.gguf");
         CliTest.Outcome same = jemma("quantize", f32.toString(), f32.toString(), "q8_0");

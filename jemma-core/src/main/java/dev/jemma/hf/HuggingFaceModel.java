@@ -150,6 +150,13 @@ public final class HuggingFaceModel implements AutoCloseable {
         w.write(out);
     }
 
+    /** Writes the vision tower and projector as llama.cpp's mmproj file (multimodal checkpoints only), atomically. */
+    public void convertMmproj(Path out, OutType outType) {
+        LinkedHashMap<String, Entry> sampling = new LinkedHashMap<>();
+        generationConfig(sampling);
+        Gemma3MmprojConverter.convert(dir, config, weights, outType == OutType.AUTO ? guessed() : outType, out, sampling);
+    }
+
     /** The size of the converted file's tensor data. */
     public long estimatedBytes(OutType outType) {
         OutType t = outType == OutType.AUTO ? guessed() : outType;

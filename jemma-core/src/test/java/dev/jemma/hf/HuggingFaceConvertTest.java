@@ -67,6 +67,28 @@ class HuggingFaceConvertTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "f16", "bf16", "q8_0"})
+    void mmprojEqualsLlamaCppConverter(String type, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("mmproj." + type + ".gguf");
+        try (HuggingFaceModel hf = HuggingFaceModel.open(FIXTURES.resolve(VISION))) {
+            hf.convertMmproj(out, HuggingFaceModel.OutType.valueOf(type.toUpperCase()));
+        }
+        JsonNode listing = new ObjectMapper().readTree(FIXTURES.resolve(VISION + ".mmproj." + type + ".listing.json").toFile());
+        try (GGUFFile f = GGUFFile.open(out)) {
+            compareMetadata(listing, f.metadata());
+            JsonNode tensors = listing.get("tensors");
+            assertEquals(tensors.size(), f.tensors().size(), "tensor count");
+            for (int i = 0; i < tensors.size(); i++) {
+                JsonNode e = tensors.get(i);
+                TensorInfo t = f.tensors().get(i);
+                assertEquals(e.get("name").asText(), t.name(), "tensor " + i);
+                assertEquals(e.get("type").asText(), t.type().name(), t.name() + " type");
+                assertEquals(e.get("sha256").asText(), sha(f.tensorData(t)), t.name() + " bytes");
+            }
+        }
+    }
+
     /** Every key in the converter's order with its type and value; general.name depends on the folder's name. */
     static void compareMetadata(JsonNode listing, GGUFMetadata md) throws Exception {
         List<String> keys = new ArrayList<>();
