@@ -17,6 +17,12 @@ final class Workspace {
     final byte[] minLevels = new byte[16];
     /** The affine searches' second result (the negated min). */
     final float[] min = new float[1];
+    /** Groups transposed for {@link LaneSearch}: values, weights, importance, levels (32 values per lane). */
+    final float[] xt = new float[32 * LaneSearch.LANES];
+    final float[] wt = new float[32 * LaneSearch.LANES];
+    final float[] qwt = new float[32 * LaneSearch.LANES];
+    final float[] lt = new float[32 * LaneSearch.LANES];
+    final float[] st = new float[16 * LaneSearch.LANES];
     /** One encoded row, copied to the destination as a whole. */
     final byte[] row;
 
