@@ -6,12 +6,12 @@ package dev.jemma.quantize;
  */
 final class Workspace {
     /** Levels of one super-block, and of one group while searching. */
-    final byte[] levels = new byte[256];
+    final byte[] levels = new byte[Math.max(256, 32 * LaneSearch.LANES)];
     final byte[] levelsAux = new byte[32];
     final float[] weights = new float[32];
     /** Sub-block scales and mins, and the weight of each sub-block when they are quantized in turn. */
-    final float[] scales = new float[16];
-    final float[] mins = new float[16];
+    final float[] scales = new float[Math.max(16, LaneSearch.LANES)];
+    final float[] mins = new float[Math.max(16, LaneSearch.LANES)];
     final float[] subWeights = new float[16];
     final byte[] scaleLevels = new byte[16];
     final byte[] minLevels = new byte[16];
