@@ -80,9 +80,7 @@ final class KQuantizers {
                 float d = dm * (sc & 0xF);
                 if (d == 0) continue;
                 float m = mm * (sc >> 4);
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) Math.max(0, Math.min(3, nearestInt((x[xo + 16 * j + i] + m) / d)));
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, m, d, 0, 3, 0, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
@@ -101,9 +99,13 @@ final class KQuantizers {
         for (int b = 0, o = 0; b < n / 256; b++, o += 110, xo += 256) {
             for (int j = 0; j < 12; j++) out[o + 96 + j] = 0;
             if (qw == null) {
+                for (int g = 0; g < 16; g += LANES) {
+                    int count = Math.min(LANES, 16 - g);
+                    LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                    LaneSearch.stepwise(16, 4, ws.xt, ws.lt, ws.st, count, L, 16 * g, scales, g);
+                }
                 float maxScale = 0, amax = 0;
                 for (int j = 0; j < 16; j++) {
-                    scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, L, 16 * j);
                     float a = Math.abs(scales[j]);
                     if (a > amax) {
                         amax = a;
@@ -140,16 +142,16 @@ final class KQuantizers {
                 int sc = (lo | ((out[o + 96 + 8 + j % 4] & 0xFF) >> (2 * (j / 4)) & 3) << 4) - 32;
                 float d = dAll * sc;
                 if (d == 0) continue;
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) (Math.max(-4, Math.min(3, nearestInt(x[xo + 16 * j + i] / d))) + 4);
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, 0f, d, -4, 3, 4, L, 16 * j);
             }
-            for (int j = 0; j < 32; j++) out[o + j] = 0;
-            for (int j = 0; j < 256; j++) {
-                if (L[j] > 3) {
-                    out[o + (j & 31)] |= (byte) (1 << (j >> 5));
-                    L[j] -= 4;
+            // levels are 0..7: bit 2 goes to hmask (bit j/32 of byte j%32), the low two bits stay
+            for (int l = 0; l < 32; l++) {
+                int h = 0;
+                for (int k = 0; k < 8; k++) {
+                    h |= (L[32 * k + l] >> 2) << k;
+                    L[32 * k + l] &= 3;
                 }
+                out[o + l] = (byte) h;
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
@@ -276,9 +278,7 @@ final class KQuantizers {
             float d = dAll * sc;
             if (d == 0) continue;
             float dm = mAll * mn;
-            for (int i = 0; i < 32; i++) {
-                L[32 * j + i] = (byte) Math.max(0, Math.min(nmax, nearestInt((x[xo + 32 * j + i] + dm) / d)));
-            }
+            LaneSearch.requantize(x, xo + 32 * j, 32, dm, d, 0, nmax, 0, L, 32 * j);
         }
     }
 
@@ -328,9 +328,7 @@ final class KQuantizers {
             for (int j = 0; j < 16; j++) {
                 float d = dAll * out[o + 192 + j];
                 if (d == 0) continue;
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) (Math.max(-32, Math.min(31, nearestInt(x[xo + 16 * j + i] / d))) + 32);
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, 0f, d, -32, 31, 32, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 int ql = o + j / 2, qh = o + 128 + j / 4;

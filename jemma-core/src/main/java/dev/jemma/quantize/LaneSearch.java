@@ -1,15 +1,18 @@
 package dev.jemma.quantize;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LE;
 import static jdk.incubator.vector.VectorOperators.LT;
+import static jdk.incubator.vector.VectorOperators.NE;
 
 /**
  * {@link QuantSearch}'s affine and symmetric searches run on several groups at once, one group per vector lane.
@@ -25,6 +28,9 @@ final class LaneSearch {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
+    /** Bytes as many as float lanes, when such a vector exists (8 or 16 lanes). */
+    static final VectorSpecies<Byte> B =
+            LANES == 8 || LANES == 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
 
     /** 1.5·2^23: adding it leaves round-to-nearest-even of the value in the low mantissa bits (nearest_int). */
     private static final float MAGIC = 12582912f;
@@ -281,6 +287,104 @@ final class LaneSearch {
                     .add(offset).blend(FloatVector.zero(F), zero).intoArray(lt, i * LANES);
         }
         scatterLevels(n, lt, count, L, lo);
+    }
+
+    /**
+     * make_q3_quants with do_rmse on {@code count} groups of n values, transposed, weighted by x²: the
+     * max-magnitude start, then up to five passes of single-level moves. A group stops when a pass changes
+     * nothing; running it on changes nothing either, so all lanes run until none changes (or five passes).
+     * Group g's scale goes to scales[so + g], its levels + nmax to L[lo + g*n ..].
+     */
+    static void stepwise(int n, int nmax, float[] xt, float[] lt, float[] st, int count, byte[] L, int lo,
+                         float[] scales, int so) {
+        stepwiseStart(n, nmax, xt, lt, st);
+        for (int pass = 0; pass < 5; pass++) {
+            if (!stepwisePass(n, nmax, xt, lt, st)) break;
+        }
+        FloatVector sumlx = get(st, SCALE), suml2 = get(st, BEST);
+        VectorMask<Float> zero = get(st, FLAT_MIN).compare(LT, QuantSearch.GROUP_MAX_EPS);
+        FloatVector scale = sumlx.div(suml2).blend(FloatVector.zero(F), suml2.compare(GT, 0f).not().or(zero));
+        for (int g = 0; g < count; g++) scales[so + g] = scale.lane(g);
+        FloatVector offset = FloatVector.broadcast(F, (float) nmax);
+        for (int i = 0; i < n; i++) {
+            FloatVector.fromArray(F, lt, i * LANES).add(offset).blend(FloatVector.zero(F), zero).intoArray(lt, i * LANES);
+        }
+        scatterLevels(n, lt, count, L, lo);
+    }
+
+    /** Start levels from the max-magnitude scale, and their Σw·x·l (in SCALE) and Σw·l² (in BEST). */
+    private static void stepwiseStart(int n, int nmax, float[] xt, float[] lt, float[] st) {
+        FloatVector amax = FloatVector.zero(F), max = FloatVector.zero(F);
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
+            FloatVector ax = xi.abs();
+            VectorMask<Float> bigger = ax.compare(GT, amax);
+            amax = amax.blend(ax, bigger);
+            max = max.blend(xi, bigger);
+        }
+        FloatVector iscale = FloatVector.broadcast(F, (float) -nmax).div(max);
+        FloatVector sumlx = FloatVector.zero(F), suml2 = FloatVector.zero(F);
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
+            FloatVector l = xi.mul(iscale).add(MAGIC).reinterpretAsInts().and(0x007fffff).sub(0x00400000)
+                    .max(-nmax).min(nmax - 1).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+            l.intoArray(lt, i * LANES);
+            FloatVector w = xi.mul(xi);
+            sumlx = sumlx.add(w.mul(xi).mul(l));
+            suml2 = suml2.add(w.mul(l).mul(l));
+        }
+        put(st, FLAT_MIN, amax);
+        put(st, SCALE, sumlx);
+        put(st, BEST, suml2);
+    }
+
+    /** One pass of single-level moves; whether any lane moved a level. */
+    private static boolean stepwisePass(int n, int nmax, float[] xt, float[] lt, float[] st) {
+        FloatVector sumlx = get(st, SCALE), suml2 = get(st, BEST);
+        VectorMask<Float> changed = F.maskAll(false);
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
+            FloatVector li = FloatVector.fromArray(F, lt, i * LANES);
+            FloatVector w = xi.mul(xi);
+            FloatVector slx = sumlx.sub(w.mul(xi).mul(li));
+            VectorMask<Float> take = slx.compare(GT, 0f);
+            FloatVector sl2 = suml2.sub(w.mul(li).mul(li));
+            FloatVector nl = xi.mul(sl2).div(slx).add(MAGIC).reinterpretAsInts().and(0x007fffff).sub(0x00400000)
+                    .max(-nmax).min(nmax - 1).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+            slx = slx.add(w.mul(xi).mul(nl));
+            sl2 = sl2.add(w.mul(nl).mul(nl));
+            take = take.and(nl.compare(NE, li)).and(sl2.compare(GT, 0f))
+                    .and(slx.mul(slx).mul(suml2).compare(GT, sumlx.mul(sumlx).mul(sl2)));
+            li.blend(nl, take).intoArray(lt, i * LANES);
+            sumlx = sumlx.blend(slx, take);
+            suml2 = suml2.blend(sl2, take);
+            changed = changed.or(take);
+        }
+        put(st, SCALE, sumlx);
+        put(st, BEST, suml2);
+        return changed.anyTrue();
+    }
+
+    /**
+     * The K types' last pass, levels against the scales as stored: L[lo + i] = clamp(nearest_int((x + m)/d),
+     * min, max) + offset for n values (a multiple of LANES). Each value is on its own, so lanes change nothing;
+     * m = 0 for the symmetric types, where x + 0 only turns −0 into +0, which rounds to the same level.
+     */
+    static void requantize(float[] x, int xo, int n, float m, float d, int min, int max, int offset, byte[] L, int lo) {
+        for (int i = 0; i < n; i += LANES) {
+            IntVector l = FloatVector.fromArray(F, x, xo + i).add(m).div(d).add(MAGIC).reinterpretAsInts()
+                    .and(0x007fffff).sub(0x00400000).max(min).min(max).add(offset);
+            storeBytes(l, L, lo + i);
+        }
+    }
+
+    /** The low byte of each lane, to out[o ..]. */
+    static void storeBytes(IntVector v, byte[] out, int o) {
+        if (B != null) {
+            ((ByteVector) v.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, o);
+        } else {
+            for (int k = 0; k < LANES; k++) out[o + k] = (byte) v.lane(k);
+        }
     }
 
     /** Levels held transposed as floats back to bytes in group order. */

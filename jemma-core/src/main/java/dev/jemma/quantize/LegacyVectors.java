@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -39,8 +38,6 @@ final class LegacyVectors {
     private static final VectorSpecies<Float> F = LaneSearch.F;
     private static final int LANES = LaneSearch.LANES;
     static final boolean ENABLED = LANES == 8 || LANES == 16;
-    private static final VectorSpecies<Byte> B =
-            ENABLED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private LegacyVectors() {}
@@ -54,10 +51,6 @@ final class LegacyVectors {
     /** C's int8_t of an int: the low byte, sign-extended. */
     private static IntVector toInt8(IntVector i) {
         return i.lanewise(LSHL, 24).lanewise(ASHR, 24);
-    }
-
-    private static void store(IntVector bytes, byte[] out, int o) {
-        ((ByteVector) bytes.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, o);
     }
 
     /** Writes blocks straight into dst; a block with a NaN goes to the scalar code (ggml's MAX is order-dependent there). */
@@ -80,7 +73,7 @@ final class LegacyVectors {
                 FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
                 t = t.add(1, frac.compare(GE, 0.5f).cast(LaneSearch.I)).sub(1, frac.compare(LE, -0.5f).cast(LaneSearch.I));
                 t = t.blend(Integer.MIN_VALUE, v.abs().compare(GE, 2147483648f).cast(LaneSearch.I));
-                ((ByteVector) t.convertShape(VectorOperators.I2B, B, 0))
+                ((ByteVector) t.convertShape(VectorOperators.I2B, LaneSearch.B, 0))
                         .intoMemorySegment(dst, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
             }
         }
@@ -115,7 +108,7 @@ final class LegacyVectors {
             for (int j = 0; j < 16; j += LANES) {
                 IntVector q0 = toInt8(toInt(FloatVector.fromArray(F, x, xo + j).mul(id).add(offset))).min(top);
                 IntVector q1 = toInt8(toInt(FloatVector.fromArray(F, x, xo + 16 + j).mul(id).add(offset))).min(top);
-                store(q0.and(nmax == 8 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
+                LaneSearch.storeBytes(q0.and(nmax == 8 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
                 if (nmax == 16) {
                     qh |= (int) q0.and(0x10).compare(EQ, 0x10).toLong() << j;
                     qh |= (int) q1.and(0x10).compare(EQ, 0x10).toLong() << (16 + j);
@@ -158,7 +151,7 @@ final class LegacyVectors {
                     q0 = toInt8(q0).min(15);
                     q1 = toInt8(q1).min(15);
                 }
-                store(q0.and(nmax == 15 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
+                LaneSearch.storeBytes(q0.and(nmax == 15 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
                 if (nmax == 31) {
                     qh |= (int) q0.and(0x10).compare(EQ, 0x10).toLong() << j;
                     qh |= (int) q1.and(0x10).compare(EQ, 0x10).toLong() << (16 + j);
