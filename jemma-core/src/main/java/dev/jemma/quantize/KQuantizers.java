@@ -2,9 +2,6 @@ package dev.jemma.quantize;
 
 import static dev.jemma.quantize.HalfFloats.fromF16;
 import static dev.jemma.quantize.HalfFloats.toF16;
-import static dev.jemma.quantize.QuantSearch.makeQ3Quants;
-import static dev.jemma.quantize.QuantSearch.makeQkx2Quants;
-import static dev.jemma.quantize.QuantSearch.makeQkx3Quants;
 import static dev.jemma.quantize.QuantSearch.makeQpQuants;
 import static dev.jemma.quantize.QuantSearch.makeQxQuants;
 import static dev.jemma.quantize.QuantSearch.nearestInt;
@@ -26,7 +23,7 @@ final class KQuantizers {
     static void q2_K(float[] x, int xo, int n, float[] qw, Workspace ws) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, mins = ws.mins, w = ws.weights;
+        float[] scales = ws.scales, mins = ws.mins;
         for (int b = 0, o = 0; b < n / 256; b++, o += 84, xo += 256) {
             float dm, mm;
             if (qw == null) {
@@ -95,7 +92,7 @@ final class KQuantizers {
     static void q3_K(float[] x, int xo, int n, float[] qw, Workspace ws) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, w = ws.weights;
+        float[] scales = ws.scales;
         for (int b = 0, o = 0; b < n / 256; b++, o += 110, xo += 256) {
             for (int j = 0; j < 12; j++) out[o + 96 + j] = 0;
             if (qw == null) {
@@ -213,7 +210,7 @@ final class KQuantizers {
     private static void scalesAndMins(float[] x, int xo, float[] qw, int qo, Workspace ws, int o, int nmax) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, mins = ws.mins, w = ws.weights;
+        float[] scales = ws.scales, mins = ws.mins;
         for (int j = 0; j < 12; j++) out[o + 4 + j] = 0;
         if (qw == null) {
             for (int g = 0; g < 8; g += LANES) {
