@@ -15,14 +15,17 @@ import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.NE;
 
 /**
- * {@link QuantSearch}'s affine and symmetric searches run on several groups at once, one group per vector lane.
+ * ggml's per-group scale searches (make_qkx2_quants, make_qkx3_quants, make_qx_quants, make_q3_quants) run on
+ * several groups at once, one group per vector lane.
  * Each lane performs exactly the float operations, in exactly the order, that ggml's scalar loop performs for
  * its group (its running sums add the same terms in the same order), and every branch of the C code becomes a
  * per-lane mask, so each lane's result is ggml's to the bit. The win is that the long chains of dependent
  * additions of independent groups now run side by side instead of one after the other.
  *
  * <p>Groups are read transposed: value i of lane g at {@code t[i * LANES + g]} ({@link #gather}).
- * Lanes past the groups in use hold zeros and their results are dropped.
+ * Lanes past the groups in use hold zeros and their results are dropped. Vector constants are made where they
+ * are used rather than kept in static final fields: C2 then keeps them in registers, where the fields made the
+ * loops several times slower.
  */
 final class LaneSearch {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

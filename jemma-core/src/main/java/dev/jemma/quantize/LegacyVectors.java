@@ -48,6 +48,20 @@ final class LegacyVectors {
         return i.blend(Integer.MIN_VALUE, v.compare(GE, 2147483648f).cast(LaneSearch.I));
     }
 
+    /**
+     * Whether a block's scale keeps every scaled value (x·id, or (x − min)·id) within a few ulps of the level
+     * range: then each conversion gives a small non-negative int (or a NaN's 0, whose low byte C's 0x80000000
+     * shares), and no fix-up is needed. A subnormal scale loses that bound (1/d can even overflow).
+     */
+    private static boolean inRange(float d) {
+        return d == 0 || Math.abs(d) >= Float.MIN_NORMAL;
+    }
+
+    /** C's int8_t of (int) v: plainly converted when the block is {@link #inRange}, else with C's edge cases. */
+    private static IntVector toLevel(FloatVector v, boolean plain) {
+        return plain ? (IntVector) v.convert(VectorOperators.F2I, 0) : toInt8(toInt(v));
+    }
+
     /** C's int8_t of an int: the low byte, sign-extended. */
     private static IntVector toInt8(IntVector i) {
         return i.lanewise(LSHL, 24).lanewise(ASHR, 24);
@@ -102,12 +116,14 @@ final class LegacyVectors {
             float id = d != 0 ? 1.0f / d : 0.0f;
             float offset = nmax + 0.5f;
             int top = 2 * nmax - 1;
-            out[o] = (byte) toF16(d);
-            out[o + 1] = (byte) (toF16(d) >> 8);
+            boolean plain = inRange(d);
+            short dh = toF16(d);
+            out[o] = (byte) dh;
+            out[o + 1] = (byte) (dh >> 8);
             int qh = 0;
             for (int j = 0; j < 16; j += LANES) {
-                IntVector q0 = toInt8(toInt(FloatVector.fromArray(F, x, xo + j).mul(id).add(offset))).min(top);
-                IntVector q1 = toInt8(toInt(FloatVector.fromArray(F, x, xo + 16 + j).mul(id).add(offset))).min(top);
+                IntVector q0 = toLevel(FloatVector.fromArray(F, x, xo + j).mul(id).add(offset), plain).min(top);
+                IntVector q1 = toLevel(FloatVector.fromArray(F, x, xo + 16 + j).mul(id).add(offset), plain).min(top);
                 LaneSearch.storeBytes(q0.and(nmax == 8 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
                 if (nmax == 16) {
                     qh |= (int) q0.and(0x10).compare(EQ, 0x10).toLong() << j;
@@ -143,13 +159,14 @@ final class LegacyVectors {
             out[o + 1] = (byte) (dh >> 8);
             out[o + 2] = (byte) mh;
             out[o + 3] = (byte) (mh >> 8);
+            boolean plain = inRange(d);
             int qh = 0;
             for (int j = 0; j < 16; j += LANES) {
-                IntVector q0 = toInt(FloatVector.fromArray(F, x, xo + j).sub(min).mul(id).add(0.5f));
-                IntVector q1 = toInt(FloatVector.fromArray(F, x, xo + 16 + j).sub(min).mul(id).add(0.5f));
+                IntVector q0 = toLevel(FloatVector.fromArray(F, x, xo + j).sub(min).mul(id).add(0.5f), plain);
+                IntVector q1 = toLevel(FloatVector.fromArray(F, x, xo + 16 + j).sub(min).mul(id).add(0.5f), plain);
                 if (nmax == 15) {
-                    q0 = toInt8(q0).min(15);
-                    q1 = toInt8(q1).min(15);
+                    q0 = q0.min(15);
+                    q1 = q1.min(15);
                 }
                 LaneSearch.storeBytes(q0.and(nmax == 15 ? 0xFF : 0x0F).or(q1.lanewise(LSHL, 4)), out, o + blockBytes - 16 + j);
                 if (nmax == 31) {
