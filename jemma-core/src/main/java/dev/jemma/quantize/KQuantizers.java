@@ -2,12 +2,10 @@ package dev.jemma.quantize;
 
 import static dev.jemma.quantize.HalfFloats.fromF16;
 import static dev.jemma.quantize.HalfFloats.toF16;
-import static dev.jemma.quantize.QuantSearch.makeQ3Quants;
-import static dev.jemma.quantize.QuantSearch.makeQkx2Quants;
-import static dev.jemma.quantize.QuantSearch.makeQkx3Quants;
 import static dev.jemma.quantize.QuantSearch.makeQpQuants;
 import static dev.jemma.quantize.QuantSearch.makeQxQuants;
 import static dev.jemma.quantize.QuantSearch.nearestInt;
+import static dev.jemma.quantize.LaneSearch.LANES;
 
 /**
  * The 256-value super-block types Q2_K..Q6_K, one row at a time into {@link Workspace#row}. Each super-block:
@@ -25,16 +23,19 @@ final class KQuantizers {
     static void q2_K(float[] x, int xo, int n, float[] qw, Workspace ws) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, mins = ws.mins, w = ws.weights;
+        float[] scales = ws.scales, mins = ws.mins;
         for (int b = 0, o = 0; b < n / 256; b++, o += 84, xo += 256) {
             float dm, mm;
             if (qw == null) {
+                for (int g = 0; g < 16; g += LANES) {
+                    int count = Math.min(LANES, 16 - g);
+                    LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                    LaneSearch.abs(16, ws.xt, ws.wt);
+                    LaneSearch.affine(16, 3, ws.xt, ws.wt, ws.lt, ws.st, count, L, 16 * g, scales, mins, g,
+                            -0.5f, 0.1f, 15, true, false);
+                }
                 float maxScale = 0, maxMin = 0;
                 for (int j = 0; j < 16; j++) {
-                    for (int l = 0; l < 16; l++) w[l] = Math.abs(x[xo + 16 * j + l]);
-                    scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, w, 0, L, 16 * j, ws.levelsAux, ws.min,
-                            -0.5f, 0.1f, 15, true);
-                    mins[j] = ws.min[0];
                     if (scales[j] > maxScale) maxScale = scales[j];
                     if (mins[j] > maxMin) maxMin = mins[j];
                 }
@@ -55,17 +56,13 @@ final class KQuantizers {
                 }
             } else {
                 float sigma2 = sumSquares(x, xo) / 256;
-                for (int j = 0; j < 16; j++) {
-                    float sw = 0;
-                    for (int l = 0; l < 16; l++) {
-                        float v = x[xo + 16 * j + l];
-                        w[l] = qw[256 * b + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-                    }
-                    for (int l = 0; l < 16; l++) sw += w[l];
-                    ws.subWeights[j] = sw;
-                    scales[j] = makeQkx3Quants(16, 3, x, xo + 16 * j, w, 0, L, 16 * j, ws.levelsAux, ws.min,
-                            -0.9f, 0.05f, 36, false);
-                    mins[j] = ws.min[0];
+                for (int g = 0; g < 16; g += LANES) {
+                    int count = Math.min(LANES, 16 - g);
+                    LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                    LaneSearch.gather(qw, 256 * b + 16 * g, 16, count, ws.qwt);
+                    LaneSearch.importanceWeights(16, sigma2, ws.xt, ws.qwt, ws.wt, count, ws.subWeights, g);
+                    LaneSearch.affine(16, 3, ws.xt, ws.wt, ws.lt, ws.st, count, L, 16 * g, scales, mins, g,
+                            -0.9f, 0.05f, 36, false, true);
                 }
                 float d = makeQpQuants(16, 15, scales, 0, ws.scaleLevels, 0, ws.subWeights, 0);
                 float m = makeQpQuants(16, 15, mins, 0, ws.minLevels, 0, ws.subWeights, 0);
@@ -80,9 +77,7 @@ final class KQuantizers {
                 float d = dm * (sc & 0xF);
                 if (d == 0) continue;
                 float m = mm * (sc >> 4);
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) Math.max(0, Math.min(3, nearestInt((x[xo + 16 * j + i] + m) / d)));
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, m, d, 0, 3, 0, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
@@ -97,13 +92,17 @@ final class KQuantizers {
     static void q3_K(float[] x, int xo, int n, float[] qw, Workspace ws) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, w = ws.weights;
+        float[] scales = ws.scales;
         for (int b = 0, o = 0; b < n / 256; b++, o += 110, xo += 256) {
             for (int j = 0; j < 12; j++) out[o + 96 + j] = 0;
             if (qw == null) {
+                for (int g = 0; g < 16; g += LANES) {
+                    int count = Math.min(LANES, 16 - g);
+                    LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                    LaneSearch.stepwise(16, 4, ws.xt, ws.lt, ws.st, count, L, 16 * g, scales, g);
+                }
                 float maxScale = 0, amax = 0;
                 for (int j = 0; j < 16; j++) {
-                    scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, L, 16 * j);
                     float a = Math.abs(scales[j]);
                     if (a > amax) {
                         amax = a;
@@ -123,15 +122,12 @@ final class KQuantizers {
                 }
             } else {
                 float sigma2 = 2 * sumSquares(x, xo) / 256;
-                for (int j = 0; j < 16; j++) {
-                    for (int l = 0; l < 16; l++) {
-                        float v = x[xo + 16 * j + l];
-                        w[l] = qw[256 * b + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-                    }
-                    float sw = 0;
-                    for (int l = 0; l < 16; l++) sw += w[l];
-                    ws.subWeights[j] = sw;
-                    scales[j] = makeQxQuants(16, 4, x, xo + 16 * j, L, 16 * j, w, 0);
+                for (int g = 0; g < 16; g += LANES) {
+                    int count = Math.min(LANES, 16 - g);
+                    LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                    LaneSearch.gather(qw, 256 * b + 16 * g, 16, count, ws.qwt);
+                    LaneSearch.importanceWeights(16, sigma2, ws.xt, ws.qwt, ws.wt, count, ws.subWeights, g);
+                    LaneSearch.symmetric(16, 4, ws.xt, ws.wt, ws.lt, ws.st, count, L, 16 * g, scales, g);
                 }
                 float d = makeQxQuants(16, 32, scales, 0, ws.scaleLevels, 0, ws.subWeights, 0);
                 for (int j = 0; j < 16; j++) putQ3Scale(out, o + 96, j, ws.scaleLevels[j]);
@@ -143,16 +139,16 @@ final class KQuantizers {
                 int sc = (lo | ((out[o + 96 + 8 + j % 4] & 0xFF) >> (2 * (j / 4)) & 3) << 4) - 32;
                 float d = dAll * sc;
                 if (d == 0) continue;
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) (Math.max(-4, Math.min(3, nearestInt(x[xo + 16 * j + i] / d))) + 4);
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, 0f, d, -4, 3, 4, L, 16 * j);
             }
-            for (int j = 0; j < 32; j++) out[o + j] = 0;
-            for (int j = 0; j < 256; j++) {
-                if (L[j] > 3) {
-                    out[o + (j & 31)] |= (byte) (1 << (j >> 5));
-                    L[j] -= 4;
+            // levels are 0..7: bit 2 goes to hmask (bit j/32 of byte j%32), the low two bits stay
+            for (int l = 0; l < 32; l++) {
+                int h = 0;
+                for (int k = 0; k < 8; k++) {
+                    h |= (L[32 * k + l] >> 2) << k;
+                    L[32 * k + l] &= 3;
                 }
+                out[o + l] = (byte) h;
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
@@ -214,19 +210,21 @@ final class KQuantizers {
     private static void scalesAndMins(float[] x, int xo, float[] qw, int qo, Workspace ws, int o, int nmax) {
         byte[] out = ws.row;
         byte[] L = ws.levels;
-        float[] scales = ws.scales, mins = ws.mins, w = ws.weights;
+        float[] scales = ws.scales, mins = ws.mins;
         for (int j = 0; j < 12; j++) out[o + 4 + j] = 0;
         if (qw == null) {
+            for (int g = 0; g < 8; g += LANES) {
+                int count = Math.min(LANES, 8 - g);
+                LaneSearch.gather(x, xo + 32 * g, 32, count, ws.xt);
+                LaneSearch.rmsPlusAbs(32, ws.xt, ws.wt);
+                if (nmax == 15) {
+                    LaneSearch.affine(32, 15, ws.xt, ws.wt, ws.lt, ws.st, count, L, 32 * g, scales, mins, g, -1.f, 0.1f, 20, false, false);
+                } else {
+                    LaneSearch.affine(32, 31, ws.xt, ws.wt, ws.lt, ws.st, count, L, 32 * g, scales, mins, g, -0.5f, 0.1f, 15, false, false);
+                }
+            }
             float maxScale = 0, maxMin = 0;
             for (int j = 0; j < 8; j++) {
-                float sumX2 = 0;
-                for (int l = 0; l < 32; l++) sumX2 += x[xo + 32 * j + l] * x[xo + 32 * j + l];
-                float avX = (float) Math.sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; l++) w[l] = avX + Math.abs(x[xo + 32 * j + l]);
-                scales[j] = nmax == 15
-                        ? makeQkx2Quants(32, 15, x, xo + 32 * j, w, 0, L, 32 * j, ws.levelsAux, ws.min, -1.f, 0.1f, 20, false)
-                        : makeQkx2Quants(32, 31, x, xo + 32 * j, w, 0, L, 32 * j, ws.levelsAux, ws.min, -0.5f, 0.1f, 15, false);
-                mins[j] = ws.min[0];
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }
@@ -242,17 +240,12 @@ final class KQuantizers {
             ws.putShort(o + 2, toF16(maxMin / 63.f));
         } else {
             float sigma2 = 2 * sumSquares(x, xo) / 256;
-            for (int j = 0; j < 8; j++) {
-                for (int l = 0; l < 32; l++) {
-                    float v = x[xo + 32 * j + l];
-                    w[l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-                }
-                float sw = 0;
-                for (int l = 0; l < 32; l++) sw += w[l];
-                ws.subWeights[j] = sw;
-                scales[j] = makeQkx3Quants(32, nmax, x, xo + 32 * j, w, 0, L, 32 * j, ws.levelsAux, ws.min,
-                        -0.9f, 0.05f, 36, false);
-                mins[j] = ws.min[0];
+            for (int g = 0; g < 8; g += LANES) {
+                int count = Math.min(LANES, 8 - g);
+                LaneSearch.gather(x, xo + 32 * g, 32, count, ws.xt);
+                LaneSearch.gather(qw, qo + 32 * g, 32, count, ws.qwt);
+                LaneSearch.importanceWeights(32, sigma2, ws.xt, ws.qwt, ws.wt, count, ws.subWeights, g);
+                LaneSearch.affine(32, nmax, ws.xt, ws.wt, ws.lt, ws.st, count, L, 32 * g, scales, mins, g, -0.9f, 0.05f, 36, false, true);
             }
             float d = makeQpQuants(8, 63, scales, 0, ws.scaleLevels, 0, ws.subWeights, 0);
             float m = makeQpQuants(8, 63, mins, 0, ws.minLevels, 0, ws.subWeights, 0);
@@ -282,9 +275,7 @@ final class KQuantizers {
             float d = dAll * sc;
             if (d == 0) continue;
             float dm = mAll * mn;
-            for (int i = 0; i < 32; i++) {
-                L[32 * j + i] = (byte) Math.max(0, Math.min(nmax, nearestInt((x[xo + 32 * j + i] + dm) / d)));
-            }
+            LaneSearch.requantize(x, xo + 32 * j, 32, dm, d, 0, nmax, 0, L, 32 * j);
         }
     }
 
@@ -307,11 +298,16 @@ final class KQuantizers {
         byte[] L = ws.levels;
         float[] scales = ws.scales;
         for (int b = 0, o = 0; b < n / 256; b++, o += 210, xo += 256) {
+            for (int g = 0; g < 16; g += LANES) {
+                int count = Math.min(LANES, 16 - g);
+                LaneSearch.gather(x, xo + 16 * g, 16, count, ws.xt);
+                // with importance ggml weights by the importance alone here, not by the √(σ² + x²) form
+                if (qw != null) LaneSearch.gather(qw, 256 * b + 16 * g, 16, count, ws.qwt);
+                LaneSearch.symmetric(16, 32, ws.xt, qw != null ? ws.qwt : null, ws.lt, ws.st, count, L, 16 * g, scales, g);
+            }
             float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < 16; ib++) {
-                // with importance ggml weights by the importance alone here, not by the √(σ² + x²) form
-                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib, qw, 256 * b + 16 * ib);
-                scales[ib] = scale;
+                float scale = scales[ib];
                 float a = Math.abs(scale);
                 if (a > maxAbsScale) {
                     maxAbsScale = a;
@@ -329,9 +325,7 @@ final class KQuantizers {
             for (int j = 0; j < 16; j++) {
                 float d = dAll * out[o + 192 + j];
                 if (d == 0) continue;
-                for (int i = 0; i < 16; i++) {
-                    L[16 * j + i] = (byte) (Math.max(-32, Math.min(31, nearestInt(x[xo + 16 * j + i] / d))) + 32);
-                }
+                LaneSearch.requantize(x, xo + 16 * j, 16, 0f, d, -32, 31, 32, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 int ql = o + j / 2, qh = o + 128 + j / 4;

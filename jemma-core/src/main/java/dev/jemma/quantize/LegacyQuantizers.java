@@ -4,8 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.jemma.quantize.HalfFloats.toF16;
-import static dev.jemma.quantize.QuantSearch.makeQkx3Quants;
-import static dev.jemma.quantize.QuantSearch.makeQxQuants;
+import static dev.jemma.quantize.LaneSearch.LANES;
 import static dev.jemma.quantize.QuantSearch.truncate;
 
 /**
@@ -24,17 +23,23 @@ final class LegacyQuantizers {
      * allocation-free for the KV cache, which stores one token's row at a time.
      */
     static void q8_0(float[] x, int xo, int n, MemorySegment dst, long off) {
-        for (int b = 0; b < n / 32; b++, off += 34, xo += 32) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) {
-                float a = Math.abs(x[xo + j]);
-                amax = amax > a ? amax : a;
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            dst.set(I16, off, toF16(d));
-            for (int j = 0; j < 32; j++) dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) truncate(roundAway(x[xo + j] * id)));
+        if (LegacyVectors.ENABLED) {
+            LegacyVectors.q8_0(x, xo, n, dst, off);
+            return;
         }
+        for (int b = 0; b < n / 32; b++, off += 34, xo += 32) q8_0Block(x, xo, dst, off);
+    }
+
+    static void q8_0Block(float[] x, int xo, MemorySegment dst, long off) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) {
+            float a = Math.abs(x[xo + j]);
+            amax = amax > a ? amax : a;
+        }
+        float d = amax / 127;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        dst.set(I16, off, toF16(d));
+        for (int j = 0; j < 32; j++) dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) truncate(roundAway(x[xo + j] * id)));
     }
 
     /** C's roundf: halves away from zero (exact in double, where |v| + 0.5 cannot round up). */
@@ -45,6 +50,10 @@ final class LegacyQuantizers {
     static void q4_0(float[] x, int xo, int n, float[] qw, Workspace ws) {
         if (qw != null) {
             symmetricSearch(x, xo, n, qw, ws, 8);
+            return;
+        }
+        if (LegacyVectors.ENABLED) {
+            LegacyVectors.symmetric(x, xo, n, 8, ws.row);
             return;
         }
         byte[] out = ws.row;
@@ -67,6 +76,10 @@ final class LegacyQuantizers {
             symmetricSearch(x, xo, n, qw, ws, 16);
             return;
         }
+        if (LegacyVectors.ENABLED) {
+            LegacyVectors.symmetric(x, xo, n, 16, ws.row);
+            return;
+        }
         for (int b = 0, o = 0; b < n / 32; b++, o += 22, xo += 32) {
             float max = signedMax(x, xo);
             float d = max / -16;
@@ -75,54 +88,51 @@ final class LegacyQuantizers {
             for (int j = 0; j < 32; j++) {
                 ws.levels[j] = (byte) Math.min(31, (byte) truncate(x[xo + j] * id + 16.5f));
             }
-            packFiveBits(ws, o + 2);
+            packFiveBits(ws, 0, o + 2);
         }
     }
 
     static void q4_1(float[] x, int xo, int n, float[] qw, Workspace ws) {
-        if (qw != null) {
-            affineSearch(x, xo, n, qw, ws, 15);
-            return;
-        }
-        byte[] out = ws.row;
-        for (int b = 0, o = 0; b < n / 32; b++, o += 20, xo += 32) {
-            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-            for (int j = 0; j < 32; j++) {
-                float v = x[xo + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
-            float d = (max - min) / 15;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            ws.putShort(o, toF16(d));
-            ws.putShort(o + 2, toF16(min));
-            for (int j = 0; j < 16; j++) {
-                int q0 = Math.min(15, (byte) truncate((x[xo + j] - min) * id + 0.5f));
-                int q1 = Math.min(15, (byte) truncate((x[xo + 16 + j] - min) * id + 0.5f));
-                out[o + 4 + j] = (byte) (q0 & 0xFF | q1 << 4);
-            }
-        }
+        affine(x, xo, n, qw, ws, 15);
     }
 
     static void q5_1(float[] x, int xo, int n, float[] qw, Workspace ws) {
+        affine(x, xo, n, qw, ws, 31);
+    }
+
+    private static void affine(float[] x, int xo, int n, float[] qw, Workspace ws, int nmax) {
         if (qw != null) {
-            affineSearch(x, xo, n, qw, ws, 31);
-            return;
+            affineSearch(x, xo, n, qw, ws, nmax);
+        } else if (LegacyVectors.ENABLED) {
+            LegacyVectors.affine(x, xo, n, nmax, ws.row, ws);
+        } else {
+            int blockBytes = nmax == 15 ? 20 : 24;
+            for (int b = 0; b < n / 32; b++) affineBlock(x, xo + 32 * b, nmax, ws, b * blockBytes);
         }
-        for (int b = 0, o = 0; b < n / 32; b++, o += 24, xo += 32) {
-            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-            for (int j = 0; j < 32; j++) {
-                float v = x[xo + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
+    }
+
+    /** One Q4_1 (nmax 15) or Q5_1 (nmax 31) block without importance, into the row at o. */
+    static void affineBlock(float[] x, int xo, int nmax, Workspace ws, int o) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[xo + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / nmax;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        ws.putShort(o, toF16(d));
+        ws.putShort(o + 2, toF16(min));
+        if (nmax == 15) {
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (byte) truncate((x[xo + j] - min) * id + 0.5f));
+                int q1 = Math.min(15, (byte) truncate((x[xo + 16 + j] - min) * id + 0.5f));
+                ws.row[o + 4 + j] = (byte) (q0 & 0xFF | q1 << 4);
             }
-            float d = (max - min) / 31;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            ws.putShort(o, toF16(d));
-            ws.putShort(o + 2, toF16(min));
+        } else {
             // no clamp here in ggml: the uint8_t conversion keeps the low byte
             for (int j = 0; j < 32; j++) ws.levels[j] = (byte) truncate((x[xo + j] - min) * id + 0.5f);
-            packFiveBits(ws, o + 4);
+            packFiveBits(ws, 0, o + 4);
         }
     }
 
@@ -143,13 +153,16 @@ final class LegacyQuantizers {
     private static void symmetricSearch(float[] x, int xo, int n, float[] qw, Workspace ws, int nmax) {
         float sigma2 = meanSquare(x, xo, n);
         int blockBytes = nmax == 8 ? 18 : 22;
-        for (int b = 0, o = 0; b < n / 32; b++, o += blockBytes) {
-            int xb = xo + 32 * b;
-            blockWeights(x, xb, qw, 32 * b, sigma2, ws.weights);
-            float d = makeQxQuants(32, nmax, x, xb, ws.levels, 0, ws.weights, 0);
-            ws.putShort(o, toF16(d));
-            if (nmax == 8) packNibbles(ws, o + 2);
-            else packFiveBits(ws, o + 2);
+        for (int g = 0; g < n / 32; g += LANES) {
+            int count = Math.min(LANES, n / 32 - g);
+            laneWeights(x, xo, qw, sigma2, g, count, ws);
+            LaneSearch.symmetric(32, nmax, ws.xt, ws.wt, ws.lt, ws.st, count, ws.levels, 0, ws.scales, 0);
+            for (int k = 0; k < count; k++) {
+                int o = (g + k) * blockBytes;
+                ws.putShort(o, toF16(ws.scales[k]));
+                if (nmax == 8) packNibbles(ws, 32 * k, o + 2);
+                else packFiveBits(ws, 32 * k, o + 2);
+            }
         }
     }
 
@@ -157,15 +170,18 @@ final class LegacyQuantizers {
     private static void affineSearch(float[] x, int xo, int n, float[] qw, Workspace ws, int nmax) {
         float sigma2 = meanSquare(x, xo, n);
         int blockBytes = nmax == 15 ? 20 : 24;
-        for (int b = 0, o = 0; b < n / 32; b++, o += blockBytes) {
-            int xb = xo + 32 * b;
-            blockWeights(x, xb, qw, 32 * b, sigma2, ws.weights);
-            float d = makeQkx3Quants(32, nmax, x, xb, ws.weights, 0, ws.levels, 0, ws.levelsAux, ws.min,
-                    -0.9f, 0.05f, 36, false);
-            ws.putShort(o, toF16(d));
-            ws.putShort(o + 2, toF16(-ws.min[0]));
-            if (nmax == 15) packNibbles(ws, o + 4);
-            else packFiveBits(ws, o + 4);
+        for (int g = 0; g < n / 32; g += LANES) {
+            int count = Math.min(LANES, n / 32 - g);
+            laneWeights(x, xo, qw, sigma2, g, count, ws);
+            LaneSearch.affine(32, nmax, ws.xt, ws.wt, ws.lt, ws.st, count, ws.levels, 0, ws.scales, ws.mins, 0,
+                    -0.9f, 0.05f, 36, false, true);
+            for (int k = 0; k < count; k++) {
+                int o = (g + k) * blockBytes;
+                ws.putShort(o, toF16(ws.scales[k]));
+                ws.putShort(o + 2, toF16(-ws.mins[k]));
+                if (nmax == 15) packNibbles(ws, 32 * k, o + 4);
+                else packFiveBits(ws, 32 * k, o + 4);
+            }
         }
     }
 
@@ -175,22 +191,25 @@ final class LegacyQuantizers {
         return sum / n;
     }
 
-    private static void blockWeights(float[] x, int xb, float[] qw, int qo, float sigma2, float[] w) {
-        for (int j = 0; j < 32; j++) w[j] = qw[qo + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
+    /** Blocks g.. g+count−1 transposed into the lanes, with weights importance·√(σ² + x²). */
+    private static void laneWeights(float[] x, int xo, float[] qw, float sigma2, int g, int count, Workspace ws) {
+        LaneSearch.gather(x, xo + 32 * g, 32, count, ws.xt);
+        LaneSearch.gather(qw, 32 * g, 32, count, ws.qwt);
+        LaneSearch.importanceWeights(32, sigma2, ws.xt, ws.qwt, ws.wt, count, null, 0);
     }
 
     /** Levels 0..15 of 32 values: element j in the low nibble of byte j, element j+16 in its high nibble. */
-    private static void packNibbles(Workspace ws, int o) {
+    private static void packNibbles(Workspace ws, int lo, int o) {
         byte[] L = ws.levels;
-        for (int j = 0; j < 16; j++) ws.row[o + j] = (byte) (L[j] | L[j + 16] << 4);
+        for (int j = 0; j < 16; j++) ws.row[o + j] = (byte) (L[lo + j] | L[lo + j + 16] << 4);
     }
 
     /** Levels 0..31 of 32 values: bit 4 of element j in bit j of a 32-bit qh, then the low nibbles as Q4. */
-    private static void packFiveBits(Workspace ws, int o) {
+    private static void packFiveBits(Workspace ws, int lo, int o) {
         byte[] L = ws.levels;
         int qh = 0;
         for (int j = 0; j < 16; j++) {
-            int q0 = L[j] & 0xFF, q1 = L[j + 16] & 0xFF;
+            int q0 = L[lo + j] & 0xFF, q1 = L[lo + j + 16] & 0xFF;
             ws.row[o + 4 + j] = (byte) (q0 & 0x0F | (q1 & 0x0F) << 4);
             qh |= ((q0 & 0x10) >> 4) << j;
             qh |= ((q1 & 0x10) >> 4) << (j + 16);

@@ -5,18 +5,20 @@ package dev.jemma.quantize;
  * nothing per block and two threads never share it. Sizes fit a 256-value super-block.
  */
 final class Workspace {
-    /** Levels of one super-block, and of one group while searching. */
-    final byte[] levels = new byte[256];
-    final byte[] levelsAux = new byte[32];
-    final float[] weights = new float[32];
+    /** Levels of one super-block, or of the blocks one lane search covers. */
+    final byte[] levels = new byte[Math.max(256, 32 * LaneSearch.LANES)];
     /** Sub-block scales and mins, and the weight of each sub-block when they are quantized in turn. */
-    final float[] scales = new float[16];
-    final float[] mins = new float[16];
+    final float[] scales = new float[Math.max(16, LaneSearch.LANES)];
+    final float[] mins = new float[Math.max(16, LaneSearch.LANES)];
     final float[] subWeights = new float[16];
     final byte[] scaleLevels = new byte[16];
     final byte[] minLevels = new byte[16];
-    /** The affine searches' second result (the negated min). */
-    final float[] min = new float[1];
+    /** Groups transposed for {@link LaneSearch}: values, weights, importance, levels (32 values per lane), state. */
+    final float[] xt = new float[32 * LaneSearch.LANES];
+    final float[] wt = new float[32 * LaneSearch.LANES];
+    final float[] qwt = new float[32 * LaneSearch.LANES];
+    final float[] lt = new float[32 * LaneSearch.LANES];
+    final float[] st = new float[16 * LaneSearch.LANES];
     /** One encoded row, copied to the destination as a whole. */
     final byte[] row;
 
