@@ -80,12 +80,9 @@ final class Gemma3MmprojConverter {
         w.put("general.architecture", str("clip"));
         w.put("general.type", str("mmproj"));
         for (Map.Entry<String, Entry> e : sampling.entrySet()) w.put(e.getKey(), e.getValue());
-        ModelNaming naming = ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params);
-        w.put("general.name", str(naming.name()));
-        if (naming.version() != null) w.put("general.version", str(naming.version()));
-        if (naming.finetune() != null) w.put("general.finetune", str(naming.finetune()));
-        if (naming.basename() != null) w.put("general.basename", str(naming.basename()));
-        w.put("general.size_label", str(naming.sizeLabel() != null ? naming.sizeLabel() : HuggingFaceModel.sizeLabel(params)));
+        LinkedHashMap<String, Entry> general = new LinkedHashMap<>();
+        ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params).addTo(general, params);
+        for (Map.Entry<String, Entry> e : general.entrySet()) w.put(e.getKey(), e.getValue());
         w.put("general.file_type", u32(fileType));
         w.put("clip.has_vision_encoder", new Entry(GGUFValueType.BOOL, null, true));
         w.put("clip.vision.projection_dim", u32(cfg.hidden()));
@@ -130,13 +127,7 @@ final class Gemma3MmprojConverter {
     private static GGMLType type(Mapped m, HuggingFaceModel.OutType t) {
         if (m.source().contains("input_projection")) return GGMLType.F16;
         if (m.source().contains(".embeddings.")) return GGMLType.F32;
-        if (m.ne().length <= 1 || m.name().endsWith("_norm.weight")) return GGMLType.F32;
-        return switch (t) {
-            case F32 -> GGMLType.F32;
-            case F16, AUTO -> GGMLType.F16;
-            case BF16 -> GGMLType.BF16;
-            case Q8_0 -> m.ne()[0] % 32 == 0 ? GGMLType.Q8_0 : GGMLType.F16;
-        };
+        return HuggingFaceModel.tensorType(m.name(), m.ne(), t);
     }
 
     /** HF name → mmproj name, or null for tensors that are not part of the vision side. */

@@ -172,12 +172,17 @@ public final class HuggingFaceModel implements AutoCloseable {
 
     /** The converter's per-tensor type: norms and vectors F32; Q8_0 falls back to F16 for rows not a multiple of 32. */
     static GGMLType outputType(Mapped m, OutType t) {
-        if (m.shape().length <= 1 || m.name().endsWith("_norm.weight")) return GGMLType.F32;
+        return tensorType(m.name(), m.shape(), t);
+    }
+
+    /** As {@link #outputType}, for any GGUF tensor name and shape (ne order); the mmproj file uses it too. */
+    static GGMLType tensorType(String name, long[] ne, OutType t) {
+        if (ne.length <= 1 || name.endsWith("_norm.weight")) return GGMLType.F32;
         return switch (t) {
             case F32 -> GGMLType.F32;
             case F16, AUTO -> GGMLType.F16;
             case BF16 -> GGMLType.BF16;
-            case Q8_0 -> m.shape()[0] % 32 == 0 ? GGMLType.Q8_0 : GGMLType.F16;
+            case Q8_0 -> ne[0] % 32 == 0 ? GGMLType.Q8_0 : GGMLType.F16;
         };
     }
 
@@ -232,12 +237,7 @@ public final class HuggingFaceModel implements AutoCloseable {
             params += n;
         }
         generationConfig(md);
-        ModelNaming naming = ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params);
-        md.put("general.name", str(naming.name()));
-        if (naming.version() != null) md.put("general.version", str(naming.version()));
-        if (naming.finetune() != null) md.put("general.finetune", str(naming.finetune()));
-        if (naming.basename() != null) md.put("general.basename", str(naming.basename()));
-        md.put("general.size_label", str(naming.sizeLabel() != null ? naming.sizeLabel() : sizeLabel(params)));
+        ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params).addTo(md, params);
         md.put("gemma3.block_count", u32(c.layers()));
         md.put("gemma3.context_length", u32(c.contextLength()));
         md.put("gemma3.embedding_length", u32(c.hidden()));

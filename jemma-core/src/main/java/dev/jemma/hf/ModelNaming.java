@@ -97,6 +97,19 @@ record ModelNaming(String name, String basename, String finetune, String version
         return new ModelNaming(title(full), basename, finetune, version, size);
     }
 
+    /** The name keys in the converter's order; the size label from the parameter count when the name has none. */
+    void addTo(java.util.Map<String, dev.jemma.gguf.GGUFMetadata.Entry> md, long params) {
+        put(md, "general.name", name);
+        if (version != null) put(md, "general.version", version);
+        if (finetune != null) put(md, "general.finetune", finetune);
+        if (basename != null) put(md, "general.basename", basename);
+        put(md, "general.size_label", sizeLabel != null ? sizeLabel : HuggingFaceModel.sizeLabel(params));
+    }
+
+    private static void put(java.util.Map<String, dev.jemma.gguf.GGUFMetadata.Entry> md, String key, String value) {
+        md.put(key, new dev.jemma.gguf.GGUFMetadata.Entry(dev.jemma.gguf.GGUFValueType.STRING, null, value));
+    }
+
     private static String join(List<String> parts, List<Set<String>> types, String kind, boolean distinct) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < parts.size(); i++) {

@@ -65,8 +65,12 @@ final class Drain {
                         if (w != null) renderer.end(w, i, results[i]);
                     }
                 }
-                if (w != null) renderer.close(w, results);
-                else out.json(ex, 200, renderer.body(results, tokens));
+                if (w != null) {
+                    renderer.close(w, results);
+                    w.end();
+                } else {
+                    out.json(ex, 200, renderer.body(results, tokens));
+                }
             } catch (IOException e) {
                 gen.cancel(); // the client is gone: free the slots now
                 throw e;

@@ -47,6 +47,20 @@ public final class StreamWriter {
         if (sse) write("data: [DONE]\n\n");
     }
 
+    /**
+     * Ends the body now (the chunked terminator), before the generation counts as finished: a draining server
+     * closes connections once nothing is in flight, and must not cut a stream short of its last bytes.
+     */
+    public void end() throws IOException {
+        if (out == null) return;
+        if (out instanceof ChunkedBodyOutput c) {
+            c.finish();
+            c.flush();
+        } else {
+            out.flush();
+        }
+    }
+
     private void write(String s) throws IOException {
         start();
         watchdog.write(ex, out, s.getBytes(StandardCharsets.UTF_8));
