@@ -35,7 +35,8 @@ class CliInputErrorsTest {
 
     @Test
     void aDirectoryOrAMissingFileIsNamed(@TempDir Path tmp) {
-        oneLineError(jemma("run", "--model", tmp.toString(), "hi"), "is a directory, not a file");
+        // a directory is a model only as a Hugging Face folder (config.json)
+        oneLineError(jemma("run", "--model", tmp.toString(), "hi"), "is a directory without config.json");
         oneLineError(jemma("run", "--model", tmp.resolve("none.gguf").toString(), "hi"), "file not found");
         CliTest.Outcome schema = jemma("run", "--model", MODEL, "--json-schema", tmp.resolve("s.json").toString(), "hi");
         oneLineError(schema, "--json-schema " + tmp.resolve("s.json") + ": file not found");
