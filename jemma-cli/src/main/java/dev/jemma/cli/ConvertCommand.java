@@ -44,11 +44,6 @@ final class ConvertCommand implements Callable<Integer> {
             if (mmprojOut != null && !hf.config().multimodal()) {
                 throw new JemmaException("--mmproj-out: " + folder + " is a text-only model (" + hf.config().architecture() + "), it has no vision tower");
             }
-            long free = Files.getFileStore(out.toAbsolutePath().getParent()).getUsableSpace();
-            long need = hf.estimatedBytes(t);
-            if (free < need + (16L << 20)) {
-                throw new JemmaException(String.format("not enough disk space for %s: it needs %.1f MiB, %.1f MiB are free", out, need / 1048576.0, free / 1048576.0));
-            }
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("convert").setInitialMax(1).setUnit(" tensors", 1)
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
                 hf.convert(out, t, (done, total) -> {

@@ -32,11 +32,8 @@ final class ImatrixCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String text = InputFiles.text("FILE", file);
         try (Gemma3Model m = model.load()) {
-            int[] body = m.tokenizer.encode(text);
-            int[] tokens = new int[body.length + 1];
-            tokens[0] = m.tokenizer.bosId();
-            System.arraycopy(body, 0, tokens, 1, body.length);
-            int chunks = maxChunks >= 0 ? Math.min(maxChunks, tokens.length / ctx) : tokens.length / ctx;
+            int[] tokens = PerplexityCommand.withBos(m, text);
+            int chunks = PerplexityCommand.chunks(tokens, ctx, maxChunks);
             long t0 = System.nanoTime();
             ImportanceMatrix imp;
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("imatrix").setInitialMax(Math.max(1, chunks))

@@ -28,17 +28,28 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String text = InputFiles.text("FILE", file);
         try (Gemma3Model m = model.load(lora)) {
-            int[] body = m.tokenizer.encode(text);
-            int[] tokens = new int[body.length + 1];
-            tokens[0] = m.tokenizer.bosId();
-            System.arraycopy(body, 0, tokens, 1, body.length);
+            int[] tokens = withBos(m, text);
             int[] done = {0};
-            int chunks = maxChunks >= 0 ? Math.min(maxChunks, tokens.length / ctx) : tokens.length / ctx;
+            int chunks = chunks(tokens, ctx, maxChunks);
             double ppl = Perplexity.compute(m, tokens, ctx, maxChunks,
                     p -> System.err.printf("jemma: chunk %d/%d  perplexity so far %.4f%n", ++done[0], chunks, p));
             System.out.printf("%.6f%n", ppl);
             Log.info(String.format("perplexity %.4f over %d chunks of %d tokens", ppl, chunks, ctx));
         }
         return 0;
+    }
+
+    /** The text's tokens after BOS, as llama-perplexity and llama-imatrix read a text file. */
+    static int[] withBos(Gemma3Model m, String text) {
+        int[] body = m.tokenizer.encode(text);
+        int[] tokens = new int[body.length + 1];
+        tokens[0] = m.tokenizer.bosId();
+        System.arraycopy(body, 0, tokens, 1, body.length);
+        return tokens;
+    }
+
+    /** How many whole chunks of {@code ctx} tokens are run ({@code maxChunks} < 0: all). */
+    static int chunks(int[] tokens, int ctx, int maxChunks) {
+        return maxChunks >= 0 ? Math.min(maxChunks, tokens.length / ctx) : tokens.length / ctx;
     }
 }

@@ -30,7 +30,7 @@ import java.util.Set;
  * at write time, so a merged model need not fit in memory twice. Data offsets are aligned to
  * {@code general.alignment} (default 32), as llama.cpp and gguf-py expect.
  *
- * <p>The write is atomic: the file is written under a temporary name in the target directory, forced to disk and
+ * <p>A write the disk cannot hold is refused before it starts. The write is atomic: the file is written under a temporary name in the target directory, forced to disk and
  * moved over the target, so a reader sees the old file or the whole new one, and a failure (a full disk, a
  * failing source) leaves nothing behind and throws {@link GGUFWriteException} naming the file.
  */
@@ -144,6 +144,7 @@ public final class GGUFWriter {
         Path dir = target.getParent();
         Path tmp = null;
         try {
+            checkSpace(path, dir, alignment);
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
             try {
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
@@ -178,6 +179,18 @@ public final class GGUFWriter {
                     // the original failure is the one to report
                 }
             }
+        }
+    }
+
+    /** Refuses to start a write the disk cannot hold (the tensors' aligned bytes plus room for the header). */
+    private void checkSpace(Path path, Path dir, int alignment) throws IOException {
+        if (dir == null || !Files.isDirectory(dir)) return; // createTempFile names the missing directory
+        long need = 16L << 20;
+        for (Pending t : tensors) need += alignUp(t.bytes, alignment);
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < need) {
+            throw new GGUFWriteException(String.format("not enough disk space for %s: it needs %.1f MiB, %s has %.1f MiB free",
+                    path, need / 1048576.0, dir, free / 1048576.0), null);
         }
     }
 
@@ -359,7 +372,7 @@ public final class GGUFWriter {
     }
 
     /** f32 → bf16, round to nearest even; NaN stays a (quiet) NaN. */
-    static short toBF16(float f) {
+    public static short toBF16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7FFFFFFF) > 0x7F800000) return (short) ((bits >>> 16) | 0x40);
         return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);

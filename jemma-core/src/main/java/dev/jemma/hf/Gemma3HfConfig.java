@@ -39,8 +39,6 @@ public record Gemma3HfConfig(
         double queryPreAttnScalar,
         Double finalLogitSoftcap,
         boolean tiedEmbeddings,
-        String dtype,
-        Integer bosId, Integer eosId, Integer padId, Integer unkId,
         JsonNode root) {
 
     static final List<String> ARCHITECTURES = List.of("Gemma3ForCausalLM", "Gemma3ForConditionalGeneration");
@@ -101,16 +99,9 @@ public record Gemma3HfConfig(
                 f.integer("sliding_window", 4096), pattern, theta, localTheta, scaling,
                 f.real("query_pre_attn_scalar", 256), soft.isNumber() ? soft.asDouble() : null,
                 root.path("tie_word_embeddings").asBoolean(c.path("tie_word_embeddings").asBoolean(true)),
-                c.path("dtype").asText(c.path("torch_dtype").asText(root.path("torch_dtype").asText(root.path("dtype").asText("")))),
-                tokenId(root, c, "bos_token_id"), tokenId(root, c, "eos_token_id"), tokenId(root, c, "pad_token_id"), tokenId(root, c, "unk_token_id"),
                 root);
         if (c.path("attn_logit_softcapping").isNumber()) throw new HuggingFaceFormatException(file + ": attn_logit_softcapping is set, which Gemma 3 does not use");
         return cfg;
-    }
-
-    private static Integer tokenId(JsonNode root, JsonNode text, String key) {
-        JsonNode v = root.has(key) ? root.get(key) : text.get(key);
-        return v != null && v.isIntegralNumber() ? v.asInt() : null;
     }
 
     /** Typed reads with the file and key in every error. */

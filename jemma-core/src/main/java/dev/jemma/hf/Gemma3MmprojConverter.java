@@ -4,12 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.jemma.gguf.GGUFMetadata.Entry;
 import dev.jemma.gguf.GGUFValueType;
 import dev.jemma.gguf.GGUFWriter;
-import dev.jemma.quantize.Quantizers;
 import dev.jemma.safetensors.SafetensorsCheckpoint;
-import dev.jemma.safetensors.SafetensorsTensor;
 import dev.jemma.tensor.GGMLType;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,11 +67,7 @@ final class Gemma3MmprojConverter {
         if (tensors.isEmpty()) throw new HuggingFaceFormatException(dir + " has no vision tensors");
 
         long params = 0;
-        for (Mapped m : tensors) {
-            long n = 1;
-            for (long d : m.ne()) n *= d;
-            params += n;
-        }
+        for (Mapped m : tensors) params += HuggingFaceModel.elements(m.ne());
         int fileType = switch (type) { case F32 -> 0; case F16, AUTO -> 1; case BF16 -> 32; case Q8_0 -> 7; };
         GGUFWriter w = new GGUFWriter();
         w.put("general.architecture", str("clip"));
@@ -107,17 +100,9 @@ final class Gemma3MmprojConverter {
         for (Mapped m : tensors) {
             GGMLType t = type(m, type);
             w.tensor(m.name(), m.ne(), t, sink -> {
-                SafetensorsTensor st1 = st.tensor(m.source()).tensor();
-                float[] values = st.tensor(m.source()).file().toFloats(st1);
+                float[] values = st.toFloats(m.source());
                 if (m.norm()) for (int i = 0; i < values.length; i++) values[i] = values[i] + 1f;
-                if (t == GGMLType.Q8_0) {
-                    int cols = (int) m.ne()[0];
-                    MemorySegment q = MemorySegment.ofArray(new byte[values.length / 32 * 34]);
-                    Quantizers.quantize(t, values, 0, values.length / cols, cols, null, q, 0);
-                    sink.putBytes(q);
-                } else {
-                    sink.putFloats(t, values, 0, values.length);
-                }
+                HuggingFaceModel.put(sink, t, values, (int) m.ne()[0]);
             });
         }
         w.write(out);
@@ -158,7 +143,7 @@ final class Gemma3MmprojConverter {
         }
         Matcher m = LAYER.matcher(local);
         if (m.matches() && PER_LAYER.containsKey(m.group(2))) return "v.blk." + m.group(1) + "." + PER_LAYER.get(m.group(2));
-        return local.startsWith("head.") ? null : null;
+        return null;
     }
 
     private static float[] floats(JsonNode a) {

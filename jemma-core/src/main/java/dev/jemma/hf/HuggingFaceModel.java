@@ -16,8 +16,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -136,14 +134,7 @@ public final class HuggingFaceModel implements AutoCloseable {
         for (Mapped m : tensors) {
             GGMLType type = outputType(m, t);
             w.tensor(m.name(), m.shape(), type, sink -> {
-                float[] v = values(m);
-                if (type == GGMLType.Q8_0) {
-                    MemorySegment q = MemorySegment.ofArray(new byte[(int) (v.length / 32 * 34)]);
-                    dev.jemma.quantize.Quantizers.quantize(GGMLType.Q8_0, v, 0, (int) m.rows(), (int) m.shape()[0], null, q, 0);
-                    sink.putBytes(q);
-                } else {
-                    sink.putFloats(type, v, 0, v.length);
-                }
+                put(sink, type, values(m), (int) m.shape()[0]);
                 if (progress != null) progress.accept(++done[0], tensors.size());
             });
         }
@@ -157,16 +148,21 @@ public final class HuggingFaceModel implements AutoCloseable {
         Gemma3MmprojConverter.convert(dir, config, weights, outType == OutType.AUTO ? guessed() : outType, out, sampling);
     }
 
-    /** The size of the converted file's tensor data. */
-    public long estimatedBytes(OutType outType) {
-        OutType t = outType == OutType.AUTO ? guessed() : outType;
-        long n = 0;
-        for (Mapped m : tensors) {
-            GGMLType type = outputType(m, t);
-            long e = 1;
-            for (long d : m.shape()) e *= d;
-            n += e / type.blockSize * type.blockBytes;
+    /** f32 values stored as the type: F32/F16/BF16 rounded by the writer, Q8_0 by ggml's reference quantizer. */
+    static void put(GGUFWriter.Sink sink, GGMLType type, float[] values, int cols) throws java.io.IOException {
+        if (type != GGMLType.Q8_0) {
+            sink.putFloats(type, values, 0, values.length);
+            return;
         }
+        MemorySegment q = MemorySegment.ofArray(new byte[values.length / 32 * 34]);
+        dev.jemma.quantize.Quantizers.quantize(type, values, 0, values.length / cols, cols, null, q, 0);
+        sink.putBytes(q);
+    }
+
+    /** Elements of a tensor of this shape. */
+    static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
         return n;
     }
 
@@ -231,11 +227,7 @@ public final class HuggingFaceModel implements AutoCloseable {
         md.put("general.architecture", str("gemma3"));
         md.put("general.type", str("model"));
         long params = 0;
-        for (Mapped m : tensors) {
-            long n = 1;
-            for (long d : m.shape()) n *= d;
-            params += n;
-        }
+        for (Mapped m : tensors) params += elements(m.shape());
         generationConfig(md);
         ModelNaming.of(dir.toAbsolutePath().normalize().getFileName().toString(), params).addTo(md, params);
         md.put("gemma3.block_count", u32(c.layers()));
@@ -263,20 +255,6 @@ public final class HuggingFaceModel implements AutoCloseable {
             if (c.queryPreAttnScalar() != inferred) md.put("gemma3.attention.query_pre_attn_scalar", f32(c.queryPreAttnScalar()));
         }
         return md;
-    }
-
-    /** gguf-py's model_weight_count_rounded_notation with two significant digits, e.g. 268M, 1.0B, 340K. */
-    static String sizeLabel(long n) {
-        double scaled;
-        String suffix;
-        if (n > 1e12) { scaled = n * 1e-12; suffix = "T"; }
-        else if (n > 1e9) { scaled = n * 1e-9; suffix = "B"; }
-        else if (n > 1e6) { scaled = n * 1e-6; suffix = "M"; }
-        else { scaled = n * 1e-3; suffix = "K"; }
-        String rounded = new BigDecimal(scaled).setScale(0, RoundingMode.HALF_EVEN).toBigInteger().toString();
-        String stripped = rounded.replaceFirst("^0+", "");
-        int fix = Math.max(2 - stripped.length(), 0);
-        return new BigDecimal(scaled).setScale(fix, RoundingMode.HALF_EVEN).toPlainString() + suffix;
     }
 
     /** The sampling defaults of generation_config.json, as the converter copies them (before the name). */

@@ -1,5 +1,7 @@
 package dev.jemma.hf;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -103,11 +105,25 @@ record ModelNaming(String name, String basename, String finetune, String version
         if (version != null) put(md, "general.version", version);
         if (finetune != null) put(md, "general.finetune", finetune);
         if (basename != null) put(md, "general.basename", basename);
-        put(md, "general.size_label", sizeLabel != null ? sizeLabel : HuggingFaceModel.sizeLabel(params));
+        put(md, "general.size_label", sizeLabel != null ? sizeLabel : countLabel(params));
     }
 
     private static void put(java.util.Map<String, dev.jemma.gguf.GGUFMetadata.Entry> md, String key, String value) {
         md.put(key, new dev.jemma.gguf.GGUFMetadata.Entry(dev.jemma.gguf.GGUFValueType.STRING, null, value));
+    }
+
+    /** gguf-py's model_weight_count_rounded_notation with two significant digits, e.g. 268M, 1.0B, 340K. */
+    static String countLabel(long n) {
+        double scaled;
+        String suffix;
+        if (n > 1e12) { scaled = n * 1e-12; suffix = "T"; }
+        else if (n > 1e9) { scaled = n * 1e-9; suffix = "B"; }
+        else if (n > 1e6) { scaled = n * 1e-6; suffix = "M"; }
+        else { scaled = n * 1e-3; suffix = "K"; }
+        String rounded = new BigDecimal(scaled).setScale(0, RoundingMode.HALF_EVEN).toBigInteger().toString();
+        String stripped = rounded.replaceFirst("^0+", "");
+        int fix = Math.max(2 - stripped.length(), 0);
+        return new BigDecimal(scaled).setScale(fix, RoundingMode.HALF_EVEN).toPlainString() + suffix;
     }
 
     private static String join(List<String> parts, List<Set<String>> types, String kind, boolean distinct) {

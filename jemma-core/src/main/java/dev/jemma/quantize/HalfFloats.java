@@ -18,10 +18,8 @@ final class HalfFloats {
         return Float.float16ToFloat(h);
     }
 
-    /** bf16: the top half of the f32 rounded to nearest even by an integer add; NaN kept NaN (quiet bit set). */
+    /** bf16: ggml's rounding (nearest even by an integer add, NaN kept quiet) is the GGUF writer's. */
     static short toBf16(float f) {
-        int u = Float.floatToRawIntBits(f);
-        if ((u & 0x7fffffff) > 0x7f800000) return (short) ((u >>> 16) | 64);
-        return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
+        return dev.jemma.gguf.GGUFWriter.toBF16(f);
     }
 }

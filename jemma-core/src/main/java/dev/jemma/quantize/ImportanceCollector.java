@@ -23,13 +23,11 @@ import java.util.function.IntConsumer;
 public final class ImportanceCollector implements ActivationRecorder {
     private static final int MIN_ROWS = 16;
 
-    private final int layers;
     /** [layer][input]: 0 attention normed, 1 attention output, 2 FFN normed, 3 FFN activation */
     private final double[][][] sums;
     private final long[][] counts;
 
     private ImportanceCollector(int layers) {
-        this.layers = layers;
         this.sums = new double[layers][4][];
         this.counts = new long[layers][4];
     }
@@ -86,13 +84,13 @@ public final class ImportanceCollector implements ActivationRecorder {
             }
             progress.accept(k + 1);
         }
-        return c.result(model.config.layers(), dataset, chunks, ctx);
+        return c.result(dataset, chunks, ctx);
     }
 
-    private ImportanceMatrix result(int layers, String dataset, int chunks, int ctx) {
+    private ImportanceMatrix result(String dataset, int chunks, int ctx) {
         String[][] names = {{"attn_q", "attn_k", "attn_v"}, {"attn_output"}, {"ffn_gate", "ffn_up"}, {"ffn_down"}};
         Map<String, ImportanceMatrix.Entry> entries = new TreeMap<>();
-        for (int l = 0; l < layers; l++) {
+        for (int l = 0; l < sums.length; l++) {
             for (int i = 0; i < 4; i++) {
                 double[] acc = sums[l][i];
                 if (acc == null) continue;

@@ -160,12 +160,6 @@ public final class ModelQuantizer {
             if (Files.isDirectory(target)) throw new QuantizeException("the output " + out + " is a directory");
             Path dir = target.getParent();
             if (dir == null || !Files.isDirectory(dir)) throw new QuantizeException("the output's directory " + dir + " does not exist");
-            long need = plan.outputBytes() + (16L << 20);
-            long free = Files.getFileStore(dir).getUsableSpace();
-            if (free < need) {
-                throw new QuantizeException(String.format("not enough disk space for %s: it needs %.1f MiB, %s has %.1f MiB free",
-                        out, need / 1048576.0, dir, free / 1048576.0));
-            }
         } catch (IOException e) {
             throw new QuantizeException("cannot check the output " + out + ": " + e.getMessage(), e);
         }
