@@ -7,19 +7,24 @@ import dev.jemma.model.KVType;
 import picocli.CommandLine.Option;
 
 /** --ctx and --kv-type, shared by run, chat, serve, info and bench; the range check itself is the core's. */
-final class ContextOptions {
+public final class ContextOptions {
     @Option(names = "--ctx", description = "context length in tokens (default: the model's trained maximum; serve: at most 8192)")
     Integer ctx;
     @Option(names = "--kv-type", description = "KV cache storage: f32 (default), f16 or q8_0")
     String kvType = "f32";
 
     /** What can be checked before the model loads. */
-    void checkFlags() {
+    public void checkFlags() {
         if (ctx != null && ctx < 1) throw new JemmaException("--ctx must be ≥ 1, got " + ctx);
         kvType();
     }
 
-    KVType kvType() {
+    /** --ctx, or null. */
+    public Integer ctx() {
+        return ctx;
+    }
+
+    public KVType kvType() {
         return KVType.parse(kvType);
     }
 

@@ -16,7 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** Text the CLI reads from files and standard input, with one-line errors that name the flag and the problem. */
-final class InputFiles {
+public final class InputFiles {
     private InputFiles() {
     }
 
@@ -32,7 +32,7 @@ final class InputFiles {
         return existing(flag, p);
     }
 
-    static Path existing(String flag, Path p) {
+    public static Path existing(String flag, Path p) {
         if (Files.isDirectory(p)) throw new JemmaException(flag + " " + p + " is a directory, not a file");
         if (!Files.exists(p)) throw new JemmaException(flag + " " + p + ": file not found");
         if (!Files.isReadable(p)) throw new JemmaException(flag + " " + p + ": permission denied");
@@ -40,7 +40,7 @@ final class InputFiles {
     }
 
     /** The whole file as strict UTF-8 text. */
-    static String text(String flag, Path p) {
+    public static String text(String flag, Path p) {
         existing(flag, p);
         try {
             return utf8(Files.readAllBytes(p), flag + " " + p);

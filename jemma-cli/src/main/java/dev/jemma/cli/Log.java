@@ -1,12 +1,12 @@
 package dev.jemma.cli;
 
 /** Messages for people go to stderr, so stdout stays machine-readable. */
-final class Log {
+public final class Log {
     static volatile boolean quiet;
 
     private Log() {}
 
-    static void info(String message) {
+    public static void info(String message) {
         if (!quiet) System.err.println("jemma: " + message);
     }
 }

@@ -15,9 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** --lora FILE[:SCALE], repeatable: llama.cpp LoRA adapters applied to every sequence, summed (as llama.cpp's --lora). */
-final class LoraOptions {
+public final class LoraOptions {
     /** One --lora: a name (serve: the model id; else null), the file and its user scale. */
-    record Spec(String name, Path file, float scale) {
+    public record Spec(String name, Path file, float scale) {
         Spec(Path file, float scale) {
             this(null, file, scale);
         }
@@ -36,7 +36,7 @@ final class LoraOptions {
     List<String> specs = new ArrayList<>();
 
     /** The parsed flags, every file checked to exist (before anything slow starts). */
-    List<Spec> parsed() {
+    public List<Spec> parsed() {
         List<Spec> out = new ArrayList<>();
         for (String s : specs) out.add(parse(s));
         return out;

@@ -24,8 +24,17 @@ public final class Main {
     }
 
     static int run(String... args) {
+        return run(java.util.List.of(), args);
+    }
+
+    /**
+     * Runs the command line with {@code extra} commands beside the built-in ones (modules above the CLI, such as
+     * jemma-spark's {@code batch}, add theirs this way).
+     */
+    public static int run(java.util.List<Object> extra, String... args) {
         Log.quiet = false; // a command's --json quiets its own run only (tests run many commands in one JVM)
         CommandLine cl = new CommandLine(new Main());
+        for (Object c : extra) cl.addSubcommand(c);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             System.out.flush();
             if (ex instanceof JemmaException || ex instanceof java.io.IOException

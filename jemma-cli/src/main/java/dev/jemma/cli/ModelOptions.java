@@ -7,14 +7,24 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** --model and --threads, shared by the commands that load a model. */
-final class ModelOptions {
+public final class ModelOptions {
     @Option(names = {"-m", "--model"}, description = "Gemma 3 GGUF file or Hugging Face folder (default: Gemma 3 270M Q4_K_M, installed on first use)")
     Path model;
 
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    Path resolve() throws IOException {
+    public int threads() {
+        return threads;
+    }
+
+    /** Whether --model was given (else the default model and, for chat, its adapter). */
+    public boolean given() {
+        return model != null;
+    }
+
+    /** The model file or folder: --model, checked, or the default model (installed on first use). */
+    public Path resolve() throws IOException {
         if (model != null) return InputFiles.model("--model", model);
         try {
             return DefaultModel.locate();

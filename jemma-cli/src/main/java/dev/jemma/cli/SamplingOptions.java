@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Sampling flags shared by run and chat; defaults are Gemma's. */
-final class SamplingOptions {
+public final class SamplingOptions {
     @Option(names = {"-n", "--max-tokens"}, description = "most tokens to generate (default: ${DEFAULT-VALUE})")
     int maxTokens = 512;
     @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
@@ -29,7 +29,12 @@ final class SamplingOptions {
     @Option(names = "--stop", description = "stop string (repeatable); never printed")
     List<String> stop = new ArrayList<>();
 
-    SamplingParams params() {
+    /** The --seed given, or null (then {@link #params()} draws one). */
+    public Long seed() {
+        return seed;
+    }
+
+    public SamplingParams params() {
         return SamplingParams.GEMMA_DEFAULTS
                 .withTemperature(temperature).withTopK(topK).withTopP(topP).withMinP(minP)
                 .withPenalties(repeatPenalty, presencePenalty, frequencyPenalty)
