@@ -18,7 +18,7 @@ import java.util.HexFormat;
  * because adapters are read from files. {@code run}, {@code chat} and {@code serve} apply it when no --model is
  * given and --no-adapter is not.
  */
-final class DefaultChatAdapter {
+public final class DefaultChatAdapter {
     static final String RESOURCE = "gemma3-270m-chat-lora-f16.gguf";
     /** The adapter's model id in the server. */
     static final String NAME = "gemma-3-270m-chat";
@@ -26,7 +26,7 @@ final class DefaultChatAdapter {
     private DefaultChatAdapter() {}
 
     /** The adapter file, extracted if needed. */
-    static Path locate() throws IOException {
+    public static Path locate() throws IOException {
         byte[] bytes;
         try (InputStream in = DefaultChatAdapter.class.getResourceAsStream(RESOURCE)) {
             if (in == null) throw new JemmaException("this build has no default chat adapter (" + RESOURCE + "); run scripts/train-chat-adapter.sh or pass --no-adapter");

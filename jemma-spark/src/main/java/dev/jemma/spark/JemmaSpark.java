@@ -78,7 +78,11 @@ public final class JemmaSpark {
     public static void registerUdf(SparkSession spark, GenerateOptions options) {
         GenerateOptions o = prepare(spark, options);
         UDF1<String, Row> one = p -> generateOne(o, p, null, null);
-        UDF3<String, String, Long, Row> with = (p, a, s) -> generateOne(o, p, a, s);
+        // the seed arrives as whatever integer type the SQL expression has
+        UDF3<String, String, Object, Row> with = (p, a, s) -> s == null || s instanceof Number
+                ? generateOne(o, p, a, s == null ? null : ((Number) s).longValue())
+                : org.apache.spark.sql.RowFactory.create(RowResult.failed("the seed must be an integer, not "
+                        + s.getClass().getSimpleName(), 0).values());
         spark.udf().register("jemma_generate", one, OutputColumns.resultType());
         spark.udf().register("jemma_generate_with", with, OutputColumns.resultType());
     }
