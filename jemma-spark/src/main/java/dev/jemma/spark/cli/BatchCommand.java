@@ -129,8 +129,15 @@ public final class BatchCommand implements Callable<Integer> {
                 if (fmt.equals("parquet")) writer.parquet(dir);
                 else writer.option("ignoreNullFields", "false").json(dir);
             });
+            long t1 = System.nanoTime();
             follow(job, total, spark.sparkContext().isLocal());
-            job.join();
+            try {
+                job.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new JemmaException("the Spark job failed: " + rootMessage(e.getCause()));
+            }
+            Log.info(String.format(Locale.ROOT, "generation job %.1f s (Spark start-up and reading the input %.1f s before it)",
+                    (System.nanoTime() - t1) / 1e9, (t1 - t0) / 1e9));
             printSummary(spark, dir, fmt, (System.nanoTime() - t0) / 1e9);
         } finally {
             spark.stop();
@@ -190,6 +197,16 @@ public final class BatchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d rows, %d failed, %d prompt tokens, %d completion tokens in %.1f s: %.2f rows/s, %.1f tokens/s → %s%n",
                 rows, failed, prompt, completion, seconds, rows / seconds, completion / seconds, dir);
         System.out.flush();
+    }
+
+    /** The first message of ours in the cause chain (an executor's JemmaException), else the innermost one. */
+    static String rootMessage(Throwable t) {
+        Throwable last = t;
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof JemmaException) return c.getMessage();
+            last = c;
+        }
+        return String.valueOf(last.getMessage());
     }
 
     /** The jar executors need: the shaded one beside this module's jar, or this class's own jar. */
