@@ -42,8 +42,11 @@ import json, sys
 for i in range(int(sys.argv[1])):
     print(json.dumps({"id": i, "prompt": f"Classify the sentiment as positive or negative: message number {i} says the order was {'late' if i % 2 else 'perfect'}."}))
 PY
+# the executors' peak resident memory, sampled while the job runs
+( while true; do ps -eo rss,args | awk '/CoarseGrainedExecutorBackend/ && !/awk/ {print $1}' >>"$work/exec-rss"; sleep 0.5; done ) &
+pids+=($!)
 t0=$(date +%s.%N)
-JEMMA_JAVA_OPTS="-Dspark.executor.memory=2g" ./jemma batch --master spark://127.0.0.1:7077 --partitions 2 \
+JEMMA_JAVA_OPTS="-Dspark.executor.memory=2g -Dspark.executor.cores=1" ./jemma batch --master spark://127.0.0.1:7077 --partitions 2 \
   --input "$work/prompts.jsonl" --output "$work/out-cluster" --ctx 512 --temperature 0 --max-tokens "$tokens"
 t1=$(date +%s.%N)
 ./jemma batch --master 'local[2]' --input "$work/prompts.jsonl" --output "$work/out-local" --ctx 512 --temperature 0 \
@@ -60,4 +63,5 @@ def load(d):
 a, b = load(sys.argv[1]), load(sys.argv[2])
 print(f"cluster rows {len(a)}, local rows {len(b)}, same text {sum(a[k] == b.get(k) for k in a)}/{len(a)}")
 PY
-printf 'cluster job end to end: %.1f s\n' "$(echo "$t1 - $t0" | bc -l)"
+printf 'cluster job end to end: %.1f s; peak executor RSS %d MiB\n' "$(echo "$t1 - $t0" | bc -l)" \
+  "$(( $(sort -n "$work/exec-rss" 2>/dev/null | tail -1 || echo 0) / 1024 ))"

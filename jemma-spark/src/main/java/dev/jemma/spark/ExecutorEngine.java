@@ -9,6 +9,7 @@ import dev.jemma.constrain.JsonSchemaCompiler;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.KVType;
 import dev.jemma.model.LinearAdapter;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,7 +99,7 @@ final class ExecutorEngine implements AutoCloseable {
         for (GenerateOptions.Adapter a : key.adapters()) {
             if (!Files.isRegularFile(Path.of(a.path()))) throw new JemmaSparkException(missing("adapter", Path.of(a.path())));
         }
-        int threads = key.threads() > 0 ? key.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = key.threads() > 0 ? key.threads() : executorCores();
         long t0 = System.nanoTime();
         Gemma3Model m = null;
         try {
@@ -125,6 +126,15 @@ final class ExecutorEngine implements AutoCloseable {
             if (m != null) m.close();
             throw e;
         }
+    }
+
+    /** The cores Spark gave this executor (spark.executor.cores), else the machine's. */
+    private static int executorCores() {
+        int machine = Runtime.getRuntime().availableProcessors();
+        SparkEnv env = SparkEnv.get();
+        if (env == null || env.conf() == null) return machine;
+        int cores = env.conf().getInt("spark.executor.cores", machine);
+        return Math.max(1, Math.min(cores, machine));
     }
 
     private static String missing(String what, Path p) {
