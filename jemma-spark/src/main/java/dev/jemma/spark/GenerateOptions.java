@@ -193,6 +193,11 @@ public final class GenerateOptions implements Serializable {
         if (slots < 1 || slots > 256) throw bad("slots", slots, "in [1, 256]");
         if (threads < 0) throw bad("threads", threads, "≥ 0 (0 = the executor's cores)");
         if (maxPromptChars < 1) throw bad("maxPromptChars", maxPromptChars, "≥ 1");
+        try {
+            dev.jemma.model.KVType.parse(kvType);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("kvType: " + e.getMessage(), e);
+        }
         if (adapterColumn != null && adapters.stream().noneMatch(a -> a.name() != null)) {
             throw new IllegalArgumentException("adapterColumn '" + adapterColumn + "' is set but no named adapter is given");
         }

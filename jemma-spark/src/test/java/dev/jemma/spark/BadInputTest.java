@@ -67,6 +67,20 @@ class BadInputTest {
         assertMessage(() -> JemmaSpark.generate(in, GenerateOptions.model(model).jsonSchema("{\"type\": \"objec\"}")), "objec");
         assertThrows(IllegalArgumentException.class, () -> JemmaSpark.generate(in, GenerateOptions.model(model).temperature(-1)));
         assertThrows(IllegalArgumentException.class, () -> JemmaSpark.generate(in, GenerateOptions.model(model).adapterColumn("a")));
+        assertThrows(IllegalArgumentException.class, () -> JemmaSpark.generate(in, GenerateOptions.model(model).kvType("f8")));
+    }
+
+    @Test
+    void shippedFilesReachTheExecutors() throws Exception {
+        Dataset<Row> in = GreedyRowsTest.table(List.of("Say hello.", "Name a colour."));
+        GenerateOptions o = GenerateOptions.model(SparkTests.model().toString())
+                .adapter(dev.jemma.cli.DefaultChatAdapter.locate().toString(), 1f).temperature(0).maxTokens(6);
+        Map<Integer, Row> shipped = GreedyRowsTest.byId(JemmaSpark.generate(in, o.shipFiles(true)));
+        Map<Integer, Row> local = GreedyRowsTest.byId(JemmaSpark.generate(in, o));
+        for (int i = 0; i < 2; i++) {
+            assertNull(shipped.get(i).getAs("error"));
+            assertEquals((String) local.get(i).getAs("completion"), shipped.get(i).getAs("completion"));
+        }
     }
 
     @Test
