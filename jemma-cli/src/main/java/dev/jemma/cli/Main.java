@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 /** The {@code jemma} command line. stdout carries only results; logs, progress and timings go to stderr. */
 @Command(name = "jemma", mixinStandardHelpOptions = true, version = "jemma 0.1.0",
         description = "Gemma 3 in pure Java.",
+        footer = "%n`jemma batch` (a table of prompts as an Apache Spark job) runs through ./jemma batch: docs/SPARK.md.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, TokenizeCommand.class,
                 LogitsCommand.class, PerplexityCommand.class, BenchCommand.class, ServeCommand.class, EvalCommand.class,
                 FinetuneCommand.class, MergeCommand.class, ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class,

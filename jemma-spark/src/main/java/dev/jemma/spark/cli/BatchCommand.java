@@ -39,7 +39,7 @@ import static org.apache.spark.sql.functions.when;
  * in local mode unless {@code --master} names a cluster. Every input row comes out once, in part files of the
  * output folder, with its columns kept and the output columns added.
  */
-@Command(name = "batch", description = "Answer every row of a JSONL, Parquet or CSV file as an Apache Spark job "
+@Command(name = "batch", mixinStandardHelpOptions = true, description = "Answer every row of a JSONL, Parquet or CSV file as an Apache Spark job "
         + "(local mode embedded, or --master spark://...); writes part files, one record per input row.")
 public final class BatchCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
