@@ -19,6 +19,7 @@ final class SparkTests {
         if (spark == null || spark.sparkContext().isStopped()) { // jemma batch stops the session it used
             spark = SparkSession.builder().master("local[2,4]").appName("jemma-spark tests")
                     .config("spark.ui.enabled", "false")
+                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
                     .config("spark.sql.shuffle.partitions", "2")
                     .getOrCreate();
             spark.sparkContext().setLogLevel("WARN");

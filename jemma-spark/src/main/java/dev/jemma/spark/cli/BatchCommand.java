@@ -112,6 +112,10 @@ public final class BatchCommand implements Callable<Integer> {
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.json.ignoreNullFields", "false");
         b = b.master(master != null ? master : "local[*]");
+        if (master == null || master.startsWith("local")) {
+            // embedded: everything stays on loopback, whatever the machine's host name resolves to
+            b = b.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1");
+        }
         if (master != null && !master.startsWith("local")) b = b.config("spark.jars", jemmaJar());
         long t0 = System.nanoTime();
         SparkSession spark = b.getOrCreate();
