@@ -113,5 +113,17 @@ class BatchCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--format must be jsonl or parquet"), r.err());
         assertFalse(Files.exists(dir.resolve("o")));
+
+        Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"hi\"}\nnot json\n");
+        r = batch("--model", SparkTests.model().toString(), "--input", dir.resolve("bad.jsonl").toString(), "--output",
+                dir.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("bad.jsonl: cannot read it as jsonl: ") && r.err().contains("Malformed records"), r.err());
+        Files.writeString(dir.resolve("empty.jsonl"), "");
+        r = batch("--model", SparkTests.model().toString(), "--input", dir.resolve("empty.jsonl").toString(), "--output",
+                dir.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("empty.jsonl has no rows"), r.err());
+        assertFalse(Files.exists(dir.resolve("o")));
     }
 }

@@ -120,11 +120,21 @@ public final class BatchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         SparkSession spark = b.getOrCreate();
         try {
-            Dataset<Row> rows = read(spark, inFmt);
-            int parallelism = spark.sparkContext().defaultParallelism();
-            int want = partitions != null ? partitions : Math.max(parallelism, rows.rdd().getNumPartitions());
-            if (want != rows.rdd().getNumPartitions()) rows = rows.repartition(want);
-            long total = rows.count();
+            Dataset<Row> rows;
+            long total;
+            int want;
+            try {
+                rows = read(spark, inFmt);
+                if (rows.schema().fields().length == 0) throw new JemmaException("--input " + input + " has no rows");
+                int parallelism = spark.sparkContext().defaultParallelism();
+                want = partitions != null ? partitions : Math.max(parallelism, rows.rdd().getNumPartitions());
+                if (want != rows.rdd().getNumPartitions()) rows = rows.repartition(want);
+                total = rows.count();
+            } catch (JemmaException e) {
+                throw e;
+            } catch (Exception e) { // Spark's (checked, thrown from Scala): a malformed line, an unreadable Parquet footer, ...
+                throw new JemmaException("--input " + input + ": cannot read it as " + inFmt + ": " + firstLine(e.getMessage()));
+            }
             Log.info(String.format("%d rows in %d partitions on %s", total, want, spark.sparkContext().master()));
             Dataset<Row> out = JemmaSpark.generate(rows, o);
             var writer = out.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
@@ -201,6 +211,12 @@ public final class BatchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d rows, %d failed, %d prompt tokens, %d completion tokens in %.1f s: %.2f rows/s, %.1f tokens/s → %s%n",
                 rows, failed, prompt, completion, seconds, rows / seconds, completion / seconds, dir);
         System.out.flush();
+    }
+
+    private static String firstLine(String m) {
+        if (m == null) return "(no message)";
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     /** The first message of ours in the cause chain (an executor's JemmaException), else the innermost one. */
