@@ -1,0 +1,139 @@
+package dev.jemma.vision;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Iterator;
+
+/**
+ * Image file bytes → 8-bit RGB, as transformers' Gemma 3 processor prepares an image with Pillow: the first frame,
+ * EXIF orientation applied (JPEG), then converted to RGB the transformers 5.x way: an image that is not plain RGB
+ * goes through RGBA and is alpha-composited onto white with Pillow's integer arithmetic (so transparent pixels become
+ * white; palette and grey images expand). PNG, JPEG, GIF, BMP and TIFF come from ImageIO, WebP from TwelveMonkeys'
+ * plug-in. The size is read from the header and checked against a pixel budget before anything is decoded, so a
+ * decompression bomb costs nothing.
+ */
+public final class ImageDecoder {
+    /** Default pixel budget: 40 million pixels (a 50-megapixel image is refused before it is decoded). */
+    public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
+
+    private ImageDecoder() {}
+
+    public static RgbImage decode(byte[] bytes) {
+        return decode(bytes, DEFAULT_MAX_PIXELS);
+    }
+
+    public static RgbImage decode(byte[] bytes, long maxPixels) {
+        if (bytes == null || bytes.length == 0) throw new ImageInputException("the image is empty");
+        BufferedImage img;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageInputException("not an image format Jemma reads (PNG, JPEG, GIF, BMP, WebP or TIFF)");
+            }
+            ImageReader r = readers.next();
+            try {
+                r.setInput(in, true, true);
+                int w = r.getWidth(0), h = r.getHeight(0);
+                if (w < 1 || h < 1) throw new ImageInputException("the image has no pixels (" + w + "×" + h + ")");
+                if ((long) w * h > maxPixels) {
+                    throw new ImageInputException("the image is " + w + "×" + h + " = " + ((long) w * h)
+                            + " pixels, more than the limit of " + maxPixels + "; scale it down first");
+                }
+                img = r.read(0);
+            } finally {
+                r.dispose();
+            }
+        } catch (ImageInputException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ImageInputException("the image is corrupt or truncated: " + e.getMessage(), e);
+        }
+        boolean plainRgb = isPngRgb(bytes) || isJpeg(bytes) || !img.getColorModel().hasAlpha()
+                && !(img.getColorModel() instanceof IndexColorModel) && img.getColorModel().getNumComponents() == 3;
+        RgbImage rgb = toRgb(img, !plainRgb);
+        return isJpeg(bytes) ? ExifOrientation.apply(rgb, ExifOrientation.ofJpeg(bytes)) : rgb;
+    }
+
+    /** PNG colour type 2 (RGB): Pillow opens it as RGB, ignoring any tRNS colour key when converting. */
+    private static boolean isPngRgb(byte[] b) {
+        return b.length > 25 && (b[0] & 0xFF) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G' && b[25] == 2;
+    }
+
+    static boolean isJpeg(byte[] b) {
+        return b.length > 3 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8;
+    }
+
+    private static RgbImage toRgb(BufferedImage img, boolean composite) {
+        int w = img.getWidth(), h = img.getHeight();
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        ColorModel cm = img.getColorModel();
+        Raster raster = img.getRaster();
+        boolean grey = cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(cm instanceof IndexColorModel);
+        boolean wide = !(cm instanceof IndexColorModel) && cm.getComponentSize(0) > 8;
+        int[] px = new int[raster.getNumBands()];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int r, g, b, a;
+                if (grey || wide) {
+                    // raw samples: getRGB would pass grey through a linear-to-sRGB conversion
+                    raster.getPixel(x, y, px);
+                    int bits = cm.getComponentSize(0);
+                    if (grey) {
+                        r = g = b = scale(px[0], bits);
+                        a = px.length > 1 ? scale(px[1], cm.getComponentSize(1)) : 255;
+                    } else {
+                        r = scale(px[0], bits);
+                        g = scale(px[1], bits);
+                        b = scale(px[2], bits);
+                        a = px.length > 3 ? scale(px[3], cm.getComponentSize(3)) : 255;
+                    }
+                } else {
+                    int argb = img.getRGB(x, y);
+                    a = argb >>> 24;
+                    r = (argb >> 16) & 0xFF;
+                    g = (argb >> 8) & 0xFF;
+                    b = argb & 0xFF;
+                }
+                int o = (y * w + x) * 3;
+                if (composite) {
+                    out[o] = (byte) onWhite(r, a);
+                    out[o + 1] = (byte) onWhite(g, a);
+                    out[o + 2] = (byte) onWhite(b, a);
+                } else {
+                    out[o] = (byte) r;
+                    out[o + 1] = (byte) g;
+                    out[o + 2] = (byte) b;
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** A sample of {@code bits} bits as 8 bits, as Pillow opens it (low-depth grey scaled up, 16-bit: the high byte). */
+    private static int scale(int v, int bits) {
+        if (bits == 8) return v;
+        if (bits > 8) return v >> (bits - 8);
+        return v * 255 / ((1 << bits) - 1);
+    }
+
+    /**
+     * Pillow's Image.alpha_composite of one RGBA channel over opaque white (AlphaComposite.c: 7 extra bits of
+     * precision, rounded divisions by 255).
+     */
+    static int onWhite(int c, int a) {
+        if (a == 0) return 255;
+        int outA255 = a * 255 + 255 * (255 - a);
+        long coef1 = (long) a * 255 * 255 * (1 << 7) / outA255;
+        long coef2 = 255L * (1 << 7) - coef1;
+        long tmp = c * coef1 + 255 * coef2 + (0x80 << 7);
+        return (int) ((((tmp >> 8) + tmp) >> 8) >> 7);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.jemma.vision;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jemma.hf.HuggingFaceModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The encoder against transformers' get_image_features on the tiny Gemma 3 vision model. */
+class SiglipEncoderTest {
+    static final Path FIXTURES = root().resolve("jemma-core/src/test/resources/fixtures/hf");
+
+    static Path root() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("jemma-core"))) p = p.getParent();
+        return p;
+    }
+
+    @Test
+    void featuresMatchTransformers(@TempDir Path tmp) throws Exception {
+        Path mmproj = tmp.resolve("mmproj.gguf");
+        try (HuggingFaceModel hf = HuggingFaceModel.open(FIXTURES.resolve("tiny-gemma3-vision"))) {
+            hf.convertMmproj(mmproj, HuggingFaceModel.OutType.F32);
+        }
+        JsonNode ref = new ObjectMapper().readTree(FIXTURES.resolve("tiny-gemma3-vision.reference.json").toFile()).get("image_features");
+        float[] pixels = floats(ref.get("pixel_values"));
+        JsonNode want = ref.get("features");
+        try (VisionModel vm = VisionModel.load(mmproj); SiglipEncoder enc = vm.encoder(2)) {
+            float[] got = enc.encode(pixels);
+            assertEquals(want.size() * want.get(0).size(), got.length);
+            double max = 0;
+            for (int t = 0; t < want.size(); t++) {
+                for (int i = 0; i < want.get(t).size(); i++) {
+                    max = Math.max(max, Math.abs(got[t * want.get(t).size() + i] - want.get(t).get(i).floatValue()));
+                }
+            }
+            System.err.println("max |diff| " + max);
+        }
+    }
+
+    static float[] floats(JsonNode a) {
+        float[] f = new float[a.size()];
+        for (int i = 0; i < f.length; i++) f[i] = a.get(i).floatValue();
+        return f;
+    }
+}
