@@ -56,22 +56,17 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException e) {
             throw new ImageInputException("the image is corrupt or truncated: " + e.getMessage(), e);
         }
-        boolean plainRgb = isPngRgb(bytes) || isJpeg(bytes) || !img.getColorModel().hasAlpha()
-                && !(img.getColorModel() instanceof IndexColorModel) && img.getColorModel().getNumComponents() == 3;
-        RgbImage rgb = toRgb(img, !plainRgb);
+        // transformers composites anything with alpha (or a transparency key) onto white; for opaque pixels that is
+        // the identity, so every image goes through it
+        RgbImage rgb = toRgb(img);
         return isJpeg(bytes) ? ExifOrientation.apply(rgb, ExifOrientation.ofJpeg(bytes)) : rgb;
-    }
-
-    /** PNG colour type 2 (RGB): Pillow opens it as RGB, ignoring any tRNS colour key when converting. */
-    private static boolean isPngRgb(byte[] b) {
-        return b.length > 25 && (b[0] & 0xFF) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G' && b[25] == 2;
     }
 
     static boolean isJpeg(byte[] b) {
         return b.length > 3 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8;
     }
 
-    private static RgbImage toRgb(BufferedImage img, boolean composite) {
+    private static RgbImage toRgb(BufferedImage img) {
         int w = img.getWidth(), h = img.getHeight();
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
         ColorModel cm = img.getColorModel();
@@ -103,15 +98,9 @@ public final class ImageDecoder {
                     b = argb & 0xFF;
                 }
                 int o = (y * w + x) * 3;
-                if (composite) {
-                    out[o] = (byte) onWhite(r, a);
-                    out[o + 1] = (byte) onWhite(g, a);
-                    out[o + 2] = (byte) onWhite(b, a);
-                } else {
-                    out[o] = (byte) r;
-                    out[o + 1] = (byte) g;
-                    out[o + 2] = (byte) b;
-                }
+                out[o] = (byte) onWhite(r, a);
+                out[o + 1] = (byte) onWhite(g, a);
+                out[o + 2] = (byte) onWhite(b, a);
             }
         }
         return new RgbImage(w, h, out);
