@@ -242,7 +242,9 @@ def logits_cases(model) -> dict:
     for title, text, files, pas in specs:
         imgs = [Image.open(OUT / "images" / f) for f in files]
         proc.image_processor = processor(32, pas)
-        enc = proc(text=text, images=imgs, return_tensors="pt")
+        enc = proc(text=text, images=imgs, return_tensors="pt", do_pan_and_scan=pas)
+        if pas:
+            assert int(enc["num_crops"].reshape(-1)[0]) > 0 if "num_crops" in enc else enc["pixel_values"].shape[0] > 1
         with torch.no_grad():
             out = model(input_ids=enc["input_ids"], pixel_values=enc["pixel_values"],
                         token_type_ids=enc["token_type_ids"], use_cache=False)

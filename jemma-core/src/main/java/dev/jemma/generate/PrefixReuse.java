@@ -51,6 +51,20 @@ public final class PrefixReuse {
         return kept;
     }
 
+    /**
+     * Keeps at most {@code n} of the positions {@link #begin} kept (a prompt must not resume inside an image run);
+     * returns the positions kept.
+     */
+    public int keepAtMost(int n) {
+        if (n >= held.size()) return held.size();
+        if (recording) abandonRecording();
+        int kept = state.rewind(n);
+        int[] keep = java.util.Arrays.copyOf(held.raw(), kept);
+        held.clear();
+        held.addAll(keep);
+        return kept;
+    }
+
     /** The whole prompt is in the cache now: it becomes a shared entry if it was being recorded. */
     public void prefilled(int[] prompt) {
         held.clear();

@@ -3,6 +3,7 @@ package dev.jemma.generate;
 import dev.jemma.Trace;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.ImageRuns;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.LinearAdapter;
 import dev.jemma.tensor.Arithmetic;
@@ -48,11 +49,19 @@ public final class Session implements AutoCloseable {
      * bare base); {@code onClose} (or null) runs once when the session is closed, e.g. to return a lease on it.
      */
     public Session(Gemma3Model model, ContextConfig context, LinearAdapter adapter, Runnable onClose) {
+        this(model, context, adapter, onClose, Gemma3Model.DEFAULT_CHUNK);
+    }
+
+    /**
+     * As above, with passes of up to {@code maxChunk} positions: at least an image's soft tokens for prompts with
+     * images (a run is computed in one pass).
+     */
+    public Session(Gemma3Model model, ContextConfig context, LinearAdapter adapter, Runnable onClose, int maxChunk) {
         this.model = model;
         this.tok = model.tokenizer;
         this.context = context;
         this.onClose = onClose;
-        this.state = model.newState(context.contextLength(), context.kvType());
+        this.state = model.newState(context.contextLength(), maxChunk, context.kvType());
         if (adapter != null) state.useAdapter(adapter);
         this.reuse = new PrefixReuse(state, context.prefixCache());
         this.logits = new float[model.vocabRows()];
@@ -161,25 +170,41 @@ public final class Session implements AutoCloseable {
      * generation ends with STOP as soon as it {@link TokenConstraint#isComplete() is complete}.
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, TokenConstraint constraint, TextListener listener) {
+        return generate(prompt, ImageRuns.NONE, params, constraint, listener);
+    }
+
+    /**
+     * As above, with image soft tokens: {@code images} fills its runs of {@code prompt} with image embeddings that
+     * see their own run both ways. A prompt with images is never truncated.
+     */
+    public GenerationResult generate(int[] prompt, ImageRuns images, SamplingParams params, TokenConstraint constraint,
+                                     TextListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
         int truncated = 0;
         if (prompt.length >= state.contextLength) {
-            if (!context.truncateLeft()) throw ContextOverflowException.prompt(prompt.length, state.contextLength);
+            if (!context.truncateLeft() || images.count() > 0) throw ContextOverflowException.prompt(prompt.length, state.contextLength);
             int[] cut = truncateLeft(prompt, params.maxTokens());
             truncated = prompt.length - cut.length;
             prompt = cut;
         }
         if (Trace.enabled()) Trace.mark("prompt tokenized (" + prompt.length + " tokens)");
         long t0 = System.nanoTime();
-        int kept = reuse.begin(prompt);
+        int[] key = images.cacheKey(prompt);
+        int kept = reuse.begin(key);
         pendingToken = -1;
         try {
-            model.forward(state, prompt, kept, prompt.length - kept, logits, false, arithmetic);
+            if (images.count() == 0) {
+                model.forward(state, prompt, kept, prompt.length - kept, logits, false, arithmetic);
+            } else {
+                int r = images.runAt(kept);
+                if (r >= 0 && images.starts()[r] < kept) kept = reuse.keepAtMost(images.starts()[r]);
+                model.forward(state, prompt, images, kept, logits, false, arithmetic);
+            }
         } catch (RuntimeException e) {
             reuse.abandon();
             throw e;
         }
-        reuse.prefilled(prompt);
+        reuse.prefilled(key);
         long t1 = System.nanoTime();
         Trace.mark("prefill done");
 

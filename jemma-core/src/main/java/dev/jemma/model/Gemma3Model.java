@@ -1,5 +1,7 @@
 package dev.jemma.model;
 
+import java.util.Arrays;
+
 import dev.jemma.JemmaException;
 import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFFile;
@@ -206,6 +208,46 @@ public final class Gemma3Model implements AutoCloseable {
                 done += chunk;
             }
             single.clear();
+        }
+    }
+
+    /**
+     * Positions {@code from..} of a prompt with images: rows of {@code images}' runs get their embeddings and see
+     * their run both ways; passes of at most the state's chunk never split a run. Logits as
+     * {@link #forward(InferenceState, int[], int, int, float[], boolean, Arithmetic)} gives them (of every computed
+     * position from {@code from}, or of the last).
+     */
+    public void forward(InferenceState s, int[] tokens, ImageRuns images, int from, float[] logits, boolean allPositions,
+                        Arithmetic arithmetic) {
+        if (images.count() == 0) {
+            forward(s, tokens, from, tokens.length - from, logits, allPositions, arithmetic);
+            return;
+        }
+        int hidden = config.hidden();
+        images.check(tokens.length, hidden);
+        if (images.length() > s.maxChunk) {
+            throw new IllegalArgumentException("an image takes " + images.length() + " positions, more than the "
+                    + s.maxChunk + " one pass of this sequence may take");
+        }
+        int[] ids = tokens.clone();
+        for (int st : images.starts()) Arrays.fill(ids, st, st + images.length(), 0); // these rows come as embeddings
+        ForwardBatch b = new ForwardBatch();
+        for (int p = from; p < tokens.length; ) {
+            int end = images.chunkEnd(p, tokens.length, s.maxChunk);
+            ForwardBatch.Logits mode = logits == null ? ForwardBatch.Logits.NONE
+                    : allPositions ? ForwardBatch.Logits.ALL : end == tokens.length ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE;
+            b.clear();
+            int seg = b.add(s, ids, p, end - p, mode);
+            for (int t = p; t < end; t++) {
+                int r = images.runAt(t);
+                if (r >= 0) b.embedding(t - p, images.embeddings()[r], (t - images.starts()[r]) * hidden, hidden);
+            }
+            int[][] spans = images.spans(p, end);
+            if (spans.length > 0) b.visibility(seg, new BidirectionalSpans(spans));
+            b.arithmetic(arithmetic);
+            if (logits != null) b.logits(logits, allPositions ? (p - from) * weights.vocabRows : 0);
+            forward(b);
+            p = end;
         }
     }
 

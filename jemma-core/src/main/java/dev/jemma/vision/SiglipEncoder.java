@@ -95,6 +95,13 @@ public final class SiglipEncoder implements AutoCloseable {
         return project(pool(x));
     }
 
+    /** The soft tokens of each view of an image (the whole image, then its Pan & Scan crops), in order. */
+    public java.util.List<float[]> encodeViews(RgbImage image, ImagePreprocessor preprocessor) {
+        java.util.List<float[]> out = new java.util.ArrayList<>();
+        for (RgbImage view : preprocessor.views(image)) out.add(encode(preprocessor.pixels(view)));
+        return out;
+    }
+
     /** out[t] = W · in[t] + bias for every patch t. */
     private void linear(WeightMatrix m, float[] in, int inWidth, float[] bias, float[] out) {
         mm.apply(m, Rows.packed(in, inWidth), Rows.packed(out, m.rows), n, Arithmetic.FAST);

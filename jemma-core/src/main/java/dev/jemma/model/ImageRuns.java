@@ -1,0 +1,81 @@
+package dev.jemma.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The image soft tokens of a prompt: runs of {@code length} positions, each filled with one image view's embeddings
+ * (entered unscaled) and seeing itself both ways (Gemma 3's attention rule). A run is never split between forward
+ * passes. Each run has a content key (a hash of its embeddings) so that cached prompt prefixes match only where the
+ * same image sits at the same place.
+ *
+ * @param starts     prompt index of each run's first soft token, ascending
+ * @param length     soft tokens per run
+ * @param embeddings per run, {@code length × hidden} floats
+ */
+public record ImageRuns(int[] starts, int length, float[][] embeddings) {
+    public ImageRuns {
+        if (starts.length != embeddings.length) throw new IllegalArgumentException(starts.length + " runs, " + embeddings.length + " embeddings");
+        if (length < 1) throw new IllegalArgumentException("run length " + length);
+        for (int i = 0; i < starts.length; i++) {
+            if (starts[i] < 0 || i > 0 && starts[i] < starts[i - 1] + length) throw new IllegalArgumentException("runs overlap or are out of order");
+            if (embeddings[i].length % length != 0) throw new IllegalArgumentException("run " + i + ": " + embeddings[i].length + " floats");
+        }
+        starts = starts.clone();
+    }
+
+    public static final ImageRuns NONE = new ImageRuns(new int[0], 1, new float[0][]);
+
+    public int count() {
+        return starts.length;
+    }
+
+    /** Checks the runs against the prompt and the model's width. */
+    public void check(int promptLength, int hidden) {
+        for (int i = 0; i < starts.length; i++) {
+            if (starts[i] + length > promptLength) throw new IllegalArgumentException("image run " + i + " ends past the prompt");
+            if (embeddings[i].length != length * hidden) {
+                throw new IllegalArgumentException("image run " + i + ": " + embeddings[i].length + " floats, expected " + length + " × " + hidden);
+            }
+        }
+    }
+
+    /** The run holding prompt index p, or -1. */
+    public int runAt(int p) {
+        for (int i = 0; i < starts.length; i++) if (p >= starts[i] && p < starts[i] + length) return i;
+        return -1;
+    }
+
+    /**
+     * The prompt as the prefix cache should compare it: soft tokens replaced by negative ids derived from their
+     * run's content, which no real token equals.
+     */
+    public int[] cacheKey(int[] prompt) {
+        if (starts.length == 0) return prompt;
+        int[] key = prompt.clone();
+        for (int i = 0; i < starts.length; i++) {
+            int h = Arrays.hashCode(embeddings[i]);
+            for (int t = 0; t < length; t++) key[starts[i] + t] = -1 - ((h * 31 + t) & 0x7fffffff);
+        }
+        return key;
+    }
+
+    /** The end of the pass that starts at {@code from}: at most {@code from + chunk}, moved so no run is split. */
+    public int chunkEnd(int from, int end, int chunk) {
+        int e = Math.min(end, from + chunk);
+        int r = runAt(e - 1);
+        if (r >= 0 && starts[r] + length > e) {
+            // the run would be cut: stop before it, or take it whole when it starts the pass
+            e = starts[r] > from ? starts[r] : Math.min(end, starts[r] + length);
+        }
+        return e;
+    }
+
+    /** Absolute spans {start, end} of the runs inside [from, to). */
+    public int[][] spans(int from, int to) {
+        List<int[]> out = new ArrayList<>();
+        for (int s : starts) if (s >= from && s + length <= to) out.add(new int[]{s, s + length});
+        return out.toArray(new int[0][]);
+    }
+}
