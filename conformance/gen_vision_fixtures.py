@@ -252,6 +252,22 @@ def logits_cases(model) -> dict:
         cases.append({"title": title, "text": text, "images": files, "pan_and_scan": pas,
                       "input_ids": enc["input_ids"][0].tolist(), "token_type_ids": enc["token_type_ids"][0].tolist(),
                       "logits_shape": list(lg.shape), "logits": [[f32(x) for x in row] for row in lg]})
+    # a first chat turn: the chat template's text (images before the text, as content parts), then the processor
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "image"},
+                                             {"type": "text", "text": "  What differs between them?  "}]}]
+    templated = proc.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    proc.image_processor = processor(32, False)
+    imgs = [Image.open(OUT / "images" / f) for f in ("rgb_200x150.png", "palette_50x30.png")]
+    # the template already holds <bos>: no second one (as apply_chat_template(tokenize=True) does)
+    enc = proc(text=templated, images=imgs, return_tensors="pt", do_pan_and_scan=False, add_special_tokens=False)
+    with torch.no_grad():
+        out = model(input_ids=enc["input_ids"], pixel_values=enc["pixel_values"], token_type_ids=enc["token_type_ids"],
+                    use_cache=False)
+    lg = out.logits[0].float().numpy()
+    cases.append({"title": "chat turn", "text": templated, "user_text": messages[0]["content"][2]["text"],
+                  "images": ["rgb_200x150.png", "palette_50x30.png"], "pan_and_scan": False,
+                  "input_ids": enc["input_ids"][0].tolist(), "token_type_ids": enc["token_type_ids"][0].tolist(),
+                  "logits_shape": list(lg.shape), "logits": [[f32(x) for x in row] for row in lg]})
     return {"note": "Gemma3ForConditionalGeneration (projection rounded to f16, eager, float32), inputs from the "
                     "folder's Gemma3Processor with Gemma3ImageProcessorPil at 32 px", "cases": cases}
 

@@ -39,11 +39,46 @@ public final class ImagePrompt {
      * expanded for an image of {@code views[k]} views (1 + its crops), each {@code tokensPerView} soft tokens.
      */
     public Layout encode(String text, int[] views, int tokensPerView, boolean addBos) {
-        String[] parts = text.split(java.util.regex.Pattern.quote(BOI), -1);
+        return encode(text, BOI, true, views, tokensPerView, addBos);
+    }
+
+    /**
+     * A first chat turn as Gemma 3's chat template renders a user message whose images come before its text (as the
+     * template's content parts), then the processor's expansion: BOS, {@code <start_of_turn>user\n}, the system
+     * prompt folded in, the images, the trimmed text, {@code <end_of_turn>\n<start_of_turn>model\n}. The user's and
+     * system's text is plain text: special-token strings in it are not special.
+     */
+    public Layout userTurn(String system, String text, int[] views, int tokensPerView) {
+        int sot = tok.idOf("<start_of_turn>"), eot = tok.idOf("<end_of_turn>");
+        if (sot < 0 || eot < 0) throw new ImageInputException("the model's vocabulary has no <start_of_turn>/<end_of_turn>: it cannot chat");
+        String body = "user\n" + (system == null || system.isEmpty() ? "" : system + "\n\n")
+                + PLACE.repeat(views.length) + dev.jemma.generate.ChatTemplate.trim(text);
+        Layout inner = encode(body, PLACE, false, views, tokensPerView, false);
+        int[] ids = new int[inner.ids().length + 3];
+        ids[0] = tok.bosId();
+        ids[1] = sot;
+        System.arraycopy(inner.ids(), 0, ids, 2, inner.ids().length);
+        ids[ids.length - 1] = eot;
+        int[] tail = tok.encode("\n");
+        int[] model = tok.encode("model\n");
+        int[] all = java.util.Arrays.copyOf(ids, ids.length + tail.length + 1 + model.length);
+        System.arraycopy(tail, 0, all, ids.length, tail.length);
+        all[ids.length + tail.length] = sot;
+        System.arraycopy(model, 0, all, ids.length + tail.length + 1, model.length);
+        int[] runs = inner.runStarts().clone();
+        for (int i = 0; i < runs.length; i++) runs[i] += 2;
+        return new Layout(all, runs);
+    }
+
+    /** A private-use character standing for an image in chat text (never produced by the tokenizer's own text). */
+    private static final String PLACE = "\uE000";
+
+    private Layout encode(String text, String place, boolean specials, int[] views, int tokensPerView, boolean addBos) {
+        String[] parts = text.split(java.util.regex.Pattern.quote(place), -1);
         if (parts.length - 1 != views.length) {
-            throw new ImageInputException("the prompt has " + (parts.length - 1) + " image place(s) (" + BOI + ") for "
-                    + views.length + " image(s)");
+            throw new ImageInputException("the prompt has " + (parts.length - 1) + " image place(s) for " + views.length + " image(s)");
         }
+
         List<Integer> ids = new ArrayList<>();
         List<Integer> runs = new ArrayList<>();
         if (addBos) ids.add(tok.bosId());
@@ -52,7 +87,7 @@ public final class ImagePrompt {
             for (int v = 0; v < views[k]; v++) {
                 if (views[k] > 1) pending.append(v == 0 ? ORIGINAL : v == 1 ? CROPS : " ");
                 pending.append("\n\n");
-                flush(pending, ids);
+                flush(pending, ids, specials);
                 ids.add(boi);
                 runs.add(ids.size());
                 for (int t = 0; t < tokensPerView; t++) ids.add(soft);
@@ -61,13 +96,13 @@ public final class ImagePrompt {
             }
             pending.append(parts[k + 1]);
         }
-        flush(pending, ids);
+        flush(pending, ids, specials);
         return new Layout(ids.stream().mapToInt(Integer::intValue).toArray(), runs.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    private void flush(StringBuilder text, List<Integer> ids) {
+    private void flush(StringBuilder text, List<Integer> ids, boolean specials) {
         if (text.isEmpty()) return;
-        for (int id : tok.encodeWithSpecial(text.toString())) ids.add(id);
+        for (int id : specials ? tok.encodeWithSpecial(text.toString()) : tok.encode(text.toString())) ids.add(id);
         text.setLength(0);
     }
 

@@ -73,7 +73,11 @@ class VisionLogitsTest {
                 // the processor's layout, rebuilt from the text
                 int[] perImage = new int[c.get("images").size()];
                 java.util.Arrays.fill(perImage, views.size() / perImage.length);
-                assertArrayEquals(ids, prompt.encode(c.get("text").asText(), perImage, n, true).ids(), title + ": prompt ids");
+                ImagePrompt.Layout layout = c.has("user_text")
+                        ? prompt.userTurn(null, c.get("user_text").asText(), perImage, n)     // Jemma's chat turn
+                        : prompt.encode(c.get("text").asText(), perImage, n, true);             // the processor's text
+                assertArrayEquals(ids, layout.ids(), title + ": prompt ids");
+                assertArrayEquals(prompt.runStarts(ids, n), layout.runStarts(), title + ": image runs");
                 ImageRuns runs = ImagePrompt.runs(prompt.runStarts(ids, n), views, n);
                 float[] got = new float[ids.length * vocab];
                 try (InferenceState s = m.newState(ids.length + 1, Math.max(n, 8), KVType.F32)) {
