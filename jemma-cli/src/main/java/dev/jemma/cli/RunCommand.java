@@ -13,6 +13,8 @@ import dev.jemma.constrain.JsonSchemaCompiler;
 import dev.jemma.generate.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.vision.ImagePrompt;
+import dev.jemma.vision.VisionEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", description = "Answer one prompt (one chat turn, or a raw completion with --raw), streamed to stdout.")
@@ -28,6 +31,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin LoraOptions lora;
     @Mixin ChatAdapterOptions chatAdapter;
+    @Mixin VisionOptions vision;
 
     @Option(names = "--batch-invariant", description = "compute as the server's batches do (its tokens, to the bit), a little slower")
     boolean batchInvariant;
@@ -54,21 +58,34 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         context.checkFlags();
+        vision.checkFlags();
         SamplingParams params = sampling.params(); // every flag checked before the model loads
         String text = prompt;
         if (text == null && promptFile != null) text = InputFiles.text("--prompt-file", promptFile);
         if (text == null) text = InputFiles.stdin(System.in);
         Grammar grammar = grammar();
+        List<byte[]> images = vision.read();
         try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, raw ? null : chatAdapter);
-             Session s = new Session(m, context.config(m.config, truncate))) {
+             VisionEngine v = vision.open(m, model.threads());
+             Session s = new Session(m, context.config(m.config, truncate), null, null,
+                     v == null ? Gemma3Model.DEFAULT_CHUNK : Math.max(Gemma3Model.DEFAULT_CHUNK, v.tokensPerImage()))) {
             Trace.mark("session ready");
             if (batchInvariant) s.arithmetic(Arithmetic.BATCH_INVARIANT);
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);
-            GenerationResult r = raw
-                    ? s.complete(text, params, c, d -> { out.print(d); out.flush(); })
-                    : s.chat(text, params, c, d -> { out.print(d); out.flush(); });
+            GenerationResult r;
+            if (!images.isEmpty()) {
+                VisionEngine.Prepared p = raw ? v.fill(v.prompt.encode(ImagePrompt.BOI.repeat(images.size()) + text,
+                                viewCounts(v, images), v.tokensPerImage(), true).ids(), images, vision.panAndScan)
+                        : v.userTurn(system, text, images, vision.panAndScan);
+                Trace.mark("images encoded");
+                r = s.generate(p.ids(), p.runs(), params, c, d -> { out.print(d); out.flush(); });
+            } else {
+                r = raw
+                        ? s.complete(text, params, c, d -> { out.print(d); out.flush(); })
+                        : s.chat(text, params, c, d -> { out.print(d); out.flush(); });
+            }
             if (grammar == null) out.println(); // constrained output is exactly the text, with no newline added
             out.flush();
             Stats.print(r);
@@ -79,6 +96,13 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Views per image (1, or 1 + crops with Pan & Scan). */
+    private int[] viewCounts(VisionEngine v, List<byte[]> images) {
+        int[] n = new int[images.size()];
+        for (int i = 0; i < n.length; i++) n[i] = v.views(images.get(i), vision.panAndScan).size();
+        return n;
     }
 
     /** At most one of --json-schema, --grammar, --json; compiled before the model loads so errors come fast. */
