@@ -38,8 +38,11 @@ public final class Jemma implements AutoCloseable {
     private final ContextConfig context;
     private final AdapterRegistry adapters;
     private final String defaultAdapter;
+    private final dev.jemma.vision.VisionEngine vision;
 
-    private Jemma(Gemma3Model model, ContextConfig context, AdapterRegistry adapters, String defaultAdapter) {
+    private Jemma(Gemma3Model model, ContextConfig context, AdapterRegistry adapters, String defaultAdapter,
+                  dev.jemma.vision.VisionEngine vision) {
+        this.vision = vision;
         this.model = model;
         this.context = context;
         this.adapters = adapters;
@@ -54,6 +57,11 @@ public final class Jemma implements AutoCloseable {
 
     public Gemma3Model model() {
         return model;
+    }
+
+    /** The vision tower ({@link Builder#mmproj}), or null: the model then takes no images. */
+    public dev.jemma.vision.VisionEngine vision() {
+        return vision;
     }
 
     public Tokenizer tokenizer() {
@@ -104,6 +112,7 @@ public final class Jemma implements AutoCloseable {
 
     @Override
     public void close() {
+        if (vision != null) vision.close();
         model.close();
     }
 
@@ -121,6 +130,13 @@ public final class Jemma implements AutoCloseable {
         private final List<Named> named = new ArrayList<>();
         private long adapterBytes = -1;
         private String defaultAdapter;
+        private Path mmproj;
+
+        /** A Gemma 3 mmproj GGUF (llama.cpp's layout): the vision tower that lets this model take images. */
+        public Builder mmproj(Path path) {
+            this.mmproj = path;
+            return this;
+        }
 
         public Builder model(Path path) {
             this.model = path;
@@ -236,7 +252,8 @@ public final class Jemma implements AutoCloseable {
                     if (defaultAdapter != null && registry.find(defaultAdapter) == null) {
                         throw new JemmaException("the default adapter '" + defaultAdapter + "' is not one of the named adapters");
                     }
-                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes), registry, defaultAdapter);
+                    dev.jemma.vision.VisionEngine v = mmproj == null ? null : dev.jemma.vision.VisionEngine.open(mmproj, m, threads);
+                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes), registry, defaultAdapter, v);
                 } catch (RuntimeException | IOException e) {
                     m.close();
                     throw e;

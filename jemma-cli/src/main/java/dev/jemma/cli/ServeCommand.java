@@ -36,6 +36,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--adapter-memory", paramLabel = "MiB", description = "memory all adapters may take together (default: a quarter of the available memory)")
     Long adapterMemoryMiB;
 
+    @Option(names = "--mmproj", paramLabel = "FILE", description = "the vision tower (a Gemma 3 mmproj GGUF): requests may then carry images")
+    Path mmproj;
     @Option(names = "--host", description = "address to bind (default: 127.0.0.1, this machine only)")
     String host = "127.0.0.1";
     @Option(names = "--port", description = "port (default: 8080; 0 picks a free one)")
@@ -72,6 +74,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         context.checkFlags();
+        if (mmproj != null) InputFiles.existing("--mmproj", mmproj);
         if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
         if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
         ServerConfig base = ServerConfig.defaults().withHost(host).withPort(port).withSlots(parallel, queue)
@@ -97,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
-            Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv);
+            Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv).mmproj(mmproj);
             if (adapterMemoryMiB != null) b.adapterMemory(adapterMemoryMiB << 20);
             if (chat != null) {
                 b.adapter(DefaultChatAdapter.NAME, chat, 1f);

@@ -5,7 +5,9 @@ import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.PrefixReuse;
 import dev.jemma.model.ContextOverflowException;
+import dev.jemma.model.BidirectionalSpans;
 import dev.jemma.model.ForwardBatch;
+import dev.jemma.model.ImageRuns;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.InferenceState;
 import dev.jemma.model.LinearAdapter;
@@ -109,8 +111,14 @@ public final class BatchScheduler implements AutoCloseable {
         if (request.prompt().length >= config.contextLength()) {
             throw ContextOverflowException.prompt(request.prompt().length, config.contextLength());
         }
-        for (int id : request.prompt()) {
-            if (id < 0 || id >= vocab) throw new JemmaException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+        int[] prompt = request.prompt();
+        ImageRuns images = request.images();
+        images.check(prompt.length, model.config.hidden());
+        for (int i = 0; i < prompt.length; i++) {
+            int id = prompt[i];
+            if ((id < 0 || id >= vocab) && images.runAt(i) < 0) {
+                throw new JemmaException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
         }
         Job job = new Job(this, request, listener);
         lock.lock();
@@ -203,9 +211,14 @@ public final class BatchScheduler implements AutoCloseable {
                 InferenceState s = states[j.slot];
                 if (j.phase == Job.Phase.PREFILL) {
                     int[] prompt = j.request.prompt();
-                    int pos = s.position(), rows = Math.min(prompt.length - pos, chunk);
-                    boolean last = pos + rows == prompt.length;
-                    batch.add(s, prompt, pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
+                    ImageRuns images = j.request.images();
+                    int pos = s.position();
+                    // an image's run goes into one pass whole, however long (it sees itself both ways)
+                    int end = images.count() == 0 ? Math.min(prompt.length, pos + chunk) : images.chunkEnd(pos, prompt.length, chunk);
+                    int rows = end - pos;
+                    boolean last = end == prompt.length;
+                    int seg = batch.add(s, j.ids(), pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
+                    if (images.count() > 0) addImageRows(seg, images, pos, end);
                     promptRows += rows;
                 } else {
                     batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
@@ -250,7 +263,7 @@ public final class BatchScheduler implements AutoCloseable {
                 j.prefillNanos += dt;
                 int[] prompt = j.request.prompt();
                 if (states[j.slot].position() < prompt.length) continue; // more chunks to come
-                j.reuse.prefilled(prompt);
+                j.reuse.prefilled(j.key());
                 j.phase = Job.Phase.DECODE;
             }
             System.arraycopy(batchLogits, logitRow++ * vocab, slotLogits[j.slot], 0, vocab);
@@ -258,17 +271,36 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /** The rows of image runs in [pos, end) of the segment: their embeddings, and their spans both ways. */
+    private void addImageRows(int seg, ImageRuns images, int pos, int end) {
+        int hidden = model.config.hidden(), first = batch.firstRow(seg);
+        for (int t = pos; t < end; t++) {
+            int r = images.runAt(t);
+            if (r >= 0) batch.embedding(first + t - pos, images.embeddings()[r], (t - images.starts()[r]) * hidden, hidden);
+        }
+        int[][] spans = images.spans(pos, end);
+        if (spans.length > 0) batch.visibility(seg, new BidirectionalSpans(spans));
+    }
+
     private void admit(Job j) {
         int i = j.slot;
+        int need = Math.max(chunk, j.request.images().count() > 0 ? j.request.images().length() : 0);
+        if (states[i] != null && states[i].maxChunk < need) { // an image run longer than this slot's passes
+            states[i].close();
+            states[i] = null;
+        }
         if (states[i] == null) {
-            states[i] = model.newState(config.contextLength(), chunk, config.kvType());
+            states[i] = model.newState(config.contextLength(), need, config.kvType());
             reuse[i] = new PrefixReuse(states[i], config.prefixCache());
         }
         if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
         j.reuse = reuse[i];
         j.start(model);
         LinearAdapter a = j.request.adapter() != null ? j.request.adapter() : model.adapter();
-        j.kept = j.reuse.begin(j.request.prompt(), a); // another adapter than the slot's last: nothing is kept
+        ImageRuns images = j.request.images();
+        j.kept = j.reuse.begin(j.key(), a); // another adapter than the slot's last: nothing is kept
+        int r = images.runAt(j.kept);
+        if (r >= 0 && images.starts()[r] < j.kept) j.kept = j.reuse.keepAtMost(images.starts()[r]); // never resume mid-image
         j.phase = Job.Phase.PREFILL;
     }
 

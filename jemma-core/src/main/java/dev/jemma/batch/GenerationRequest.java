@@ -2,6 +2,7 @@ package dev.jemma.batch;
 
 import dev.jemma.generate.SamplingParams;
 import dev.jemma.generate.TokenConstraint;
+import dev.jemma.model.ImageRuns;
 import dev.jemma.model.LinearAdapter;
 
 /**
@@ -15,9 +16,10 @@ import dev.jemma.model.LinearAdapter;
  * @param deadlineNanos   {@link System#nanoTime()} after which generation ends with finish reason LENGTH; 0 = none
  * @param adapter         the low-rank adapter this request runs with: null for the model's own
  *                        ({@link dev.jemma.model.Gemma3Model#adapter()}), {@link LinearAdapter#NONE} for the bare base
+ * @param images          image soft tokens of the prompt ({@link ImageRuns#NONE} for none)
  */
 public record GenerationRequest(int[] prompt, SamplingParams params, TokenConstraint constraint, int topLogprobs,
-                                long deadlineNanos, LinearAdapter adapter) {
+                                long deadlineNanos, LinearAdapter adapter, ImageRuns images) {
     public static final int MAX_TOP_LOGPROBS = 20;
 
     public GenerationRequest {
@@ -27,6 +29,13 @@ public record GenerationRequest(int[] prompt, SamplingParams params, TokenConstr
             throw new IllegalArgumentException("top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + topLogprobs);
         }
         prompt = prompt.clone();
+        if (images == null) images = ImageRuns.NONE;
+    }
+
+    /** Without images. */
+    public GenerationRequest(int[] prompt, SamplingParams params, TokenConstraint constraint, int topLogprobs,
+                             long deadlineNanos, LinearAdapter adapter) {
+        this(prompt, params, constraint, topLogprobs, deadlineNanos, adapter, ImageRuns.NONE);
     }
 
     /** With the model's own adapter. */
@@ -41,6 +50,6 @@ public record GenerationRequest(int[] prompt, SamplingParams params, TokenConstr
 
     /** This request with another adapter (see {@link #adapter}). */
     public GenerationRequest withAdapter(LinearAdapter a) {
-        return new GenerationRequest(prompt, params, constraint, topLogprobs, deadlineNanos, a);
+        return new GenerationRequest(prompt, params, constraint, topLogprobs, deadlineNanos, a, images);
     }
 }

@@ -50,6 +50,19 @@ final class Job implements Ticket {
     }
 
     /** Sets up the token step once the job has a slot. */
+    private int[] key;
+
+    /** The prompt's ids (image rows hold the soft token's id; their embeddings come from the request's runs). */
+    int[] ids() {
+        return request.prompt();
+    }
+
+    /** The prompt as the prefix cache compares it: image runs keyed by their content. */
+    int[] key() {
+        if (key == null) key = request.images().cacheKey(request.prompt());
+        return key;
+    }
+
     void start(Gemma3Model model) {
         step = new TokenStep(model.tokenizer, model.vocabRows(), request.prompt(), request.params(), request.constraint(),
                 request.topLogprobs(), this::emit);

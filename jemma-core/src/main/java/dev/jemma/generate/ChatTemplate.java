@@ -40,9 +40,20 @@ public final class ChatTemplate {
      * optional leading system message must alternate user/model, starting with user and ending with user.
      */
     public IntList render(List<ChatMessage> messages, boolean addBos) {
+        return render(messages, addBos, null);
+    }
+
+    /** How a turn's text becomes ids (plain text by default); images expand their places in it this way. */
+    @FunctionalInterface
+    public interface TurnEncoder {
+        void encode(String text, IntList out);
+    }
+
+    /** As {@link #render(List, boolean)}, each turn's text encoded by {@code turns} (null: plain text). */
+    public IntList render(List<ChatMessage> messages, boolean addBos, TurnEncoder turns) {
         IntList out = new IntList();
         if (addBos) out.add(tok.bosId());
-        appendTurns(out, messages, true);
+        appendTurns(out, messages, true, turns);
         appendGenerationPrompt(out);
         return out;
     }
@@ -54,12 +65,12 @@ public final class ChatTemplate {
     public IntList renderContinuation(List<ChatMessage> newMessages) {
         IntList out = new IntList();
         out.addAll(tok.encode("\n"));
-        appendTurns(out, newMessages, false);
+        appendTurns(out, newMessages, false, null);
         appendGenerationPrompt(out);
         return out;
     }
 
-    private void appendTurns(IntList out, List<ChatMessage> messages, boolean isStart) {
+    private void appendTurns(IntList out, List<ChatMessage> messages, boolean isStart, TurnEncoder turns) {
         if (messages.isEmpty()) throw new ChatFormatException("messages is empty");
         String prefix = "";
         int first = 0;
@@ -81,7 +92,9 @@ public final class ChatTemplate {
             String role = m.role() == ChatMessage.Role.USER ? "user" : "model";
             if (i > first) out.addAll(tok.encode("\n"));
             out.add(startOfTurn);
-            out.addAll(tok.encode(role + "\n" + (i == first ? prefix : "") + trim(m.content())));
+            String body = role + "\n" + (i == first ? prefix : "") + trim(m.content());
+            if (turns != null) turns.encode(body, out);
+            else out.addAll(tok.encode(body));
             out.add(endOfTurn);
         }
         if (messages.get(messages.size() - 1).role() != ChatMessage.Role.USER) {

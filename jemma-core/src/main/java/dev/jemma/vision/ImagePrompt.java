@@ -70,8 +70,43 @@ public final class ImagePrompt {
         return new Layout(all, runs);
     }
 
-    /** A private-use character standing for an image in chat text (never produced by the tokenizer's own text). */
-    private static final String PLACE = "\uE000";
+    /** A private-use character standing for an image in chat text. */
+    public static final String PLACE = "\uE000";
+
+    /**
+     * A chat template turn encoder that expands each {@link #PLACE} in the turns' text, in order across turns, for
+     * an image of {@code views[k]} views; the runs' starts are recorded as absolute ids positions.
+     */
+    public final class Expander implements dev.jemma.generate.ChatTemplate.TurnEncoder {
+        private final int[] views;
+        private final int tokensPerView;
+        private int next;
+        private final List<Integer> runs = new ArrayList<>();
+
+        public Expander(int[] views, int tokensPerView) {
+            this.views = views.clone();
+            this.tokensPerView = tokensPerView;
+        }
+
+        @Override
+        public void encode(String text, dev.jemma.generate.IntList out) {
+            int places = text.split(java.util.regex.Pattern.quote(PLACE), -1).length - 1;
+            if (next + places > views.length) {
+                throw new ImageInputException("the conversation has more image places than its " + views.length + " image(s)");
+            }
+            Layout l = ImagePrompt.this.encode(text, PLACE, false, Arrays.copyOfRange(views, next, next + places), tokensPerView, false);
+            int base = out.size();
+            out.addAll(l.ids());
+            for (int r : l.runStarts()) runs.add(base + r);
+            next += places;
+        }
+
+        /** The runs' starts, after rendering; fails unless every image found its place. */
+        public int[] runStarts() {
+            if (next != views.length) throw new ImageInputException(views.length + " image(s) but " + next + " place(s) for them");
+            return runs.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
 
     private Layout encode(String text, String place, boolean specials, int[] views, int tokensPerView, boolean addBos) {
         String[] parts = text.split(java.util.regex.Pattern.quote(place), -1);

@@ -87,6 +87,24 @@ public final class VisionEngine implements AutoCloseable {
         return new Prepared(l.ids(), ImagePrompt.runs(l.runStarts(), all, tokensPerImage()));
     }
 
+    /**
+     * A whole conversation whose messages hold {@link ImagePrompt#PLACE} where its images go (in order), rendered by
+     * the chat template with those places expanded.
+     */
+    public Prepared conversation(dev.jemma.generate.ChatTemplate template, List<dev.jemma.generate.ChatMessage> messages,
+                                 List<byte[]> images, boolean panAndScan) {
+        List<float[]> all = new java.util.ArrayList<>();
+        int[] views = new int[images.size()];
+        for (int i = 0; i < images.size(); i++) {
+            List<float[]> v = views(images.get(i), panAndScan);
+            views[i] = v.size();
+            all.addAll(v);
+        }
+        ImagePrompt.Expander x = prompt.new Expander(views, tokensPerImage());
+        int[] ids = template.render(messages, true, x).toArray();
+        return new Prepared(ids, ImagePrompt.runs(x.runStarts(), all, tokensPerImage()));
+    }
+
     /** Given ids: each run of soft tokens filled, in order, with the views of the images (each image's views in turn). */
     public Prepared fill(int[] ids, List<byte[]> images, boolean panAndScan) {
         List<float[]> all = new java.util.ArrayList<>();

@@ -42,6 +42,11 @@ final class HookedEngine implements Engine {
     }
 
     @Override
+    public dev.jemma.vision.VisionEngine vision() {
+        return inner.vision();
+    }
+
+    @Override
     public Ticket submit(GenerationRequest request, StreamListener listener) {
         return inner.submit(hook.apply(request), listener);
     }

@@ -26,6 +26,14 @@ final class ChatMessages {
     private ChatMessages() {}
 
     static List<ToolCalling.Message> openAi(List<JsonNode> messages, int maxChars) {
+        return openAi(messages, maxChars, null);
+    }
+
+    /**
+     * As above; with {@code images} (the server has a vision tower) image parts are taken: their bytes are added to
+     * it, in order, and an image place ({@link dev.jemma.vision.ImagePrompt#PLACE}) marks each in its message.
+     */
+    static List<ToolCalling.Message> openAi(List<JsonNode> messages, int maxChars, List<byte[]> images) {
         if (messages == null) throw ApiException.invalid("messages", "'messages' is required");
         if (messages.isEmpty()) throw ApiException.invalid("messages", "'messages' must not be empty");
         List<ToolCalling.Message> out = new ArrayList<>();
@@ -48,7 +56,7 @@ final class ChatMessages {
             };
             List<ToolCall> calls = role.equals("assistant") ? toolCalls(m, at, callIds) : List.of();
             if (!role.equals("assistant") && m.has("tool_calls")) throw ApiException.invalid(at + ".tool_calls", "only assistant messages carry tool_calls");
-            String content = content(m.get("content"), at + ".content", !calls.isEmpty());
+            String content = content(m.get("content"), at + ".content", !calls.isEmpty(), role.equals("user") ? images : null);
             chars += content.length();
             if (chars > maxChars) throw promptTooLong(maxChars);
             String callId = null;
@@ -87,6 +95,15 @@ final class ChatMessages {
 
     /** A string, or an array of text parts joined by newlines; null only where tool calls stand in for it. */
     static String content(JsonNode c, String at, boolean mayBeEmpty) {
+        return content(c, at, mayBeEmpty, null);
+    }
+
+    /**
+     * As above; image parts become image places (their bytes go to {@code images}; null refuses them). With images,
+     * text parts are trimmed one by one and joined to the places without separators, as Gemma 3's chat template
+     * renders content parts.
+     */
+    static String content(JsonNode c, String at, boolean mayBeEmpty, List<byte[]> images) {
         String text;
         if (c == null || c.isNull()) {
             text = "";
@@ -98,14 +115,24 @@ final class ChatMessages {
                 String pat = at + "[" + j + "]";
                 JsonNode part = c.get(j);
                 String type = part.path("type").asText("");
+                boolean withImages = images != null && hasImage(c);
                 switch (type) {
                     case "text", "input_text" -> {
                         JsonNode t = part.get("text");
                         if (t == null || !t.isTextual()) throw ApiException.invalid(pat + ".text", "'" + pat + ".text' must be a string");
-                        if (!sb.isEmpty()) sb.append('\n');
-                        sb.append(Params.checkText(pat + ".text", t.asText()));
+                        String partText = Params.checkText(pat + ".text", t.asText());
+                        if (withImages) {
+                            sb.append(dev.jemma.generate.ChatTemplate.trim(partText));
+                        } else {
+                            if (!sb.isEmpty()) sb.append('\n');
+                            sb.append(partText);
+                        }
                     }
-                    case "image_url", "input_image", "image" -> throw ApiException.invalid(pat, NO_VISION);
+                    case "image_url", "input_image", "image" -> {
+                        if (images == null) throw ApiException.invalid(pat, NO_VISION);
+                        ImageParts.add(images, ImageParts.openAi(part, pat), pat);
+                        sb.append(dev.jemma.vision.ImagePrompt.PLACE);
+                    }
                     case "input_audio", "audio", "file", "input_file" -> throw ApiException.unsupported(pat, "only text parts are supported");
                     default -> throw ApiException.invalid(pat + ".type", "'" + pat + ".type' must be text, got '" + type + "'");
                 }
@@ -116,6 +143,14 @@ final class ChatMessages {
         }
         if (text.isBlank() && !mayBeEmpty) throw ApiException.invalid(at, "'" + at + "' must not be empty");
         return text;
+    }
+
+    private static boolean hasImage(JsonNode parts) {
+        for (JsonNode p : parts) {
+            String t = p.path("type").asText("");
+            if (t.equals("image_url") || t.equals("input_image") || t.equals("image")) return true;
+        }
+        return false;
     }
 
     /** OpenAI assistant tool calls: arguments is a JSON string holding an object. */
@@ -147,6 +182,11 @@ final class ChatMessages {
 
     /** Ollama messages: role, content, images (refused), tool_calls with arguments as an object, tool_name. */
     static List<ToolCalling.Message> ollama(List<JsonNode> messages, int maxChars) {
+        return ollama(messages, maxChars, null);
+    }
+
+    /** As above; with {@code images}, a user message's base64 images are taken (they come before its text). */
+    static List<ToolCalling.Message> ollama(List<JsonNode> messages, int maxChars, List<byte[]> images) {
         if (messages == null || messages.isEmpty()) throw ApiException.invalid("messages", "'messages' must not be empty");
         List<ToolCalling.Message> out = new ArrayList<>();
         long chars = 0;
@@ -156,8 +196,18 @@ final class ChatMessages {
             if (!messages.get(i).isObject()) throw ApiException.invalid(at, "'" + at + "' must be an object");
             Params m = new Params((ObjectNode) messages.get(i), at + ".");
             m.allowOnly(Set.of("role", "content", "images", "tool_calls", "tool_name", "thinking"), Set.of());
-            List<JsonNode> images = m.array("images");
-            if (images != null && !images.isEmpty()) throw ApiException.invalid(at + ".images", NO_VISION);
+            List<JsonNode> imgs = m.array("images");
+            String places = "";
+            if (imgs != null && !imgs.isEmpty()) {
+                if (images == null) throw ApiException.invalid(at + ".images", NO_VISION);
+                if (!"user".equals(m.string("role", ""))) throw ApiException.invalid(at + ".images", "only user messages carry images");
+                for (int k = 0; k < imgs.size(); k++) {
+                    String iat = at + ".images[" + k + "]";
+                    if (!imgs.get(k).isTextual()) throw ApiException.invalid(iat, "'" + iat + "' must be a base64 string");
+                    ImageParts.add(images, ImageParts.base64(imgs.get(k).asText(), iat), iat);
+                }
+                places = dev.jemma.vision.ImagePrompt.PLACE.repeat(imgs.size());
+            }
             String role = m.string("role", "");
             if (role.equals("system") && i != 0) throw ApiException.invalid(at + ".role", "a system message may only come first");
             if (!Set.of("system", "user", "assistant", "tool").contains(role)) {
@@ -175,7 +225,8 @@ final class ChatMessages {
                 }
             }
             String content = Params.checkText(at + ".content", m.string("content", ""));
-            if (content.isBlank() && calls.isEmpty()) throw ApiException.invalid(at + ".content", "'" + at + ".content' must not be empty");
+            if (content.isBlank() && calls.isEmpty() && places.isEmpty()) throw ApiException.invalid(at + ".content", "'" + at + ".content' must not be empty");
+            if (!places.isEmpty()) content = places + dev.jemma.generate.ChatTemplate.trim(content);
             chars += content.length();
             if (chars > maxChars) throw promptTooLong(maxChars);
             out.add(new ToolCalling.Message(role, content, calls, null));

@@ -12,6 +12,10 @@ import dev.jemma.tools.ToolChoice;
 import dev.jemma.tools.ToolDefinition;
 import dev.jemma.tools.ToolException;
 
+import dev.jemma.model.ImageRuns;
+import dev.jemma.vision.ImageInputException;
+import dev.jemma.vision.VisionEngine;
+
 import java.util.List;
 
 /**
@@ -21,10 +25,16 @@ import java.util.List;
  *
  * @param tools the tool calling in effect, or null when the answer is plain (no tools, or tool_choice none)
  */
-record ChatPrompt(int[] ids, Grammar grammar, ToolCalling tools) {
+record ChatPrompt(int[] ids, Grammar grammar, ToolCalling tools, ImageRuns images) {
 
     static ChatPrompt build(Engine engine, List<ToolCalling.Message> messages, List<ToolDefinition> toolList,
                             ToolChoice choice, Grammar format, boolean parallelCalls) {
+        return build(engine, messages, toolList, choice, format, parallelCalls, List.of());
+    }
+
+    /** As above, with the images whose places the messages hold (in order). */
+    static ChatPrompt build(Engine engine, List<ToolCalling.Message> messages, List<ToolDefinition> toolList,
+                            ToolChoice choice, Grammar format, boolean parallelCalls, List<byte[]> images) {
         boolean useTools = !toolList.isEmpty() && choice.mode() != ToolChoice.Mode.NONE;
         if (useTools && format != null) {
             throw ApiException.invalid("response_format", "a response format cannot be combined with tools (the tool-call envelope is itself constrained)");
@@ -32,8 +42,14 @@ record ChatPrompt(int[] ids, Grammar grammar, ToolCalling tools) {
         try {
             ToolCalling tc = ToolCalling.of(toolList, useTools ? choice : ToolChoice.NONE, ConstraintLimits.DEFAULT, parallelCalls);
             List<ChatMessage> chat = tc.render(messages);
+            if (!images.isEmpty()) {
+                VisionEngine.Prepared p = engine.vision().conversation(engine.chatTemplate(), chat, images, false);
+                return new ChatPrompt(p.ids(), useTools ? tc.grammar() : format, useTools ? tc : null, p.runs());
+            }
             int[] ids = engine.chatTemplate().render(chat, true).toArray();
-            return new ChatPrompt(ids, useTools ? tc.grammar() : format, useTools ? tc : null);
+            return new ChatPrompt(ids, useTools ? tc.grammar() : format, useTools ? tc : null, ImageRuns.NONE);
+        } catch (ImageInputException e) {
+            throw ApiException.invalid("messages", "image: " + e.getMessage());
         } catch (ToolException e) {
             throw ApiException.invalid(pointerToParam(e.pointer()), e.getMessage());
         } catch (ChatFormatException e) {

@@ -1,5 +1,7 @@
 package dev.jemma.server.api;
 
+import dev.jemma.model.ImageRuns;
+
 import dev.jemma.model.LinearAdapter;
 import dev.jemma.server.engine.ServedModels;
 import dev.jemma.batch.GenerationRequest;
@@ -24,9 +26,15 @@ import java.util.List;
  * @param stream        answer as a stream of events (SSE or NDJSON) rather than one body
  * @param includeUsage  OpenAI streams: a last chunk with usage
  * @param deadlineNanos {@link System#nanoTime()} at which generation ends with finish reason "length"
+ * @param images        the prompt's image soft tokens
  */
 record GenerationPlan(ServedModels.Choice choice, int[] prompt, SamplingParams sampling, Grammar grammar, ToolCalling tools, int n,
-                      int topLogprobs, boolean stream, boolean includeUsage, long deadlineNanos) {
+                      int topLogprobs, boolean stream, boolean includeUsage, long deadlineNanos, ImageRuns images) {
+
+    GenerationPlan(ServedModels.Choice choice, int[] prompt, SamplingParams sampling, Grammar grammar, ToolCalling tools, int n,
+                   int topLogprobs, boolean stream, boolean includeUsage, long deadlineNanos) {
+        this(choice, prompt, sampling, grammar, tools, n, topLogprobs, stream, includeUsage, deadlineNanos, ImageRuns.NONE);
+    }
 
     /** The served model's id, as responses state it. */
     String model() {
@@ -42,7 +50,7 @@ record GenerationPlan(ServedModels.Choice choice, int[] prompt, SamplingParams s
         List<GenerationRequest> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(new GenerationRequest(prompt, sampling.withSeed(sampling.seed() + i),
-                    grammar == null ? null : grammar.constraint(tok), topLogprobs, deadlineNanos, adapter));
+                    grammar == null ? null : grammar.constraint(tok), topLogprobs, deadlineNanos, adapter, images));
         }
         return out;
     }

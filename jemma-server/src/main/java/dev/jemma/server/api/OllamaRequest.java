@@ -45,10 +45,11 @@ final class OllamaRequest {
             throw ApiException.invalid(ChatPrompt.pointerToParam(e.pointer()), e.getMessage());
         }
         Grammar format = ResponseFormat.ollama(p.get("format"));
-        List<ToolCalling.Message> messages = ChatMessages.ollama(p.array("messages"), config.maxPromptChars());
+        List<byte[]> images = engine.vision() == null ? null : new java.util.ArrayList<>();
+        List<ToolCalling.Message> messages = ChatMessages.ollama(p.array("messages"), config.maxPromptChars(), images);
         ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO,
-                format, true);
-        return plan(p, engine, config, model, prompt.ids(), "messages", prompt.grammar(), prompt.tools());
+                format, true, images == null ? List.of() : images);
+        return plan(p, engine, config, model, prompt.ids(), "messages", prompt.grammar(), prompt.tools(), prompt.images());
     }
 
     /** The plan, or null for Ollama's preload (an empty prompt), which is answered at once. */
@@ -58,7 +59,9 @@ final class OllamaRequest {
                 "stream", "keep_alive", "context", "think", "timeout"), NOT_IMPLEMENTED);
         ServedModels.Choice model = common(p, engine.models());
         List<JsonNode> images = p.array("images");
-        if (images != null && !images.isEmpty()) throw ApiException.invalid("images", ChatMessages.NO_VISION);
+        boolean hasImages = images != null && !images.isEmpty();
+        if (hasImages && engine.vision() == null) throw ApiException.invalid("images", ChatMessages.NO_VISION);
+        if (hasImages && p.bool("raw", false)) throw ApiException.invalid("images", "images need the chat template: leave 'raw' false");
         if (!p.string("suffix", "").isEmpty()) throw ApiException.unsupported("suffix", "fill-in-the-middle is not supported by Gemma 3");
         if (!p.string("template", "").isEmpty()) throw ApiException.unsupported("template", "the Gemma chat template is built in");
         List<JsonNode> context = p.array("context");
@@ -73,8 +76,25 @@ final class OllamaRequest {
         if (raw) {
             ids = PlainPrompt.ids(engine.tokenizer(), prompt);
         } else {
-            List<ChatMessage> chat = system.isEmpty() ? List.of(ChatMessage.user(prompt))
-                    : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
+            List<byte[]> bytes = new java.util.ArrayList<>();
+            if (hasImages) {
+                for (int k = 0; k < images.size(); k++) {
+                    String at = "images[" + k + "]";
+                    if (!images.get(k).isTextual()) throw ApiException.invalid(at, "'" + at + "' must be a base64 string");
+                    ImageParts.add(bytes, ImageParts.base64(images.get(k).asText(), at), at);
+                }
+            }
+            String user = hasImages ? dev.jemma.vision.ImagePrompt.PLACE.repeat(bytes.size()) + dev.jemma.generate.ChatTemplate.trim(prompt) : prompt;
+            List<ChatMessage> chat = system.isEmpty() ? List.of(ChatMessage.user(user))
+                    : List.of(ChatMessage.system(system), ChatMessage.user(user));
+            if (hasImages) {
+                try {
+                    var prepared = engine.vision().conversation(engine.chatTemplate(), chat, bytes, false);
+                    return plan(p, engine, config, model, prepared.ids(), "prompt", format, null, prepared.runs());
+                } catch (dev.jemma.vision.ImageInputException e) {
+                    throw ApiException.invalid("images", "image: " + e.getMessage());
+                }
+            }
             ids = engine.chatTemplate().render(chat, true).toArray();
         }
         return plan(p, engine, config, model, ids, "prompt", format, null);
@@ -97,6 +117,11 @@ final class OllamaRequest {
 
     private static GenerationPlan plan(Params p, Engine engine, ServerConfig config, ServedModels.Choice model, int[] ids, String promptParam,
                                        Grammar grammar, ToolCalling tools) {
+        return plan(p, engine, config, model, ids, promptParam, grammar, tools, dev.jemma.model.ImageRuns.NONE);
+    }
+
+    private static GenerationPlan plan(Params p, Engine engine, ServerConfig config, ServedModels.Choice model, int[] ids, String promptParam,
+                                       Grammar grammar, ToolCalling tools, dev.jemma.model.ImageRuns images) {
         Params o = p.sub("options");
         if (o == null) o = new Params(Json.object(), "options.");
         Set<String> known = new HashSet<>(SamplingOptions.OLLAMA.all());
@@ -106,6 +131,6 @@ final class OllamaRequest {
                 config.maxTokensLimit(), promptParam);
         boolean stream = p.bool("stream", true);
         return new GenerationPlan(model, ids, sp, grammar, tools, 1, -1, stream, false,
-                Deadline.of(p, config.requestTimeout()));
+                Deadline.of(p, config.requestTimeout()), images);
     }
 }

@@ -52,11 +52,13 @@ final class OpenAiChatRequest {
             throw ApiException.invalid("tool_choice", "'tool_choice' needs 'tools'");
         }
         var format = ResponseFormat.openAi(p);
-        List<ToolCalling.Message> messages = ChatMessages.openAi(p.array("messages"), config.maxPromptChars());
-        ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, choice, format, parallelCalls);
+        List<byte[]> images = engine.vision() == null ? null : new java.util.ArrayList<>();
+        List<ToolCalling.Message> messages = ChatMessages.openAi(p.array("messages"), config.maxPromptChars(), images);
+        ChatPrompt prompt = ChatPrompt.build(engine, messages, tools, choice, format, parallelCalls,
+                images == null ? List.of() : images);
         SamplingParams sp = SamplingOptions.parse(p, SamplingOptions.OPENAI, prompt.ids().length,
                 engine.model().contextLength(), 0, config.maxTokensLimit(), "messages");
         return new GenerationPlan(model, prompt.ids(), sp, prompt.grammar(), prompt.tools(), n,
-                logprobs ? top : -1, stream, includeUsage, Deadline.of(p, config.requestTimeout()));
+                logprobs ? top : -1, stream, includeUsage, Deadline.of(p, config.requestTimeout()), prompt.images());
     }
 }

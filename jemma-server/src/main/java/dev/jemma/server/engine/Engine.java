@@ -22,6 +22,11 @@ public interface Engine extends AutoCloseable {
 
     ChatTemplate chatTemplate();
 
+    /** The vision tower, or null: images are refused. */
+    default dev.jemma.vision.VisionEngine vision() {
+        return null;
+    }
+
     /**
      * Queues a generation; events go to the listener on the engine's thread. Throws at once, without queueing,
      * {@link dev.jemma.batch.QueueFullException} when full and {@link dev.jemma.model.ContextOverflowException}

@@ -66,6 +66,11 @@ public final class SchedulerEngine implements Engine {
     }
 
     @Override
+    public dev.jemma.vision.VisionEngine vision() {
+        return jemma.vision();
+    }
+
+    @Override
     public ChatTemplate chatTemplate() {
         return template;
     }
