@@ -8,6 +8,7 @@ Exit status 0 only when every check passes.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 import time
 import urllib.request
 
@@ -89,6 +90,17 @@ def main(base: str, shot: str, chromium: str) -> int:
         check("third turn answered", wait_for(lambda: page.is_enabled("#send"), 120) and page.locator(".assistant").count() == 3)
         check("no error shown", page.locator(".error").count() == 0,
               page.locator(".error").first.inner_text() if page.locator(".error").count() else "")
+        # the attach button sends the image inline as an OpenAI image_url part; this server has no vision tower,
+        # so the answer is its 400, shown in the page
+        image = str(Path(__file__).resolve().parent.parent / "jemma-core/src/test/resources/fixtures/vision/images/rgb_53x37.png")
+        page.set_input_files("#image", image)
+        check("image attached", wait_for(lambda: page.inner_text("#attach") == "Image (1)", 5), page.inner_text("#attach"))
+        page.fill("#message", "What is in this picture?")
+        page.click("#send")
+        check("image shown in the user bubble", page.locator(".user img").count() == 1)
+        check("the server's answer to an image is shown",
+              wait_for(lambda: page.locator(".error").count() > 0 and "vision" in page.locator(".error").last.inner_text(), 30),
+              page.locator(".error").last.inner_text() if page.locator(".error").count() else "")
         page.screenshot(path=shot, full_page=True)
         print(f"screenshot: {shot}")
         browser.close()

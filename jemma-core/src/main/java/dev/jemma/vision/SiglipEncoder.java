@@ -1,6 +1,9 @@
 package dev.jemma.vision;
 
+import java.lang.foreign.MemorySegment;
+
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tensor.GGMLType;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WeightMatrix;
@@ -22,10 +25,11 @@ public final class SiglipEncoder implements AutoCloseable {
     private final MatMul mm;
     private final int n, d, ffn;
     private final float[] x, h, q, k, v, att, up;
-    /** keys and values by head: [head][patch][headDim], so each query's dot products run over contiguous memory */
-    private final float[] kh, vh;
-    private final float[][] scores;
-    private final WorkerPool.RangeTask attention = this::attend;
+    /** one head's keys [patch][headDim] and values transposed [headDim][patch]: the two products' "weights" */
+    private final float[] kh, vt;
+    /** one head's attention weights [query][key] */
+    private final float[] scores;
+    private final WorkerPool.RangeTask softmax = this::softmaxRows;
 
     public SiglipEncoder(VisionWeights weights, int threads) {
         w = weights;
@@ -34,7 +38,7 @@ public final class SiglipEncoder implements AutoCloseable {
         d = c.hidden();
         ffn = c.ffn();
         pool = new WorkerPool(threads);
-        int cols = Math.max(Math.max(d, ffn), 3 * c.patchSize() * c.patchSize());
+        int cols = Math.max(Math.max(Math.max(d, ffn), 3 * c.patchSize() * c.patchSize()), n);
         mm = new MatMul(pool, cols);
         x = new float[n * d];
         h = new float[n * Math.max(d, 3 * c.patchSize() * c.patchSize())];
@@ -43,9 +47,9 @@ public final class SiglipEncoder implements AutoCloseable {
         v = new float[n * d];
         att = new float[n * d];
         up = new float[n * ffn];
-        kh = new float[n * d];
-        vh = new float[n * d];
-        scores = new float[threads][n];
+        kh = new float[n * c.headDim()];
+        vt = new float[n * c.headDim()];
+        scores = new float[n * n];
     }
 
     public VisionConfig config() {
@@ -81,8 +85,7 @@ public final class SiglipEncoder implements AutoCloseable {
             linear(b.q(), h, d, b.qBias(), q);
             linear(b.k(), h, d, b.kBias(), k);
             linear(b.v(), h, d, b.vBias(), v);
-            splitHeads();
-            pool.run(c.heads() * n, attention);
+            for (int hh = 0; hh < c.heads(); hh++) attend(hh);
             linear(b.out(), att, d, b.outBias(), h);
             for (int i = 0; i < n * d; i++) x[i] += h[i];
             layerNorm(x, h, b.ln2Weight(), b.ln2Bias());
@@ -128,44 +131,41 @@ public final class SiglipEncoder implements AutoCloseable {
         }
     }
 
-    private void splitHeads() {
+    /**
+     * One head, as two products on the pooled kernels: scores = Q·Kᵀ (the keys as a matrix of patches × headDim),
+     * softmax of each row scaled by 1/√headDim, then out = P·V (the values transposed as headDim × patches).
+     */
+    private void attend(int hh) {
         int hd = c.headDim();
         for (int t = 0; t < n; t++) {
-            for (int hh = 0; hh < c.heads(); hh++) {
-                System.arraycopy(k, t * d + hh * hd, kh, (hh * n + t) * hd, hd);
-                System.arraycopy(v, t * d + hh * hd, vh, (hh * n + t) * hd, hd);
-            }
+            System.arraycopy(k, t * d + hh * hd, kh, t * hd, hd);
+            for (int i = 0; i < hd; i++) vt[i * n + t] = v[t * d + hh * hd + i];
         }
+        WeightMatrix keys = new WeightMatrix("k", GGMLType.F32, n, hd, MemorySegment.ofArray(kh));
+        mm.apply(keys, Rows.of(q, hh * hd, d), Rows.packed(scores, n), n, Arithmetic.FAST);
+        pool.run(n, softmax);
+        WeightMatrix values = new WeightMatrix("v", GGMLType.F32, hd, n, MemorySegment.ofArray(vt));
+        mm.apply(values, Rows.packed(scores, n), Rows.of(att, hh * hd, d), n, Arithmetic.FAST);
     }
 
-    /** Items are (head, query) pairs: softmax(q·Kᵀ / √headDim) · V over every patch. */
-    private void attend(int worker, int start, int end) {
-        int hd = c.headDim();
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] sc = scores[worker];
-        for (int item = start; item < end; item++) {
-            int hh = item / n, t = item % n;
-            int qo = t * d + hh * hd, base = hh * n * hd;
+    private void softmaxRows(int worker, int start, int end) {
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (int t = start; t < end; t++) {
+            int o = t * n;
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
-                float s = MatMul.dot(q, qo, kh, base + j * hd, hd) * scale;
-                sc[j] = s;
+                float s = scores[o + j] * scale;
+                scores[o + j] = s;
                 if (s > max) max = s;
             }
             double sum = 0;
             for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(sc[j] - max);
-                sc[j] = e;
+                float e = (float) Math.exp(scores[o + j] - max);
+                scores[o + j] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
-            int ao = t * d + hh * hd;
-            java.util.Arrays.fill(att, ao, ao + hd, 0f);
-            for (int j = 0; j < n; j++) {
-                float pj = sc[j] * inv;
-                int vo = base + j * hd;
-                for (int i = 0; i < hd; i++) att[ao + i] += pj * vh[vo + i];
-            }
+            for (int j = 0; j < n; j++) scores[o + j] *= inv;
         }
     }
 
