@@ -48,7 +48,7 @@ final class ChatCommand implements Callable<Integer> {
             // turn; the session's prefix reuse computes only what is new
             List<ChatMessage> convo = new ArrayList<>();
             List<byte[]> convoImages = new ArrayList<>();
-            ChatTemplate template = new ChatTemplate(m.tokenizer);
+            ChatTemplate template = null; // made when an image first comes: a raw model has no chat tokens
             InputFiles.Lines in = new InputFiles.Lines(System.in);
             Log.info("chat ready: type a message; " + (v != null ? "/image PATH attaches an image to the next one; " : "")
                     + "/reset to start over, /exit to quit");
@@ -92,6 +92,7 @@ final class ChatCommand implements Callable<Integer> {
                         List<byte[]> all = new ArrayList<>(convoImages);
                         all.addAll(pending);
                         VisionEngine.Prepared p;
+                        if (template == null) template = new ChatTemplate(m.tokenizer);
                         try {
                             p = v.conversation(template, convo, all, vision.panAndScan);
                         } catch (JemmaException e) {

@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
 final class InfoCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin ContextOptions context;
+    @Option(names = "--mmproj", paramLabel = "FILE", description = "also describe this vision tower (a Gemma 3 mmproj GGUF)")
+    java.nio.file.Path mmproj;
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
@@ -64,6 +66,29 @@ final class InfoCommand implements Callable<Integer> {
             info.put("kv_cache_bytes", kv);
             info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, contextLength, type));
             info.put("memory_bytes_estimate", f.fileSize() + kv);
+            if (mmproj != null) {
+                try (dev.jemma.vision.VisionModel vm = dev.jemma.vision.VisionModel.load(InputFiles.existing("--mmproj", mmproj))) {
+                    vm.checkTextWidth(c.hidden());
+                    var vc = vm.config;
+                    Map<String, Object> v = new LinkedHashMap<>();
+                    v.put("file", mmproj.toString());
+                    v.put("file_bytes", vm.file.fileSize());
+                    v.put("encoder", "SigLIP");
+                    v.put("image_size", vc.imageSize());
+                    v.put("patch_size", vc.patchSize());
+                    v.put("width", vc.hidden());
+                    v.put("mlp_width", vc.ffn());
+                    v.put("blocks", vc.blocks());
+                    v.put("heads", vc.heads());
+                    v.put("pooling", vc.pool());
+                    v.put("tokens_per_image", vc.tokensPerImage());
+                    v.put("projects_to", vc.projectionDim());
+                    Map<String, Integer> vt = new java.util.TreeMap<>();
+                    for (TensorInfo t : vm.file.tensors()) vt.merge(t.type().name(), 1, Integer::sum);
+                    v.put("tensor_types", vt);
+                    info.put("vision", v);
+                }
+            }
             if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(info));
             } else {

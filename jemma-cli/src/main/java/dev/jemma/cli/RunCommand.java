@@ -76,10 +76,13 @@ final class RunCommand implements Callable<Integer> {
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);
             GenerationResult r;
             if (!images.isEmpty()) {
+                long te = System.nanoTime();
                 VisionEngine.Prepared p = raw ? v.fill(v.prompt.encode(ImagePrompt.BOI.repeat(images.size()) + text,
                                 viewCounts(v, images), v.tokensPerImage(), true).ids(), images, vision.panAndScan)
                         : v.userTurn(system, text, images, vision.panAndScan);
                 Trace.mark("images encoded");
+                Log.info(String.format("%d image(s) encoded in %.0f ms (%d views)", images.size(), (System.nanoTime() - te) / 1e6,
+                        p.runs().count()));
                 r = s.generate(p.ids(), p.runs(), params, c, d -> { out.print(d); out.flush(); });
             } else {
                 r = raw

@@ -81,6 +81,24 @@ class VisionCliTest {
     }
 
     @Test
+    void infoShowsTheTowerAndChatTakesImages() {
+        CliTest.Outcome i = jemma("info", "--model", text, "--mmproj", mmproj, "--json");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("\"vision\":{") && i.out().contains("\"tokens_per_image\":4") && i.out().contains("\"projects_to\":64"), i.out());
+        String input = "/image " + image("rgb_53x37.png") + "\nWhat is it?\nAnd the colour?\n/image " + image("grey_45x45.png")
+                + "\nAnd this one?\n/exit\n";
+        CliTest.Outcome c = CliInputErrorsTest.withStdin(new java.io.ByteArrayInputStream(input.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "chat", "--model", text, "--mmproj", mmproj, "--temperature", "0", "-n", "4", "--threads", "2");
+        assertEquals(0, c.code(), c.err());
+        assertEquals(2, c.err().lines().filter(l -> l.contains("attached to your next message")).count(), c.err());
+        assertFalse(c.err().contains("error"), c.err());
+        assertEquals(3, c.err().lines().filter(l -> l.contains("generated")).count(), "three answers: " + c.err());
+        CliTest.Outcome none = CliInputErrorsTest.withStdin(new java.io.ByteArrayInputStream(("/image " + image("rgb_53x37.png") + "\n/exit\n").getBytes()),
+                "chat", "--model", text, "--threads", "2");
+        assertTrue(none.err().contains("images need --mmproj"), none.err());
+    }
+
+    @Test
     void badImagesAndTowersAreOneLine() throws Exception {
         oneLineError(jemma("run", "--model", text, "--image", image("rgb_53x37.png"), "hi"), "--image needs --mmproj");
         Path notImage = tmp.resolve("notes.png");

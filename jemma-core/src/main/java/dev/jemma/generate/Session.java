@@ -118,6 +118,12 @@ public final class Session implements AutoCloseable {
             first.add(ChatMessage.user(userText));
             prompt.addAll(template().render(first, true).toArray());
         } else {
+            for (int i = 0; i < prompt.size(); i++) {
+                if (prompt.get(i) < 0) {
+                    throw new ChatFormatException("this conversation holds images: render each turn whole "
+                            + "(VisionEngine.conversation) and call generate with its image runs");
+                }
+            }
             if (pendingToken >= 0 && pendingToken != template().endOfTurnId()) prompt.add(pendingToken);
             prompt.add(template().endOfTurnId());
             prompt.addAll(template().renderContinuation(List.of(ChatMessage.user(userText))).toArray());

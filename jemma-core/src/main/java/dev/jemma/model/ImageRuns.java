@@ -1,7 +1,6 @@
 package dev.jemma.model;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -55,10 +54,23 @@ public record ImageRuns(int[] starts, int length, float[][] embeddings) {
         if (starts.length == 0) return prompt;
         int[] key = prompt.clone();
         for (int i = 0; i < starts.length; i++) {
-            int h = Arrays.hashCode(embeddings[i]);
-            for (int t = 0; t < length; t++) key[starts[i] + t] = -1 - ((h * 31 + t) & 0x7fffffff);
+            long h = hash(embeddings[i]); // 64 bits over the run's positions (two halves alternate)
+            for (int t = 0; t < length; t++) {
+                int half = (int) (t % 2 == 0 ? h : h >>> 32);
+                key[starts[i] + t] = -1 - ((half ^ t * 0x9E3779B9) & 0x7fffffff);
+            }
         }
         return key;
+    }
+
+    private static long hash(float[] v) {
+        long h = 0x9E3779B97F4A7C15L;
+        for (float f : v) {
+            h ^= Float.floatToRawIntBits(f);
+            h *= 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 29;
+        }
+        return h;
     }
 
     /** The end of the pass that starts at {@code from}: at most {@code from + chunk}, moved so no run is split. */
