@@ -3,6 +3,9 @@ package dev.jemma.vision;
 import java.lang.foreign.MemorySegment;
 
 import dev.jemma.tensor.Arithmetic;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.GGMLType;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.Rows;
@@ -19,6 +22,7 @@ import dev.jemma.tensor.WorkerPool;
  * <p>One encoder holds its buffers (sized for one image) and its worker pool; {@link #encode} is not thread-safe.
  */
 public final class SiglipEncoder implements AutoCloseable {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final VisionWeights w;
     private final VisionConfig c;
     private final WorkerPool pool;
@@ -30,6 +34,7 @@ public final class SiglipEncoder implements AutoCloseable {
     /** one head's attention weights [query][key] */
     private final float[] scores;
     private final WorkerPool.RangeTask softmax = this::softmaxRows;
+    private final WorkerPool.RangeTask gelu = this::geluRows;
 
     public SiglipEncoder(VisionWeights weights, int threads) {
         w = weights;
@@ -90,7 +95,7 @@ public final class SiglipEncoder implements AutoCloseable {
             for (int i = 0; i < n * d; i++) x[i] += h[i];
             layerNorm(x, h, b.ln2Weight(), b.ln2Bias());
             linear(b.up(), h, d, b.upBias(), up);
-            for (int i = 0; i < n * ffn; i++) up[i] = geluTanh(up[i]);
+            pool.run(n, gelu);
             linear(b.down(), up, ffn, b.downBias(), h);
             for (int i = 0; i < n * d; i++) x[i] += h[i];
         }
@@ -148,24 +153,41 @@ public final class SiglipEncoder implements AutoCloseable {
         mm.apply(values, Rows.packed(scores, n), Rows.of(att, hh * hd, d), n, Arithmetic.FAST);
     }
 
+    /** Each row: scaled, max subtracted, exponentiated (the Vector API's exp, SVML on x86), normalised. */
     private void softmaxRows(int worker, int start, int end) {
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        int bound = F.loopBound(n);
         for (int t = start; t < end; t++) {
             int o = t * n;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                float s = scores[o + j] * scale;
-                scores[o + j] = s;
-                if (s > max) max = s;
+            FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            int j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, scores, o + j).mul(scale);
+                x.intoArray(scores, o + j);
+                mx = mx.max(x);
             }
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
+            float max = mx.reduceLanes(VectorOperators.MAX);
+            for (; j < n; j++) {
+                scores[o + j] *= scale;
+                max = Math.max(max, scores[o + j]);
+            }
+            FloatVector acc = FloatVector.zero(F);
+            j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, scores, o + j).sub(max).lanewise(VectorOperators.EXP);
+                e.intoArray(scores, o + j);
+                acc = acc.add(e);
+            }
+            double sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < n; j++) {
                 float e = (float) Math.exp(scores[o + j] - max);
                 scores[o + j] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
-            for (int j = 0; j < n; j++) scores[o + j] *= inv;
+            j = 0;
+            for (; j < bound; j += F.length()) FloatVector.fromArray(F, scores, o + j).mul(inv).intoArray(scores, o + j);
+            for (; j < n; j++) scores[o + j] *= inv;
         }
     }
 
@@ -206,6 +228,17 @@ public final class SiglipEncoder implements AutoCloseable {
 
     private static float geluTanh(float x) {
         return 0.5f * x * (1f + (float) Math.tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    }
+
+    /** GELU-tanh of the MLP's rows [start, end), vectorised (the Vector API's tanh, SVML on x86). */
+    private void geluRows(int worker, int start, int end) {
+        int from = start * ffn, to = end * ffn, i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, up, i);
+            FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
+            x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(up, i);
+        }
+        for (; i < to; i++) up[i] = geluTanh(up[i]);
     }
 
     @Override
