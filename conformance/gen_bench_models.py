@@ -30,6 +30,8 @@ SHAPES = {  # docs/GEMMA3.md, "Configurations"
                  more_bits={0, 1, 4, 7, 10, 13, 15, 16, 17}),
     "1b": dict(hidden=1152, layers=26, heads=4, kv_heads=1, head_dim=256, ffn=6912, window=512,
                more_bits={0, 1, 2, 5, 8, 11, 14, 17, 20, 22, 23, 24, 25}),
+    # 4B: for image-to-first-token on a 4B-shaped text model (q4_0; its q4_k_m "more bits" layers are not listed)
+    "4b": dict(hidden=2560, layers=34, heads=8, kv_heads=4, head_dim=256, ffn=10240, window=1024, more_bits=set()),
 }
 CONTEXT = 32768
 FILE_TYPES = {"q4_0": 2, "q8_0": 7, "q4_k_m": 15}
