@@ -110,6 +110,15 @@ class VisionServerTest {
             assertEquals(400, r.statusCode(), r.body());
             assertTrue(r.body().contains(c[1]), r.body());
         }
+        HttpResponse<String> sys = server.post("/v1/chat/completions", "{\"model\":\"gemma3-test\",\"max_tokens\":2,\"messages\":["
+                + "{\"role\":\"system\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64," + b64 + "\"}}]},"
+                + "{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertEquals(400, sys.statusCode(), sys.body());
+        assertTrue(sys.body().contains("only user messages may carry images"), sys.body());
+        HttpResponse<String> tooMany = server.post("/api/chat", "{\"model\":\"gemma3-test\",\"stream\":false,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\",\"images\":[" + String.join(",", java.util.Collections.nCopies(17, "\"" + b64 + "\"")) + "]}]}");
+        assertEquals(400, tooMany.statusCode(), tooMany.body());
+        assertTrue(tooMany.body().contains("at most 16 images"), tooMany.body());
         HttpResponse<String> raw = server.post("/api/generate",
                 "{\"model\":\"gemma3-test\",\"stream\":false,\"raw\":true,\"prompt\":\"x\",\"images\":[\"" + b64 + "\"]}");
         assertEquals(400, raw.statusCode(), raw.body());

@@ -56,6 +56,9 @@ final class ChatMessages {
             };
             List<ToolCall> calls = role.equals("assistant") ? toolCalls(m, at, callIds) : List.of();
             if (!role.equals("assistant") && m.has("tool_calls")) throw ApiException.invalid(at + ".tool_calls", "only assistant messages carry tool_calls");
+            if (images != null && !role.equals("user") && m.get("content") != null && m.get("content").isArray() && hasImage(m.get("content"))) {
+                throw ApiException.invalid(at + ".content", "only user messages may carry images");
+            }
             String content = content(m.get("content"), at + ".content", !calls.isEmpty(), role.equals("user") ? images : null);
             chars += content.length();
             if (chars > maxChars) throw promptTooLong(maxChars);
