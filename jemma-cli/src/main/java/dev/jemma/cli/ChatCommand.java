@@ -86,8 +86,8 @@ final class ChatCommand implements Callable<Integer> {
                 if (line.isBlank()) continue;
                 try {
                     GenerationResult r;
+                    if (convo.isEmpty() && system != null && !system.isEmpty()) convo.add(ChatMessage.system(system));
                     if (!pending.isEmpty() || !convoImages.isEmpty()) {
-                        if (convo.isEmpty() && system != null && !system.isEmpty()) convo.add(ChatMessage.system(system));
                         convo.add(ChatMessage.user(ImagePrompt.PLACE.repeat(pending.size()) + ChatTemplate.trim(line)));
                         List<byte[]> all = new ArrayList<>(convoImages);
                         all.addAll(pending);

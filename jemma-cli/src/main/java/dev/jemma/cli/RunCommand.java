@@ -13,7 +13,6 @@ import dev.jemma.constrain.JsonSchemaCompiler;
 import dev.jemma.generate.TokenConstraint;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.tensor.Arithmetic;
-import dev.jemma.vision.ImagePrompt;
 import dev.jemma.vision.VisionEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,8 +76,7 @@ final class RunCommand implements Callable<Integer> {
             GenerationResult r;
             if (!images.isEmpty()) {
                 long te = System.nanoTime();
-                VisionEngine.Prepared p = raw ? v.fill(v.prompt.encode(ImagePrompt.BOI.repeat(images.size()) + text,
-                                viewCounts(v, images), v.tokensPerImage(), true).ids(), images, vision.panAndScan)
+                VisionEngine.Prepared p = raw ? v.completion(text, images, vision.panAndScan)
                         : v.userTurn(system, text, images, vision.panAndScan);
                 Trace.mark("images encoded");
                 Log.info(String.format("%d image(s) encoded in %.0f ms (%d views)", images.size(), (System.nanoTime() - te) / 1e6,
@@ -99,13 +97,6 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Views per image (1, or 1 + crops with Pan & Scan). */
-    private int[] viewCounts(VisionEngine v, List<byte[]> images) {
-        int[] n = new int[images.size()];
-        for (int i = 0; i < n.length; i++) n[i] = v.views(images.get(i), vision.panAndScan).size();
-        return n;
     }
 
     /** At most one of --json-schema, --grammar, --json; compiled before the model loads so errors come fast. */

@@ -5,7 +5,6 @@ import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.PrefixReuse;
 import dev.jemma.model.ContextOverflowException;
-import dev.jemma.model.BidirectionalSpans;
 import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.ImageRuns;
 import dev.jemma.model.Gemma3Model;
@@ -218,7 +217,7 @@ public final class BatchScheduler implements AutoCloseable {
                     int rows = end - pos;
                     boolean last = end == prompt.length;
                     int seg = batch.add(s, j.ids(), pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
-                    if (images.count() > 0) addImageRows(seg, images, pos, end);
+                    images.addTo(batch, seg, pos, end, model.config.hidden());
                     promptRows += rows;
                 } else {
                     batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
@@ -271,17 +270,6 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** The rows of image runs in [pos, end) of the segment: their embeddings, and their spans both ways. */
-    private void addImageRows(int seg, ImageRuns images, int pos, int end) {
-        int hidden = model.config.hidden(), first = batch.firstRow(seg);
-        for (int t = pos; t < end; t++) {
-            int r = images.runAt(t);
-            if (r >= 0) batch.embedding(first + t - pos, images.embeddings()[r], (t - images.starts()[r]) * hidden, hidden);
-        }
-        int[][] spans = images.spans(pos, end);
-        if (spans.length > 0) batch.visibility(seg, new BidirectionalSpans(spans));
-    }
-
     private void admit(Job j) {
         int i = j.slot;
         int need = Math.max(chunk, j.request.images().count() > 0 ? j.request.images().length() : 0);
@@ -297,10 +285,8 @@ public final class BatchScheduler implements AutoCloseable {
         j.reuse = reuse[i];
         j.start(model);
         LinearAdapter a = j.request.adapter() != null ? j.request.adapter() : model.adapter();
-        ImageRuns images = j.request.images();
         j.kept = j.reuse.begin(j.key(), a); // another adapter than the slot's last: nothing is kept
-        int r = images.runAt(j.kept);
-        if (r >= 0 && images.starts()[r] < j.kept) j.kept = j.reuse.keepAtMost(images.starts()[r]); // never resume mid-image
+        j.kept = j.reuse.keepAtMost(j.request.images().resumeAt(j.kept)); // never resume mid-image
         j.phase = Job.Phase.PREFILL;
     }
 

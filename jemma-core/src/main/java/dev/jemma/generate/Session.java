@@ -202,8 +202,7 @@ public final class Session implements AutoCloseable {
             if (images.count() == 0) {
                 model.forward(state, prompt, kept, prompt.length - kept, logits, false, arithmetic);
             } else {
-                int r = images.runAt(kept);
-                if (r >= 0 && images.starts()[r] < kept) kept = reuse.keepAtMost(images.starts()[r]);
+                kept = reuse.keepAtMost(images.resumeAt(kept)); // never resume inside an image
                 model.forward(state, prompt, images, kept, logits, false, arithmetic);
             }
         } catch (RuntimeException e) {

@@ -1,6 +1,5 @@
 package dev.jemma.model;
 
-import java.util.Arrays;
 
 import dev.jemma.JemmaException;
 import dev.jemma.Trace;
@@ -229,21 +228,14 @@ public final class Gemma3Model implements AutoCloseable {
             throw new IllegalArgumentException("an image takes " + images.length() + " positions, more than the "
                     + s.maxChunk + " one pass of this sequence may take");
         }
-        int[] ids = tokens.clone();
-        for (int st : images.starts()) Arrays.fill(ids, st, st + images.length(), 0); // these rows come as embeddings
-        ForwardBatch b = new ForwardBatch();
+        ForwardBatch b = new ForwardBatch(); // rows given as embeddings skip the vocabulary check of their ids
         for (int p = from; p < tokens.length; ) {
             int end = images.chunkEnd(p, tokens.length, s.maxChunk);
             ForwardBatch.Logits mode = logits == null ? ForwardBatch.Logits.NONE
                     : allPositions ? ForwardBatch.Logits.ALL : end == tokens.length ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE;
             b.clear();
-            int seg = b.add(s, ids, p, end - p, mode);
-            for (int t = p; t < end; t++) {
-                int r = images.runAt(t);
-                if (r >= 0) b.embedding(t - p, images.embeddings()[r], (t - images.starts()[r]) * hidden, hidden);
-            }
-            int[][] spans = images.spans(p, end);
-            if (spans.length > 0) b.visibility(seg, new BidirectionalSpans(spans));
+            int seg = b.add(s, tokens, p, end - p, mode);
+            images.addTo(b, seg, p, end, hidden);
             b.arithmetic(arithmetic);
             if (logits != null) b.logits(logits, allPositions ? (p - from) * weights.vocabRows : 0);
             forward(b);

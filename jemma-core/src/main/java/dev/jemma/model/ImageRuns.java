@@ -84,6 +84,26 @@ public record ImageRuns(int[] starts, int length, float[][] embeddings) {
         return e;
     }
 
+    /** Where a prompt whose first {@code kept} positions are cached may resume: never inside a run. */
+    public int resumeAt(int kept) {
+        int r = runAt(kept);
+        return r >= 0 ? Math.min(kept, starts[r]) : kept;
+    }
+
+    /**
+     * Segment {@code seg} of {@code b} holds prompt positions [from, to): its rows in runs get their embeddings, and
+     * the runs inside see themselves both ways.
+     */
+    public void addTo(ForwardBatch b, int seg, int from, int to, int hidden) {
+        int first = b.firstRow(seg);
+        for (int t = from; t < to; t++) {
+            int r = runAt(t);
+            if (r >= 0) b.embedding(first + t - from, embeddings[r], (t - starts[r]) * hidden, hidden);
+        }
+        int[][] spans = spans(from, to);
+        if (spans.length > 0) b.visibility(seg, new BidirectionalSpans(spans));
+    }
+
     /** Absolute spans {start, end} of the runs inside [from, to). */
     public int[][] spans(int from, int to) {
         List<int[]> out = new ArrayList<>();

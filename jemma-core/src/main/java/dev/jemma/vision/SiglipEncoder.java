@@ -31,6 +31,7 @@ public final class SiglipEncoder implements AutoCloseable {
     private final float[] x, h, q, k, v, att, up;
     /** one head's keys [patch][headDim] and values transposed [headDim][patch]: the two products' "weights" */
     private final float[] kh, vt;
+    private final WeightMatrix keys, values;
     /** one head's attention weights [query][key] */
     private final float[] scores;
     private final WorkerPool.RangeTask softmax = this::softmaxRows;
@@ -54,6 +55,8 @@ public final class SiglipEncoder implements AutoCloseable {
         up = new float[n * ffn];
         kh = new float[n * c.headDim()];
         vt = new float[n * c.headDim()];
+        keys = new WeightMatrix("k", GGMLType.F32, n, c.headDim(), MemorySegment.ofArray(kh));
+        values = new WeightMatrix("v", GGMLType.F32, c.headDim(), n, MemorySegment.ofArray(vt));
         scores = new float[n * n];
     }
 
@@ -146,10 +149,8 @@ public final class SiglipEncoder implements AutoCloseable {
             System.arraycopy(k, t * d + hh * hd, kh, t * hd, hd);
             for (int i = 0; i < hd; i++) vt[i * n + t] = v[t * d + hh * hd + i];
         }
-        WeightMatrix keys = new WeightMatrix("k", GGMLType.F32, n, hd, MemorySegment.ofArray(kh));
         mm.apply(keys, Rows.of(q, hh * hd, d), Rows.packed(scores, n), n, Arithmetic.FAST);
         pool.run(n, softmax);
-        WeightMatrix values = new WeightMatrix("v", GGMLType.F32, hd, n, MemorySegment.ofArray(vt));
         mm.apply(values, Rows.packed(scores, n), Rows.of(att, hh * hd, d), n, Arithmetic.FAST);
     }
 

@@ -77,12 +77,7 @@ public final class VisionEngine implements AutoCloseable {
     /** A first chat turn: the images (in order, before the text) and the user's text. */
     public Prepared userTurn(String system, String text, List<byte[]> images, boolean panAndScan) {
         List<float[]> all = new java.util.ArrayList<>();
-        int[] views = new int[images.size()];
-        for (int i = 0; i < images.size(); i++) {
-            List<float[]> v = views(images.get(i), panAndScan);
-            views[i] = v.size();
-            all.addAll(v);
-        }
+        int[] views = encodeAll(images, panAndScan, all);
         ImagePrompt.Layout l = prompt.userTurn(system, text, views, tokensPerImage());
         return new Prepared(l.ids(), ImagePrompt.runs(l.runStarts(), all, tokensPerImage()));
     }
@@ -94,22 +89,39 @@ public final class VisionEngine implements AutoCloseable {
     public Prepared conversation(dev.jemma.generate.ChatTemplate template, List<dev.jemma.generate.ChatMessage> messages,
                                  List<byte[]> images, boolean panAndScan) {
         List<float[]> all = new java.util.ArrayList<>();
-        int[] views = new int[images.size()];
-        for (int i = 0; i < images.size(); i++) {
-            List<float[]> v = views(images.get(i), panAndScan);
-            views[i] = v.size();
-            all.addAll(v);
-        }
+        int[] views = encodeAll(images, panAndScan, all);
         ImagePrompt.Expander x = prompt.new Expander(views, tokensPerImage());
         int[] ids = template.render(messages, true, x).toArray();
         return new Prepared(ids, ImagePrompt.runs(x.runStarts(), all, tokensPerImage()));
     }
 
+    /**
+     * A raw completion with the processor's layout: BOS, the images (each expanded in place, before the text), then
+     * the text, whose special-token strings are special (as the processor tokenizes).
+     */
+    public Prepared completion(String text, List<byte[]> images, boolean panAndScan) {
+        List<float[]> all = new java.util.ArrayList<>();
+        int[] views = encodeAll(images, panAndScan, all);
+        ImagePrompt.Layout l = prompt.encode(ImagePrompt.BOI.repeat(images.size()) + text, views, tokensPerImage(), true);
+        return new Prepared(l.ids(), ImagePrompt.runs(l.runStarts(), all, tokensPerImage()));
+    }
+
     /** Given ids: each run of soft tokens filled, in order, with the views of the images (each image's views in turn). */
     public Prepared fill(int[] ids, List<byte[]> images, boolean panAndScan) {
         List<float[]> all = new java.util.ArrayList<>();
-        for (byte[] b : images) all.addAll(views(b, panAndScan));
+        encodeAll(images, panAndScan, all);
         return new Prepared(ids, ImagePrompt.runs(prompt.runStarts(ids, tokensPerImage()), all, tokensPerImage()));
+    }
+
+    /** Every image's views appended to {@code out}, in order; returns the number of views of each image. */
+    private int[] encodeAll(List<byte[]> images, boolean panAndScan, List<float[]> out) {
+        int[] views = new int[images.size()];
+        for (int i = 0; i < images.size(); i++) {
+            List<float[]> v = views(images.get(i), panAndScan);
+            views[i] = v.size();
+            out.addAll(v);
+        }
+        return views;
     }
 
     private static String sha256(byte[] b) {

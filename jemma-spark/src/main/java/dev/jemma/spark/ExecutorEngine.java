@@ -52,7 +52,7 @@ final class ExecutorEngine implements AutoCloseable {
 
     /** This JVM's engine for these options, loaded now if it is the first use. */
     static ExecutorEngine get(GenerateOptions o) {
-        GenerateOptions.EngineKey key = resolve(o).engineKey();
+        GenerateOptions.EngineKey key = key(o);
         synchronized (ENGINES) {
             ExecutorEngine e = ENGINES.get(key);
             if (e == null) {
@@ -71,22 +71,16 @@ final class ExecutorEngine implements AutoCloseable {
         }
     }
 
-    /** The options with shipped files replaced by this executor's copies. */
-    private static GenerateOptions resolve(GenerateOptions o) {
-        if (!o.shipFiles) return o;
-        GenerateOptions r = GenerateOptions.model(SparkFiles.get(fileName(o.modelPath)));
-        r = copyRest(o, r);
-        return r;
-    }
-
-    private static GenerateOptions copyRest(GenerateOptions from, GenerateOptions to) {
+    /** The engine these options ask for, with shipped files at this executor's copies. */
+    private static GenerateOptions.EngineKey key(GenerateOptions o) {
+        GenerateOptions.EngineKey k = o.engineKey();
+        if (!o.shipFiles) return k;
         List<GenerateOptions.Adapter> shipped = new ArrayList<>();
-        for (GenerateOptions.Adapter a : from.adapters) {
+        for (GenerateOptions.Adapter a : k.adapters()) {
             shipped.add(new GenerateOptions.Adapter(a.name(), SparkFiles.get(fileName(a.path())), a.scale()));
         }
-        GenerateOptions r = to.contextLength(from.contextLength).kvType(from.kvType).slots(from.slots).threads(from.threads);
-        r.adapters = List.copyOf(shipped);
-        return r;
+        return new GenerateOptions.EngineKey(SparkFiles.get(fileName(k.modelPath())), List.copyOf(shipped),
+                k.contextLength(), k.kvType(), k.slots(), k.threads());
     }
 
     static String fileName(String path) {

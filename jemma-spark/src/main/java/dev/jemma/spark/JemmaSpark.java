@@ -107,10 +107,7 @@ public final class JemmaSpark {
     /** Checked options with the job's seed drawn and shipped files registered, ready to travel to the executors. */
     private static GenerateOptions prepare(SparkSession spark, GenerateOptions options) {
         options.check();
-        if (options.jsonSchema != null) {
-            JsonSchemaCompiler.compile(options.jsonSchema); // a bad schema fails here, on the driver
-            JsonSchemaStruct.of(options.jsonSchema);
-        }
+        if (options.jsonSchema != null) JsonSchemaCompiler.compile(options.jsonSchema); // a bad schema fails here, on the driver
         SparkContext sc = spark.sparkContext();
         if (options.shipFiles) {
             requireFile(options.modelPath, "model");
