@@ -13,6 +13,7 @@ import dev.jemma.model.LinearAdapter;
 import dev.jemma.model.Projection;
 import dev.jemma.adapter.LoraAdapter;
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.generate.SamplingParams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,6 +50,12 @@ final class BenchCommand implements Callable<Integer> {
             + "t/s is then the aggregate (default: 1, the single-sequence path)")
     List<Integer> batches = List.of(1);
     @Mixin ContextOptions context;
+    @Mixin SpeculationOptions speculation;
+    @Mixin ChatAdapterOptions chatAdapter;
+    @Option(names = "--prompts", paramLabel = "FILE", description = "with --draft-ngram/--draft-model: answer each line of FILE (a chat prompt) "
+            + "with and without drafts (greedy, -n tokens at most, -r timed rounds) and compare decode tokens/s; "
+            + "the default model runs with its chat adapter, as jemma run does")
+    Path promptsFile;
     @Option(names = "--adapters", split = ",", description = "with -n: K random LoRA adapters (seeded), one per sequence in turn, as a "
             + "server serving K specialists on one base would; comma-separated counts are measured in turn, repetition by "
             + "repetition, so a noisy machine's drift falls on all of them alike (default: 0, none)")
@@ -67,6 +74,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array")
     boolean json;
 
+    private int benchSpeculative(int maxTokens) throws Exception {
+        if (!speculation.enabled()) throw new JemmaException("--prompts needs --draft-ngram or --draft-model");
+        List<String> lines = java.util.Arrays.stream(InputFiles.text("--prompts", promptsFile).split("\n"))
+                .map(String::strip).filter(x -> !x.isEmpty()).map(x -> x.replace("\\n", "\n")).toList();
+        if (lines.isEmpty()) throw new JemmaException("--prompts " + promptsFile + " has no prompts");
+        try (Gemma3Model m = model.load(c -> { }, lora, chatAdapter); SpeculationOptions drafts = speculation) {
+            var rows = SpeculativeBench.run(m, lines, drafts.open(m, model.threads()), SamplingParams.greedy(maxTokens), reps,
+                    context.contextLength(m.config, 4096));
+            if (json) System.out.println(new ObjectMapper().writeValueAsString(rows));
+            else for (Map<String, Object> r : rows) System.out.println(r);
+        }
+        return 0;
+    }
+
     @Override
     public Integer call() throws Exception {
         List<Integer> p = prompts.stream().filter(x -> x != 0).toList();
@@ -77,6 +98,8 @@ final class BenchCommand implements Callable<Integer> {
         context.checkFlags();
         KVType kv = context.kvType();
         if (tokenizeFile != null) return benchTokenizer();
+        speculation.checkFlags();
+        if (promptsFile != null) return benchSpeculative(g.isEmpty() ? 128 : g.get(0));
         if (!schemas.isEmpty()) {
             try (Gemma3Model m = model.load(lora)) {
                 Map<String, Object> r = ConstrainedDecodeBench.run(m, schemas, reps, g.isEmpty() ? 64 : g.get(0));

@@ -31,6 +31,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin LoraOptions lora;
     @Mixin ChatAdapterOptions chatAdapter;
     @Mixin VisionOptions vision;
+    @Mixin SpeculationOptions speculation;
 
     @Option(names = "--batch-invariant", description = "compute as the server's batches do (its tokens, to the bit), a little slower")
     boolean batchInvariant;
@@ -58,6 +59,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         context.checkFlags();
         vision.checkFlags();
+        speculation.checkFlags();
         SamplingParams params = sampling.params(); // every flag checked before the model loads
         String text = prompt;
         if (text == null && promptFile != null) text = InputFiles.text("--prompt-file", promptFile);
@@ -66,10 +68,12 @@ final class RunCommand implements Callable<Integer> {
         List<byte[]> images = vision.read();
         try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, raw ? null : chatAdapter);
              VisionEngine v = vision.open(m, model.threads());
+             SpeculationOptions drafts = speculation;
              Session s = new Session(m, context.config(m.config, truncate), null, null,
                      v == null ? Gemma3Model.DEFAULT_CHUNK : Math.max(Gemma3Model.DEFAULT_CHUNK, v.tokensPerImage()))) {
             Trace.mark("session ready");
             if (batchInvariant) s.arithmetic(Arithmetic.BATCH_INVARIANT);
+            s.speculation(drafts.open(m, model.threads()));
             s.setSystem(system);
             var out = System.out;
             TokenConstraint c = grammar == null ? null : grammar.constraint(m.tokenizer);

@@ -80,6 +80,18 @@ public final class PrefixReuse {
         held.add(token);
     }
 
+    /**
+     * A verification pass fed {@code fed} tokens (tokens[0..fed)) and the first {@code kept} stay: the cache
+     * forgets the positions of the rest (the drafts the model rejected).
+     */
+    public void verified(int[] tokens, int fed, int kept) {
+        int keep = held.size() + kept;
+        if (state.position() != held.size() + fed || state.rewind(keep) != keep) {
+            throw new IllegalStateException("verification pass: the cache does not hold the fed tokens");
+        }
+        for (int i = 0; i < kept; i++) held.add(tokens[i]);
+    }
+
     /** The tokens the cache holds. */
     public int[] heldTokens() {
         return held.toArray();

@@ -34,6 +34,12 @@ public final class Session implements AutoCloseable {
     /** last sampled token, not yet in the cache (it ended the previous generation) */
     private int pendingToken = -1;
     private Arithmetic arithmetic = Arithmetic.FAST;
+    private Speculation speculation;
+    /** made on first use from the speculation, kept across generations (a draft model's cache) */
+    private Drafter drafter;
+    /** the logits of a verification pass's rows, grown to the largest pass */
+    private float[] verifyLogits = new float[0];
+    private int[] verifyIds = new int[0];
     private final Runnable onClose;
     private boolean closed;
     public Session(Gemma3Model model, int contextLength) {
@@ -88,6 +94,16 @@ public final class Session implements AutoCloseable {
     public void arithmetic(Arithmetic a) {
         if (a != arithmetic) reuse.reset();
         arithmetic = java.util.Objects.requireNonNull(a);
+    }
+
+    /**
+     * Speculative decoding for this session's generations (null: off): drafted tokens are verified in one pass
+     * each, and the tokens generated are exactly those of plain decoding (see {@link Speculation}).
+     */
+    public void speculation(Speculation s) {
+        if (drafter != null) drafter.close();
+        drafter = null;
+        speculation = s;
     }
 
     /** Tokens currently held in the KV cache. */
@@ -216,15 +232,67 @@ public final class Session implements AutoCloseable {
         TokenStep step = new TokenStep(tok, model.vocabRows(), prompt, params, constraint, -1, e -> {
             if (!e.text().isEmpty()) listener.onText(e.text());
         });
+        FinishReason finish = speculation == null ? decode(step) : decodeSpeculative(step, prompt);
+        pendingToken = step.lastToken();
+        step.finish();
+        return step.result(finish, prompt.length, prompt.length - kept, t1 - t0, System.nanoTime() - t1, truncated);
+    }
+
+    /** One token per pass: the logits hold the prefill's last row. */
+    private FinishReason decode(TokenStep step) {
         FinishReason finish;
         while ((finish = step.next(logits, state.position(), state.contextLength)) == null) {
             one[0] = step.lastToken();
             model.forward(state, one, 0, 1, logits, false, arithmetic);
             reuse.appended(one[0]);
         }
-        pendingToken = step.lastToken();
-        step.finish();
-        return step.result(finish, prompt.length, prompt.length - kept, t1 - t0, System.nanoTime() - t1, truncated);
+        return finish;
+    }
+
+    /**
+     * Each pass feeds the last token and the drafts after it; row i's logits pick the token after its input, and
+     * a draft is kept while it equals what was picked. The pass's arithmetic computes every row as a lone decode
+     * step would, so the picks are plain decoding's.
+     */
+    private FinishReason decodeSpeculative(TokenStep step, int[] prompt) {
+        if (drafter == null) drafter = speculation.drafter(model, state.contextLength);
+        Arithmetic verify = arithmetic == Arithmetic.FAST ? Arithmetic.DECODE : arithmetic;
+        int vocab = model.vocabRows(), most = Math.min(speculation.draftMax(), state.maxChunk - 1);
+        if (verifyIds.length < most + 1) {
+            verifyIds = new int[most + 1];
+            verifyLogits = new float[(most + 1) * vocab];
+        }
+        int[] ids = verifyIds;
+        DraftBudget budget = new DraftBudget(most);
+        drafter.start(prompt);
+        FinishReason finish = step.next(logits, state.position(), state.contextLength);
+        while (finish == null) {
+            int p0 = state.position();
+            ids[0] = step.lastToken();
+            drafter.accept(ids[0]);
+            int room = Math.min(most, Math.min(state.contextLength - p0 - 1, step.remainingTokens() - 1));
+            int k = room > 0 ? budget.take(drafter.draft(ids, 1, Math.min(room, budget.limit()))) : 0;
+            if (k == 0) {
+                model.forward(state, ids, 0, 1, logits, false, arithmetic);
+                reuse.appended(ids[0]);
+                finish = step.next(logits, state.position(), state.contextLength);
+                continue;
+            }
+            model.forward(state, ids, 0, k + 1, verifyLogits, true, verify);
+            int kept = 0, accepted = 0;
+            for (int i = 0; i <= k; i++) {
+                System.arraycopy(verifyLogits, i * vocab, logits, 0, vocab);
+                finish = step.next(logits, p0 + 1 + i, state.contextLength);
+                kept = i + 1;
+                if (finish != null || i == k || step.lastToken() != ids[i + 1]) break;
+                accepted++;
+                drafter.accept(ids[i + 1]);
+            }
+            reuse.verified(ids, k + 1, kept);
+            step.countDrafts(k, accepted);
+            budget.verified(k, accepted);
+        }
+        return finish;
     }
 
     /**
@@ -255,6 +323,8 @@ public final class Session implements AutoCloseable {
     /** Releases the KV cache; the session cannot be used afterwards. */
     @Override
     public void close() {
+        if (drafter != null) drafter.close();
+        drafter = null;
         reset();
         state.close();
         if (onClose != null && !closed) onClose.run();

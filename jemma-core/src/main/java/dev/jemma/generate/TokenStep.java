@@ -39,6 +39,7 @@ public final class TokenStep {
     private final float[] topValues;
     private int last = -1;
     private boolean finished;
+    private int drafted, accepted;
 
     /**
      * @param prompt      the prompt's ids, seen by the repetition penalties
@@ -106,6 +107,22 @@ public final class TokenStep {
         return new TokenEvent(id, out, (float) (raw[id] - logSum), Arrays.copyOf(topIds, k), lps);
     }
 
+    /** Tokens generated so far (stop tokens excluded). */
+    public int generatedCount() {
+        return generated.size();
+    }
+
+    /** Tokens a speculative run may still produce: the most rows worth verifying in one pass. */
+    public int remainingTokens() {
+        return params.maxTokens() - generated.size();
+    }
+
+    /** Speculative decoding: a pass verified {@code drafts} drafted tokens and kept {@code kept} of them. */
+    public void countDrafts(int drafts, int kept) {
+        drafted += drafts;
+        accepted += kept;
+    }
+
     /** The last token picked (a stop token included), or -1 before the first. */
     public int lastToken() {
         return last;
@@ -127,6 +144,6 @@ public final class TokenStep {
     public GenerationResult result(FinishReason reason, int promptTokens, int prefilledTokens, long prefillNanos,
                                    long decodeNanos, int truncatedTokens) {
         return new GenerationResult(text.toString(), generated.toArray(), reason, promptTokens, prefilledTokens,
-                prefillNanos, decodeNanos, truncatedTokens);
+                prefillNanos, decodeNanos, truncatedTokens, drafted, accepted);
     }
 }

@@ -54,6 +54,8 @@ final class KernelWarmup implements Runnable {
             float[] row = new float[maxCols];
             for (int i = 0; i < maxCols; i++) x[i] = (i % 7 - 3) * 0.01f;
             float[] outs = new float[8];
+            float[] x7 = new float[7 * maxCols], outs7 = new float[7 * 2];
+            for (int i = 0; i < x7.length; i++) x7[i] = (i % 11 - 5) * 0.01f;
             float[] tileRows = new float[5 * maxCols], xT = new float[16 * maxCols], acc = new float[80];
             float sink = 0;
             for (int i = 0; i < CALLS_PER_TYPE && !stop; i++) {
@@ -63,6 +65,10 @@ final class KernelWarmup implements Runnable {
                     if ((i & 1) == 0 && m.rows >= r + 8) { // decode runs rows in groups (dotRows): warm that path too
                         m.dotRows(r, 8, x, 0, outs, 0);
                         sink += outs[7];
+                    }
+                    if ((i & 7) == 2 && m.rows >= r + 2) { // verification of drafts: every token group size
+                        m.dotRowsTokens(r, 2, x7, 0, m.cols, 7, outs7, 0, 2);
+                        sink += outs7[13];
                     }
                     if ((i & 3) == 0) {
                         m.dequantizeRow(r, row, 0);

@@ -40,7 +40,7 @@ final class F16Kernel extends BlockKernel {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i + L <= cols; i += L) acc = halfs(data, offset + 2L * i).fma(xv(x, xOff + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.sum(acc);
         for (; i < cols; i++) s += f16(data, offset + 2L * i) * x[xOff + i];
         return s;
     }

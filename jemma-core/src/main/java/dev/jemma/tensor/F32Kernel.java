@@ -1,7 +1,6 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,7 +17,7 @@ final class F32Kernel extends BlockKernel {
         for (; i + L <= cols; i += L) {
             acc = FloatVector.fromMemorySegment(F, data, offset + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(xv(x, xOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.sum(acc);
         for (; i < cols; i++) s += data.get(LE, offset + 4L * i) * x[xOff + i];
         return s;
     }

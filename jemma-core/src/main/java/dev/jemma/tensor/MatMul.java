@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * With one token each row is a fused dequantize-and-dot; with several, each row is dequantized once
  * into a per-worker buffer and reused for every token: from {@link #TILE_MIN_TOKENS} tokens on, through the
  * {@link TokenTile} (activations transposed once per product, five rows × sixteen tokens per register tile).
+ * {@link Arithmetic#DECODE} runs every token through the one-token fused kernels instead, each row read once.
  * Instances are reusable and allocate nothing per call (the transposed activations grow to the largest chunk seen).
  */
 public final class MatMul implements WorkerPool.RangeTask {
@@ -42,7 +43,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private int inOff;
     private int inStride;
     private int tokens;
-    private boolean invariant;
+    private boolean decode;
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
@@ -89,7 +90,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void go(Rows in, int tokens, Arithmetic arithmetic) {
-        this.invariant = arithmetic == Arithmetic.BATCH_INVARIANT;
+        this.decode = arithmetic == Arithmetic.DECODE || (tokens == 1 && arithmetic == Arithmetic.FAST);
         this.in = in.data();
         this.inOff = in.offset();
         this.inStride = in.stride();
@@ -97,7 +98,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         int rows = 0;
         for (int i = 0; i < parts; i++) rows += ws[i].rows;
         try {
-            tiled = !invariant && tokens >= TILE_MIN_TOKENS;
+            tiled = arithmetic == Arithmetic.FAST && tokens >= TILE_MIN_TOKENS;
             if (tiled) {
                 int groups = (tokens + TokenTile.TOKENS - 1) / TokenTile.TOKENS;
                 int need = groups * TokenTile.TOKENS * ws[0].cols;
@@ -130,8 +131,9 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
-        if (tokens == 1 && !invariant) {
-            w.dotRows(start, end - start, in, inOff, out, outOff + start);
+        if (decode) {
+            if (tokens == 1) w.dotRows(start, end - start, in, inOff, out, outOff + start);
+            else w.dotRowsTokens(start, end - start, in, inOff, inStride, tokens, out, outOff + start, outStride);
             return;
         }
         if (tiled) {

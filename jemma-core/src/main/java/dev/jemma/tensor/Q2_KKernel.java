@@ -50,6 +50,6 @@ final class Q2_KKernel extends BlockKernel {
                 accM = xs.fma(bc(dmin * (sc >> 4)), accM);
             }
         }
-        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc.sub(accM));
     }
 }

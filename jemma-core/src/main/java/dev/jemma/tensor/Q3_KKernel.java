@@ -55,6 +55,6 @@ final class Q3_KKernel extends BlockKernel {
                 acc = s.fma(bc(d * scale(sa, sb, i)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
     }
 }

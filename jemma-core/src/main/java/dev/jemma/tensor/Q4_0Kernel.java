@@ -39,7 +39,7 @@ final class Q4_0Kernel extends BlockKernel {
             }
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
     }
 
     /** Two rows at a time, one from each half of the range (two sequential streams), sharing the activation loads. */
@@ -69,7 +69,51 @@ final class Q4_0Kernel extends BlockKernel {
             accA = sA.fma(bc(f16(data, a)), accA);
             accB = sB.fma(bc(f16(data, c)), accB);
         }
-        out[oA] = accA.reduceLanes(VectorOperators.ADD);
-        out[oB] = accB.reduceLanes(VectorOperators.ADD);
+        out[oA] = LaneSum.sum(accA);
+        out[oB] = LaneSum.sum(accB);
+    }
+
+    /** Each row once, four tokens at a time: one unpacking of each weight group serves four tokens. */
+    @Override
+    public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                              int tokens, int cols, float[] out, int outOff, int outStride) {
+        for (int i = 0; i < rows; i++) {
+            long off = offset + i * rowBytes;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
+            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+        }
+    }
+
+    /** {@link #dot} of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
+    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long bo = off + 18L * b;
+            int xo = 32 * b;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int j = 0; j < 16; j += L) {
+                IntVector q = u8(data, bo + 2 + j);
+                FloatVector lo = fl(q.and(0xF).sub(8)), hi = fl(q.lanewise(VectorOperators.LSHR, 4).sub(8));
+                s0 = lo.fma(xv(x, x0 + xo + j), s0);
+                s1 = lo.fma(xv(x, x1 + xo + j), s1);
+                s2 = lo.fma(xv(x, x2 + xo + j), s2);
+                s3 = lo.fma(xv(x, x3 + xo + j), s3);
+                s0 = hi.fma(xv(x, x0 + xo + 16 + j), s0);
+                s1 = hi.fma(xv(x, x1 + xo + 16 + j), s1);
+                s2 = hi.fma(xv(x, x2 + xo + 16 + j), s2);
+                s3 = hi.fma(xv(x, x3 + xo + 16 + j), s3);
+            }
+            FloatVector d = bc(f16(data, bo));
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+        }
+        out[o] = LaneSum.sum(a0);
+        out[o + os] = LaneSum.sum(a1);
+        out[o + 2 * os] = LaneSum.sum(a2);
+        out[o + 3 * os] = LaneSum.sum(a3);
     }
 }

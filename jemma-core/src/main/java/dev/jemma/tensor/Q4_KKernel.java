@@ -60,7 +60,7 @@ final class Q4_KKernel extends BlockKernel {
                 accM = xs2.fma(bc(dmin * k4Min(sa, sb, 2 * c + 1)), accM);
             }
         }
-        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc.sub(accM));
     }
 
     /** The rows in this class's own loop, so the per-row call is direct (and inlined), not a megamorphic dispatch. */
@@ -68,5 +68,56 @@ final class Q4_KKernel extends BlockKernel {
     public void dotRows(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int cols,
                         float[] out, int outOff) {
         for (int i = 0; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
+    }
+
+    /** Each row once, two tokens at a time: one unpacking of each weight group serves both. */
+    @Override
+    public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                              int tokens, int cols, float[] out, int outOff, int outStride) {
+        for (int i = 0; i < rows; i++) {
+            long off = offset + i * rowBytes;
+            int t = 0;
+            for (; t + 2 <= tokens; t += 2) dotTokens2(data, off, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out, outOff + t * outStride + i, outStride);
+            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+        }
+    }
+
+    /** {@link #dot} of one row with the tokens at xA and xB, each with exactly dot's arithmetic. */
+    private static void dotTokens2(MemorySegment data, long offset, float[] x, int xA, int xB, int cols, float[] out, int o, int os) {
+        FloatVector accA = FloatVector.zero(F), accMA = accA, accB = accA, accMB = accA;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 144L * b;
+            float d = f16(data, off), dmin = f16(data, off + 2);
+            long sa = data.get(U64, off + 4);
+            int sb = data.get(U32, off + 12);
+            for (int c = 0; c < 4; c++) {
+                int xo = 256 * b + 64 * c;
+                long q = off + 16 + 32L * c;
+                FloatVector loA = FloatVector.zero(F), hiA = loA, s1A = loA, s2A = loA;
+                FloatVector loB = loA, hiB = loA, s1B = loA, s2B = loA;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = u8(data, q + l);
+                    FloatVector qlo = fl(v.and(0xF)), qhi = fl(v.lanewise(VectorOperators.LSHR, 4));
+                    FloatVector a1 = xv(x, xA + xo + l), a2 = xv(x, xA + xo + 32 + l);
+                    FloatVector b1 = xv(x, xB + xo + l), b2 = xv(x, xB + xo + 32 + l);
+                    loA = qlo.fma(a1, loA);
+                    hiA = qhi.fma(a2, hiA);
+                    s1A = s1A.add(a1);
+                    s2A = s2A.add(a2);
+                    loB = qlo.fma(b1, loB);
+                    hiB = qhi.fma(b2, hiB);
+                    s1B = s1B.add(b1);
+                    s2B = s2B.add(b2);
+                }
+                FloatVector d1 = bc(d * k4Scale(sa, sb, 2 * c)), d2 = bc(d * k4Scale(sa, sb, 2 * c + 1));
+                FloatVector m1 = bc(dmin * k4Min(sa, sb, 2 * c)), m2 = bc(dmin * k4Min(sa, sb, 2 * c + 1));
+                accA = hiA.fma(d2, loA.fma(d1, accA));
+                accB = hiB.fma(d2, loB.fma(d1, accB));
+                accMA = s2A.fma(m2, s1A.fma(m1, accMA));
+                accMB = s2B.fma(m2, s1B.fma(m1, accMB));
+            }
+        }
+        out[o] = LaneSum.sum(accA.sub(accMA));
+        out[o + os] = LaneSum.sum(accB.sub(accMB));
     }
 }

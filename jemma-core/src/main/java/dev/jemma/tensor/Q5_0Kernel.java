@@ -73,7 +73,7 @@ final class Q5_0Kernel extends BlockKernel {
             }
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
     }
 
     /** The fifth bits of eight elements, from the low byte of {@code bits}, offset by −16 (8 lanes). */
@@ -109,8 +109,8 @@ final class Q5_0Kernel extends BlockKernel {
             accA = sA.fma(bc(f16(data, a)), accA);
             accB = sB.fma(bc(f16(data, c)), accB);
         }
-        out[oA] = accA.reduceLanes(VectorOperators.ADD);
-        out[oB] = accB.reduceLanes(VectorOperators.ADD);
+        out[oA] = LaneSum.sum(accA);
+        out[oB] = LaneSum.sum(accB);
     }
 
     private float dotWide(MemorySegment data, long offset, float[] x, int xOff, int cols) {
@@ -127,6 +127,53 @@ final class Q5_0Kernel extends BlockKernel {
             }
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
+    }
+
+    /** At 8 lanes each row once, four tokens at a time (one unpacking per weight group); else the default. */
+    @Override
+    public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                              int tokens, int cols, float[] out, int outOff, int outStride) {
+        if (L != 8) {
+            super.dotRowsTokens(data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride);
+            return;
+        }
+        for (int i = 0; i < rows; i++) {
+            long off = offset + i * rowBytes;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
+            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+        }
+    }
+
+    /** {@link #dot} (8 lanes) of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
+    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long bo = off + 22L * b;
+            int xo = 32 * b;
+            int qh = data.get(U32, bo + 2);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int h = 0; h < 16; h += 8) {
+                IntVector q = u8(data, bo + 6 + h);
+                FloatVector lo = fl(q.and(0xF).add(high8(qh >>> h)));
+                FloatVector hi = fl(q.lanewise(VectorOperators.LSHR, 4).add(high8(qh >>> (16 + h))));
+                int l = xo + h, u = xo + 16 + h;
+                s0 = s0.add(hi.fma(xv(x, x0 + u), lo.mul(xv(x, x0 + l))));
+                s1 = s1.add(hi.fma(xv(x, x1 + u), lo.mul(xv(x, x1 + l))));
+                s2 = s2.add(hi.fma(xv(x, x2 + u), lo.mul(xv(x, x2 + l))));
+                s3 = s3.add(hi.fma(xv(x, x3 + u), lo.mul(xv(x, x3 + l))));
+            }
+            FloatVector d = bc(f16(data, bo));
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+        }
+        out[o] = LaneSum.sum(a0);
+        out[o + os] = LaneSum.sum(a1);
+        out[o + 2 * os] = LaneSum.sum(a2);
+        out[o + 3 * os] = LaneSum.sum(a3);
     }
 }

@@ -44,6 +44,6 @@ final class Q5_1Kernel extends BlockKernel {
             acc = s.fma(bc(f16(data, off)), acc);
             accM = xs.fma(bc(f16(data, off + 2)), accM);
         }
-        return acc.add(accM).reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc.add(accM));
     }
 }

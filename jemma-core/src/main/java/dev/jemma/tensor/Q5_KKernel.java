@@ -63,6 +63,6 @@ final class Q5_KKernel extends BlockKernel {
                 accM = xs2.fma(bc(dmin * k4Min(sa, sb, 2 * c + 1)), accM);
             }
         }
-        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc.sub(accM));
     }
 }

@@ -75,7 +75,7 @@ final class Q6_KKernel extends BlockKernel {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
     }
 
     /** The rows in this class's own loop, so the per-row call is direct (and inlined), not a megamorphic dispatch. */
@@ -83,5 +83,52 @@ final class Q6_KKernel extends BlockKernel {
     public void dotRows(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int cols,
                         float[] out, int outOff) {
         for (int i = 0; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
+    }
+
+    /** Each row once, two tokens at a time: one unpacking of each weight group serves both. */
+    @Override
+    public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                              int tokens, int cols, float[] out, int outOff, int outStride) {
+        for (int i = 0; i < rows; i++) {
+            long off = offset + i * rowBytes;
+            int t = 0;
+            for (; t + 2 <= tokens; t += 2) dotTokens2(data, off, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out, outOff + t * outStride + i, outStride);
+            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+        }
+    }
+
+    /** {@link #dot} of one row with the tokens at xA and xB, each with exactly dot's arithmetic. */
+    private static void dotTokens2(MemorySegment data, long offset, float[] x, int xA, int xB, int cols, float[] out, int o, int os) {
+        FloatVector accA = FloatVector.zero(F), accB = accA;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 210L * b;
+            float d = f16(data, off + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
+                int xo = 256 * b + 128 * h;
+                for (int k = 0; k < 2; k++) {
+                    int up = 4 - 2 * k, down = 2 * k;
+                    for (int g = 0; g < 32; g += 16) {
+                        FloatVector s1A = FloatVector.zero(F), s2A = s1A, s1B = s1A, s2B = s1A;
+                        for (int l = g; l < g + 16; l += L) {
+                            IntVector q = u8(data, ql + 32 * k + l), hb = u8(data, qh + l);
+                            IntVector q1 = q.and(0xF).or(hb.lanewise(VectorOperators.LSHL, up).and(0x30));
+                            IntVector q2 = q.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, down).and(0x30));
+                            FloatVector f1 = fl(q1.sub(32)), f2 = fl(q2.sub(32));
+                            int e1 = xo + 32 * k + l, e2 = xo + 32 * k + 64 + l;
+                            s1A = f1.fma(xv(x, xA + e1), s1A);
+                            s2A = f2.fma(xv(x, xA + e2), s2A);
+                            s1B = f1.fma(xv(x, xB + e1), s1B);
+                            s2B = f2.fma(xv(x, xB + e2), s2B);
+                        }
+                        FloatVector d1 = bc(d * scale(data, sc + (g >> 4) + 2 * k)), d2 = bc(d * scale(data, sc + (g >> 4) + 2 * k + 4));
+                        accA = s2A.fma(d2, s1A.fma(d1, accA));
+                        accB = s2B.fma(d2, s1B.fma(d1, accB));
+                    }
+                }
+            }
+        }
+        out[o] = LaneSum.sum(accA);
+        out[o + os] = LaneSum.sum(accB);
     }
 }

@@ -1,7 +1,6 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -26,7 +25,7 @@ final class Q8_0Kernel extends BlockKernel {
             for (int j = L; j < 32; j += L) s = s8f(data, off + 2 + j).fma(xv(x, xo + j), s);
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return LaneSum.sum(acc);
     }
 
     /**
@@ -63,9 +62,76 @@ final class Q8_0Kernel extends BlockKernel {
             accC = sC.fma(bc(f16(data, e)), accC);
             accD = sD.fma(bc(f16(data, g)), accD);
         }
-        out[o] = accA.reduceLanes(VectorOperators.ADD);
-        out[o + outStep] = accB.reduceLanes(VectorOperators.ADD);
-        out[o + 2 * outStep] = accC.reduceLanes(VectorOperators.ADD);
-        out[o + 3 * outStep] = accD.reduceLanes(VectorOperators.ADD);
+        out[o] = LaneSum.sum(accA);
+        out[o + outStep] = LaneSum.sum(accB);
+        out[o + 2 * outStep] = LaneSum.sum(accC);
+        out[o + 3 * outStep] = LaneSum.sum(accD);
+    }
+
+    /** Each row once, four tokens at a time: one conversion of each weight group serves four tokens. */
+    @Override
+    public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                              int tokens, int cols, float[] out, int outOff, int outStride) {
+        for (int i = 0; i < rows; i++) {
+            long off = offset + i * rowBytes;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
+            if (t + 2 <= tokens) {
+                dotTokens2(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
+                t += 2;
+            }
+            if (t < tokens) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+        }
+    }
+
+    /** {@link #dot} of one row with two tokens (x at x0 and x0+xs), each with exactly dot's arithmetic. */
+    private static void dotTokens2(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int x1 = x0 + xs;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long bo = off + 34L * b;
+            int xo = 32 * b;
+            FloatVector q = s8f(data, bo + 2);
+            FloatVector s0 = q.mul(xv(x, x0 + xo)), s1 = q.mul(xv(x, x1 + xo));
+            for (int j = L; j < 32; j += L) {
+                q = s8f(data, bo + 2 + j);
+                s0 = q.fma(xv(x, x0 + xo + j), s0);
+                s1 = q.fma(xv(x, x1 + xo + j), s1);
+            }
+            FloatVector d = bc(f16(data, bo));
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+        }
+        out[o] = LaneSum.sum(a0);
+        out[o + os] = LaneSum.sum(a1);
+    }
+
+    /** {@link #dot} of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
+    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            long bo = off + 34L * b;
+            int xo = 32 * b;
+            FloatVector q = s8f(data, bo + 2);
+            FloatVector s0 = q.mul(xv(x, x0 + xo)), s1 = q.mul(xv(x, x1 + xo));
+            FloatVector s2 = q.mul(xv(x, x2 + xo)), s3 = q.mul(xv(x, x3 + xo));
+            for (int j = L; j < 32; j += L) {
+                q = s8f(data, bo + 2 + j);
+                s0 = q.fma(xv(x, x0 + xo + j), s0);
+                s1 = q.fma(xv(x, x1 + xo + j), s1);
+                s2 = q.fma(xv(x, x2 + xo + j), s2);
+                s3 = q.fma(xv(x, x3 + xo + j), s3);
+            }
+            FloatVector d = bc(f16(data, bo));
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+        }
+        out[o] = LaneSum.sum(a0);
+        out[o + os] = LaneSum.sum(a1);
+        out[o + 2 * os] = LaneSum.sum(a2);
+        out[o + 3 * os] = LaneSum.sum(a3);
     }
 }

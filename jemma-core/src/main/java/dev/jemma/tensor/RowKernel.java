@@ -21,6 +21,23 @@ public interface RowKernel {
         for (int i = 0; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
     }
 
+    /**
+     * The rows of {@link #dotRows} against several tokens: out[outOff + t·outStride + i] = {@link #dot} of row i with
+     * x[xOff + t·xStride ..], for i &lt; rows and t &lt; tokens, to the bit the values {@code dot} gives. A pass of a
+     * few tokens (draft tokens being verified) thus computes each token as a lone decode step would, while each
+     * weight row is read once. Kernels override it to decode each block once for several tokens; this default
+     * runs small groups of rows per token, so the rows stay in L1 between tokens.
+     */
+    default void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
+                               int tokens, int cols, float[] out, int outOff, int outStride) {
+        for (int r = 0; r < rows; r += 8) {
+            int n = Math.min(8, rows - r);
+            for (int t = 0; t < tokens; t++) {
+                dotRows(data, offset + r * rowBytes, rowBytes, n, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+            }
+        }
+    }
+
     /** Writes the row's {@code cols} values, as f32, to out[outOff..]. */
     void dequantize(MemorySegment data, long offset, float[] out, int outOff, int cols);
 }

@@ -98,14 +98,14 @@ final class QuantFixtures {
             }
         }
         checkDotRows(type, k, raw, rowBytes, x, bad);
+        checkDotRowsTokens(type, k, raw, rowBytes, x, bad);
         return bad;
     }
 
     /**
      * dotRows over 1..13 rows (the fixture rows repeated in a scrambled order, at an odd offset) gives what dot
-     * gives for each row. The multi-row kernels form each sum exactly as dot does, so once both are compiled they
-     * agree to the bit; in this short check one may still be interpreted, and reduceLanes sums lanes in another
-     * order there, so the last place may differ.
+     * gives for each row, to the bit: the multi-row kernels form each sum exactly as dot does, and lanes are summed
+     * in one order whether a method runs interpreted or compiled ({@link LaneSum}).
      */
     private static void checkDotRows(GGMLType type, RowKernel k, byte[] raw, long rowBytes, float[] x, List<String> bad) {
         for (int rows = 1; rows <= 13; rows++) {
@@ -120,8 +120,45 @@ final class QuantFixtures {
             if (!Float.isNaN(out[0]) || !Float.isNaN(out[rows + 1])) bad.add(type + " dotRows of " + rows + " rows wrote outside its range");
             for (int r = 0; r < rows; r++) {
                 float one = k.dot(seg, 3 + r * rowBytes, x, 0, COLS);
-                if (!(Math.abs(one - out[1 + r]) <= 1e-5f * Math.max(1f, Math.abs(one)))) {
+                if (Float.floatToRawIntBits(one) != Float.floatToRawIntBits(out[1 + r])) {
                     bad.add(type + " dotRows of " + rows + " rows, row " + r + ": " + out[1 + r] + " != dot " + one);
+                }
+            }
+        }
+    }
+
+    /**
+     * dotRowsTokens over 1..7 rows and 1..9 tokens (distinct activations per token, strided, at an offset) gives, for
+     * every row and token, the bits dot gives: what lets a pass of draft tokens reproduce lone decode steps exactly.
+     */
+    private static void checkDotRowsTokens(GGMLType type, RowKernel k, byte[] raw, long rowBytes, float[] x, List<String> bad) {
+        int stride = COLS + 3, off = 5;
+        for (int rows = 1; rows <= 7; rows++) {
+            byte[] many = new byte[(int) (3 + rows * rowBytes)];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(raw, (int) (((r * 3 + rows) % ROWS) * rowBytes), many, (int) (3 + r * rowBytes), (int) rowBytes);
+            }
+            MemorySegment seg = MemorySegment.ofArray(many);
+            for (int tokens = 1; tokens <= 9; tokens++) {
+                float[] xs = new float[off + tokens * stride];
+                for (int t = 0; t < tokens; t++) {
+                    for (int i = 0; i < COLS; i++) xs[off + t * stride + i] = x[(i * 7 + 11 * t) % COLS] * (1 + 0.25f * t);
+                }
+                int outStride = rows + 2;
+                float[] out = new float[1 + tokens * outStride];
+                java.util.Arrays.fill(out, Float.NaN);
+                k.dotRowsTokens(seg, 3, rowBytes, rows, xs, off, stride, tokens, COLS, out, 1, outStride);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        float one = k.dot(seg, 3 + r * rowBytes, xs, off + t * stride, COLS);
+                        float got = out[1 + t * outStride + r];
+                        if (Float.floatToRawIntBits(one) != Float.floatToRawIntBits(got) && bad.size() < 40) {
+                            bad.add(type + " dotRowsTokens of " + rows + " rows × " + tokens + " tokens, row " + r + " token " + t + ": " + got + " != dot " + one);
+                        }
+                    }
+                    for (int r = rows; r < outStride; r++) {
+                        if (!Float.isNaN(out[1 + t * outStride + r])) bad.add(type + " dotRowsTokens wrote outside its rows");
+                    }
                 }
             }
         }

@@ -1,0 +1,104 @@
+package dev.jemma.generate;
+
+import dev.jemma.model.Gemma3Model;
+import dev.jemma.model.InferenceState;
+import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tokenizer.Tokenizer;
+
+/**
+ * Drafting with a smaller model of the same vocabulary (the 270M for the 1B and larger Gemma 3): it decodes
+ * greedily from the context and proposes its tokens while it is confident of them (probability at least
+ * {@code minProbability}). Its own KV cache follows the context; drafts the target rejects are rewound.
+ */
+public final class DraftModel implements Drafter {
+    private final Gemma3Model model;
+    private final InferenceState state;
+    private final float minProbability;
+    private final float[] logits;
+    private final int[] one = new int[1];
+    private final IntList context = new IntList();
+    /** the tokens at the state's positions */
+    private final IntList held = new IntList();
+    private final int allowed;
+
+    /**
+     * @param target the model the drafts are for: its tokenizer must be the draft model's
+     */
+    public DraftModel(Gemma3Model draft, Gemma3Model target, int contextLength, float minProbability) {
+        checkSameVocabulary(draft.tokenizer, target.tokenizer);
+        this.model = draft;
+        this.minProbability = minProbability;
+        this.state = draft.newState(contextLength);
+        this.logits = new float[draft.vocabRows()];
+        this.allowed = Math.min(draft.vocabRows(), draft.tokenizer.vocabularySize());
+    }
+
+    /** Draft and target must number every token the same way. */
+    static void checkSameVocabulary(Tokenizer draft, Tokenizer target) {
+        boolean same = draft.vocabularySize() == target.vocabularySize() && draft.bosId() == target.bosId()
+                && draft.eosId() == target.eosId();
+        for (int id = 0; same && id < draft.vocabularySize(); id += 997) same = draft.tokenText(id).equals(target.tokenText(id));
+        if (!same) {
+            throw new IllegalArgumentException("the draft model's vocabulary differs from the model's ("
+                    + draft.vocabularySize() + " and " + target.vocabularySize() + " tokens): drafts need the same tokenizer");
+        }
+    }
+
+    @Override
+    public void start(int[] prompt) {
+        context.clear();
+        context.addAll(prompt);
+    }
+
+    @Override
+    public void accept(int token) {
+        context.add(token);
+    }
+
+    @Override
+    public int draft(int[] out, int off, int max) {
+        int len = context.size();
+        if (len == 0 || max <= 0) return 0;
+        max = Math.min(max, state.contextLength - len);
+        if (max <= 0) return 0;
+        // keep the cached positions that still match the context (a rejected draft's do not), all but the last
+        int common = 0, limit = Math.min(held.size(), len - 1);
+        int[] c = context.raw(), h = held.raw();
+        while (common < limit && h[common] == c[common]) common++;
+        int kept = state.rewind(common);
+        held.clear();
+        held.addAll(java.util.Arrays.copyOf(c, kept));
+        model.forward(state, c, kept, len - kept, logits, false, Arithmetic.FAST);
+        for (int i = kept; i < len; i++) held.add(c[i]);
+        int k = 0;
+        while (k < max) {
+            int best = argmax();
+            if (probability(best) < minProbability) break;
+            out[off + k++] = best;
+            if (k == max) break;
+            one[0] = best;
+            model.forward(state, one, 0, 1, logits, false, Arithmetic.FAST);
+            held.add(best);
+        }
+        return k;
+    }
+
+    private int argmax() {
+        int best = 0;
+        for (int i = 1; i < allowed; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /** softmax probability of {@code id} over the allowed tokens */
+    private float probability(int id) {
+        float max = logits[id];
+        double sum = 0;
+        for (int i = 0; i < allowed; i++) sum += Math.exp(logits[i] - max);
+        return (float) (1 / sum);
+    }
+
+    @Override
+    public void close() {
+        state.close();
+    }
+}
