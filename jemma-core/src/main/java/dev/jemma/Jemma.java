@@ -39,10 +39,12 @@ public final class Jemma implements AutoCloseable {
     private final AdapterRegistry adapters;
     private final String defaultAdapter;
     private final dev.jemma.vision.VisionEngine vision;
+    private final dev.jemma.generate.Speculation speculation;
 
     private Jemma(Gemma3Model model, ContextConfig context, AdapterRegistry adapters, String defaultAdapter,
-                  dev.jemma.vision.VisionEngine vision) {
+                  dev.jemma.vision.VisionEngine vision, dev.jemma.generate.Speculation speculation) {
         this.vision = vision;
+        this.speculation = speculation;
         this.model = model;
         this.context = context;
         this.adapters = adapters;
@@ -62,6 +64,11 @@ public final class Jemma implements AutoCloseable {
     /** The vision tower ({@link Builder#mmproj}), or null: the model then takes no images. */
     public dev.jemma.vision.VisionEngine vision() {
         return vision;
+    }
+
+    /** Speculative decoding every new session and the server's requests use ({@link Builder#draftNgram}), or null. */
+    public dev.jemma.generate.Speculation speculation() {
+        return speculation;
     }
 
     public Tokenizer tokenizer() {
@@ -93,8 +100,10 @@ public final class Jemma implements AutoCloseable {
     public Session newSession(String adapter) {
         AdapterRegistry.Lease lease = adapter == null ? null : adapters.lease(adapter);
         try {
-            return new Session(model, context, lease == null ? LinearAdapter.NONE : lease.adapter(),
+            Session s = new Session(model, context, lease == null ? LinearAdapter.NONE : lease.adapter(),
                     lease == null ? null : lease::close);
+            s.speculation(speculation);
+            return s;
         } catch (RuntimeException e) {
             if (lease != null) lease.close();
             throw e;
@@ -103,16 +112,22 @@ public final class Jemma implements AutoCloseable {
 
     /** A new session with the builder's context settings (and the default adapter, if any); close it to release its KV cache. */
     public Session newSession() {
-        return defaultAdapter != null ? newSession(defaultAdapter) : new Session(model, context);
+        if (defaultAdapter != null) return newSession(defaultAdapter);
+        Session s = new Session(model, context);
+        s.speculation(speculation);
+        return s;
     }
 
     public Session newSession(int contextLength) {
-        return new Session(model, new ContextConfig(contextLength, context.kvType(), context.truncateLeft(), context.prefixCache()));
+        Session s = new Session(model, new ContextConfig(contextLength, context.kvType(), context.truncateLeft(), context.prefixCache()));
+        s.speculation(speculation);
+        return s;
     }
 
     @Override
     public void close() {
         if (vision != null) vision.close();
+        if (speculation != null && speculation.draftModel() != null) speculation.draftModel().close();
         model.close();
     }
 
@@ -128,6 +143,40 @@ public final class Jemma implements AutoCloseable {
         private final List<Float> adapterScales = new ArrayList<>();
         private record Named(String name, Path path, float scale, float globalScale) {}
         private final List<Named> named = new ArrayList<>();
+        private int draftNgram;
+        private Path draftModel;
+        private int draftMax = dev.jemma.generate.Speculation.DEFAULT_DRAFT_MAX;
+        private float draftMinProbability = dev.jemma.generate.Speculation.DEFAULT_MIN_PROBABILITY;
+
+        /**
+         * Speculative decoding by prompt lookup over n-grams of up to {@code n} tokens (0: off, the default); the
+         * tokens generated stay exactly those of plain decoding (see {@link dev.jemma.generate.Speculation}).
+         */
+        public Builder draftNgram(int n) {
+            if (n < 0) throw new JemmaException("draft n-gram length must be ≥ 0, got " + n);
+            this.draftNgram = n;
+            return this;
+        }
+
+        /** Speculative decoding with this smaller Gemma 3 of the same vocabulary drafting (null: none). */
+        public Builder draftModel(Path path) {
+            this.draftModel = path;
+            return this;
+        }
+
+        /** The most tokens drafted per pass (default 8). */
+        public Builder draftMax(int n) {
+            if (n < 1 || n > 64) throw new JemmaException("draft-max must be 1..64, got " + n);
+            this.draftMax = n;
+            return this;
+        }
+
+        /** A draft model proposes tokens while their probability is at least p (default 0.5). */
+        public Builder draftMinProbability(float p) {
+            if (!(p >= 0 && p <= 1)) throw new JemmaException("draft min probability must be 0..1, got " + p);
+            this.draftMinProbability = p;
+            return this;
+        }
         private long adapterBytes = -1;
         private String defaultAdapter;
         private Path mmproj;
@@ -253,7 +302,19 @@ public final class Jemma implements AutoCloseable {
                         throw new JemmaException("the default adapter '" + defaultAdapter + "' is not one of the named adapters");
                     }
                     dev.jemma.vision.VisionEngine v = mmproj == null ? null : dev.jemma.vision.VisionEngine.open(mmproj, m, threads);
-                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes), registry, defaultAdapter, v);
+                    dev.jemma.generate.Speculation spec = null;
+                    if (draftNgram > 0 || draftModel != null) {
+                        Gemma3Model d = draftModel == null ? null : Gemma3Model.load(draftModel, threads);
+                        try {
+                            spec = new dev.jemma.generate.Speculation(draftNgram, d, draftMax, draftMinProbability);
+                            if (d != null) spec.drafter(m, 16).close(); // the vocabularies must agree
+                        } catch (RuntimeException e) {
+                            if (d != null) d.close();
+                            if (v != null) v.close();
+                            throw e instanceof IllegalArgumentException ? new JemmaException(e.getMessage()) : e;
+                        }
+                    }
+                    return new Jemma(m, new ContextConfig(ctx, kvType, truncateLeft, prefixes), registry, defaultAdapter, v, spec);
                 } catch (RuntimeException | IOException e) {
                     m.close();
                     throw e;

@@ -27,6 +27,7 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin SamplingOptions sampling;
     @Mixin ContextOptions context;
     @Mixin VisionOptions vision;
+    @Mixin SpeculationOptions speculation;
     @Option(names = "--truncate", description = "cut a prompt too long for the context from the left (keeping BOS) instead of failing")
     boolean truncate;
 
@@ -37,13 +38,16 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         context.checkFlags();
         vision.checkFlags();
+        speculation.checkFlags();
         SamplingParams params = sampling.params(); // every flag checked before the model loads
         List<byte[]> pending = new ArrayList<>(vision.read()); // --image: for the first message
         try (Gemma3Model m = model.load(c -> context.contextLength(c, c.contextLength()), lora, chatAdapter);
              VisionEngine v = vision.open(m, model.threads());
+             SpeculationOptions drafts = speculation;
              Session s = new Session(m, context.config(m.config, truncate), null, null,
                      v == null ? Gemma3Model.DEFAULT_CHUNK : Math.max(Gemma3Model.DEFAULT_CHUNK, v.tokensPerImage()))) {
             s.setSystem(system);
+            s.speculation(drafts.open(m, model.threads()));
             // with images the conversation is kept here (image places in its messages) and rendered whole each
             // turn; the session's prefix reuse computes only what is new
             List<ChatMessage> convo = new ArrayList<>();

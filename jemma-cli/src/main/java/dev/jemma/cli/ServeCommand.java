@@ -43,6 +43,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "port (default: 8080; 0 picks a free one)")
     int port = 8080;
     @Mixin ContextOptions context;
+    @Mixin SpeculationOptions speculation;
     @Option(names = {"-np", "--parallel"}, description = "requests decoded together (default: 8)")
     int parallel = 8;
     @Option(names = "--queue", description = "requests waiting for a slot before 503 (default: 64)")
@@ -74,6 +75,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         context.checkFlags();
+        speculation.checkFlags();
         if (mmproj != null) InputFiles.existing("--mmproj", mmproj);
         if (timeout < 1) throw new JemmaException("--timeout must be ≥ 1 second");
         if (maxBodyMiB < 1 || maxBodyMiB > 1024) throw new JemmaException("--max-body must be in [1, 1024] MiB");
@@ -101,6 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
             Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv).mmproj(mmproj);
+            speculation.applyTo(b);
             if (adapterMemoryMiB != null) b.adapterMemory(adapterMemoryMiB << 20);
             if (chat != null) {
                 b.adapter(DefaultChatAdapter.NAME, chat, 1f);

@@ -51,6 +51,13 @@ public final class SpeculationOptions implements AutoCloseable {
         }
     }
 
+    /** The flags on a library builder (the server's engine). */
+    public void applyTo(dev.jemma.Jemma.Builder b) {
+        if (ngram != null) b.draftNgram(ngram);
+        if (draftModel != null) b.draftModel(draftModel);
+        b.draftMax(draftMax).draftMinProbability(minProbability);
+    }
+
     @Override
     public void close() {
         if (loaded != null) loaded.close();

@@ -1,5 +1,7 @@
 package dev.jemma.batch;
 
+import dev.jemma.generate.Speculation;
+
 import dev.jemma.JemmaException;
 import dev.jemma.model.KVType;
 import dev.jemma.model.PrefixCache;
@@ -12,8 +14,14 @@ import dev.jemma.model.PrefixCache;
  * @param contextLength positions per sequence (prompt + generated)
  * @param kvType        KV cache storage of each slot
  * @param prefixCache   prompt prefixes shared between requests, or null
+ * @param speculation   speculative decoding for every request (each slot drafts for its own stream), or null
  */
-public record BatchConfig(int maxSlots, int maxQueue, int contextLength, KVType kvType, PrefixCache prefixCache) {
+public record BatchConfig(int maxSlots, int maxQueue, int contextLength, KVType kvType, PrefixCache prefixCache,
+                          Speculation speculation) {
+    public BatchConfig(int maxSlots, int maxQueue, int contextLength, KVType kvType, PrefixCache prefixCache) {
+        this(maxSlots, maxQueue, contextLength, kvType, prefixCache, null);
+    }
+
     public BatchConfig {
         if (maxSlots < 1 || maxSlots > 256) throw new JemmaException("slots must be in [1, 256], got " + maxSlots);
         if (maxQueue < 0) throw new JemmaException("queue size must be ≥ 0, got " + maxQueue);

@@ -16,5 +16,8 @@ public record BatchMetrics(
         long decodeNanos,
         long decodeSteps,
         /** sum over decode steps of the sequences in the step: divided by decodeSteps, the mean batch size */
-        long busySlotSum) {
+        long busySlotSum,
+        /** speculative decoding: tokens drafted, and how many the model kept */
+        long draftedTokens,
+        long acceptedTokens) {
 }

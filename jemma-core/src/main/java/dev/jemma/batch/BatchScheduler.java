@@ -4,6 +4,7 @@ import dev.jemma.JemmaException;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.PrefixReuse;
+import dev.jemma.generate.Speculator;
 import dev.jemma.model.ContextOverflowException;
 import dev.jemma.model.ForwardBatch;
 import dev.jemma.model.ImageRuns;
@@ -48,6 +49,10 @@ public final class BatchScheduler implements AutoCloseable {
     private final InferenceState[] states;
     private final PrefixReuse[] reuse;
     private final float[][] slotLogits;
+    /** each slot's speculative decoding (drafter and budget), when the config asks for it */
+    private final Speculator[] speculators;
+    /** rows each job put into the running step */
+    private final int[] stepRows;
     private final ForwardBatch batch = new ForwardBatch();
     private final float[] batchLogits;
     private final Job[] stepJobs;
@@ -67,12 +72,20 @@ public final class BatchScheduler implements AutoCloseable {
         states = new InferenceState[n];
         reuse = new PrefixReuse[n];
         slotLogits = new float[n][];
-        batchLogits = new float[n * vocab]; // at most one logit row per request and step
+        speculators = new Speculator[n];
+        // at most one logit row per request and step, or a verification pass's rows
+        batchLogits = new float[n * rowsPerRequest() * vocab];
         stepJobs = new Job[n];
+        stepRows = new int[n];
         // memory for every slot is checked now, so an overloaded server fails at start, not mid-request
         model.newState(config.contextLength(), chunk, config.kvType()).close();
         thread = Thread.ofPlatform().name("jemma-batch").daemon(true).unstarted(this::loop);
         thread.start();
+    }
+
+    /** The most rows one request puts into a step's logits. */
+    private int rowsPerRequest() {
+        return config.speculation() == null ? 1 : Math.min(config.speculation().draftMax(), chunk - 1) + 1;
     }
 
     public BatchConfig config() {
@@ -219,9 +232,18 @@ public final class BatchScheduler implements AutoCloseable {
                     int seg = batch.add(s, j.ids(), pos, rows, last ? ForwardBatch.Logits.LAST : ForwardBatch.Logits.NONE);
                     images.addTo(batch, seg, pos, end, model.config.hidden());
                     promptRows += rows;
+                    stepRows[n] = 1;
+                } else if (speculators[j.slot] != null) {
+                    Speculator spec = speculators[j.slot];
+                    int room = Math.min(config.contextLength() - s.position() - 1, j.remainingTokens() - 1);
+                    int rows = spec.propose(j.pending(), room);
+                    batch.add(s, spec.ids(), 0, rows, ForwardBatch.Logits.ALL);
+                    decodeRows++; // sequences, not rows: busySlotSum is the mean batch size
+                    stepRows[n] = rows;
                 } else {
                     batch.add(s, j.pending(), ForwardBatch.Logits.LAST);
                     decodeRows++;
+                    stepRows[n] = 1;
                 }
                 stepJobs[n++] = j;
             } catch (RuntimeException e) {
@@ -257,6 +279,13 @@ public final class BatchScheduler implements AutoCloseable {
             stepJobs[i] = null;
             if (j.phase == Job.Phase.DECODE) {
                 j.decodeNanos += dt;
+                Speculator spec = speculators[j.slot];
+                if (spec != null) {
+                    int rows = stepRows[i];
+                    verifyNext(j, spec, logitRow, rows);
+                    logitRow += rows;
+                    continue;
+                }
                 j.reuse.appended(j.pending());
             } else {
                 j.prefillNanos += dt;
@@ -282,12 +311,40 @@ public final class BatchScheduler implements AutoCloseable {
             reuse[i] = new PrefixReuse(states[i], config.prefixCache());
         }
         if (slotLogits[i] == null) slotLogits[i] = new float[vocab];
+        if (config.speculation() != null) {
+            if (speculators[i] == null) {
+                speculators[i] = new Speculator(config.speculation().drafter(model, config.contextLength()), rowsPerRequest() - 1);
+            }
+            speculators[i].start(j.request.prompt());
+        }
         j.reuse = reuse[i];
         j.start(model);
         LinearAdapter a = j.request.adapter() != null ? j.request.adapter() : model.adapter();
         j.kept = j.reuse.begin(j.key(), a); // another adapter than the slot's last: nothing is kept
         j.kept = j.reuse.keepAtMost(j.request.images().resumeAt(j.kept)); // never resume mid-image
         j.phase = Job.Phase.PREFILL;
+    }
+
+    /**
+     * Walks a job's verification rows (from logit row {@code first}): the tokens picked are streamed, the drafts
+     * the model rejected leave the slot's cache, and the job either goes on or finishes.
+     */
+    private void verifyNext(Job j, Speculator spec, int first, int rows) {
+        InferenceState s = states[j.slot];
+        int p0 = s.position() - rows;
+        FinishReason end;
+        long drafted = spec.draftedTokens(), accepted = spec.acceptedTokens();
+        try {
+            end = j.verify(spec, batchLogits, first * vocab, vocab, slotLogits[j.slot], p0, config.contextLength());
+            j.reuse.verified(spec.ids(), rows, spec.kept());
+        } catch (RuntimeException e) {
+            finish(j, null, e);
+            return;
+        }
+        counters.generatedTokens.addAndGet(spec.kept());
+        counters.drafted.addAndGet(spec.draftedTokens() - drafted);
+        counters.accepted.addAndGet(spec.acceptedTokens() - accepted);
+        if (end != null) finish(j, end, null);
     }
 
     /** Samples from the slot's logits, streams the token, and either queues it for decode or finishes. */
@@ -349,6 +406,8 @@ public final class BatchScheduler implements AutoCloseable {
         for (int i = 0; i < states.length; i++) {
             if (states[i] != null) states[i].close();
             states[i] = null;
+            if (speculators[i] != null) speculators[i].close();
+            speculators[i] = null;
         }
     }
 
@@ -359,11 +418,12 @@ public final class BatchScheduler implements AutoCloseable {
         final AtomicLong promptTokens = new AtomicLong(), promptNanos = new AtomicLong();
         final AtomicLong generatedTokens = new AtomicLong(), decodeNanos = new AtomicLong();
         final AtomicLong decodeSteps = new AtomicLong(), busySlotSum = new AtomicLong();
+        final AtomicLong drafted = new AtomicLong(), accepted = new AtomicLong();
 
         BatchMetrics snapshot(int active, int queued, int slots) {
             return new BatchMetrics(active, queued, slots, submitted.get(), rejected.get(), completed.get(), cancelled.get(),
                     failed.get(), promptTokens.get(), promptNanos.get(), generatedTokens.get(), decodeNanos.get(),
-                    decodeSteps.get(), busySlotSum.get());
+                    decodeSteps.get(), busySlotSum.get(), drafted.get(), accepted.get());
         }
     }
 }

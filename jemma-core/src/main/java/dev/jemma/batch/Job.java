@@ -3,6 +3,7 @@ package dev.jemma.batch;
 import dev.jemma.generate.FinishReason;
 import dev.jemma.generate.GenerationResult;
 import dev.jemma.generate.PrefixReuse;
+import dev.jemma.generate.Speculator;
 import dev.jemma.generate.TokenEvent;
 import dev.jemma.generate.TokenStep;
 import dev.jemma.model.Gemma3Model;
@@ -71,6 +72,16 @@ final class Job implements Ticket {
     /** The next token from the logits (see {@link TokenStep#next}); null means {@link #pending()} is to be decoded. */
     FinishReason sample(float[] logits, int position, int contextLength) {
         return step.next(logits, position, contextLength);
+    }
+
+    /** Walks a verification pass's rows through the step (see {@link Speculator#verify}). */
+    FinishReason verify(Speculator spec, float[] logits, int off, int vocab, float[] row, int position, int contextLength) {
+        return spec.verify(step, logits, off, vocab, row, position, contextLength);
+    }
+
+    /** Tokens this request may still generate. */
+    int remainingTokens() {
+        return step.remainingTokens();
     }
 
     /** The token to feed at the next decode step. */

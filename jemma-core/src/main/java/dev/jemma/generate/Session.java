@@ -36,10 +36,9 @@ public final class Session implements AutoCloseable {
     private Arithmetic arithmetic = Arithmetic.FAST;
     private Speculation speculation;
     /** made on first use from the speculation, kept across generations (a draft model's cache) */
-    private Drafter drafter;
-    /** the logits of a verification pass's rows, grown to the largest pass */
+    private Speculator speculator;
+    /** the logits of a verification pass's rows */
     private float[] verifyLogits = new float[0];
-    private int[] verifyIds = new int[0];
     private final Runnable onClose;
     private boolean closed;
     public Session(Gemma3Model model, int contextLength) {
@@ -101,8 +100,8 @@ public final class Session implements AutoCloseable {
      * each, and the tokens generated are exactly those of plain decoding (see {@link Speculation}).
      */
     public void speculation(Speculation s) {
-        if (drafter != null) drafter.close();
-        drafter = null;
+        if (speculator != null) speculator.close();
+        speculator = null;
         speculation = s;
     }
 
@@ -250,47 +249,27 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Each pass feeds the last token and the drafts after it; row i's logits pick the token after its input, and
-     * a draft is kept while it equals what was picked. The pass's arithmetic computes every row as a lone decode
-     * step would, so the picks are plain decoding's.
+     * Each pass feeds the last token and the drafts after it (see {@link Speculator}). The pass's arithmetic
+     * computes every row as a lone decode step would, so the tokens picked are plain decoding's.
      */
     private FinishReason decodeSpeculative(TokenStep step, int[] prompt) {
-        if (drafter == null) drafter = speculation.drafter(model, state.contextLength);
-        Arithmetic verify = arithmetic == Arithmetic.FAST ? Arithmetic.DECODE : arithmetic;
-        int vocab = model.vocabRows(), most = Math.min(speculation.draftMax(), state.maxChunk - 1);
-        if (verifyIds.length < most + 1) {
-            verifyIds = new int[most + 1];
-            verifyLogits = new float[(most + 1) * vocab];
+        if (speculator == null) {
+            speculator = new Speculator(speculation.drafter(model, state.contextLength),
+                    Math.min(speculation.draftMax(), state.maxChunk - 1));
         }
-        int[] ids = verifyIds;
-        DraftBudget budget = new DraftBudget(most);
-        drafter.start(prompt);
+        Arithmetic verify = arithmetic == Arithmetic.FAST ? Arithmetic.DECODE : arithmetic;
+        int vocab = model.vocabRows();
+        if (verifyLogits.length < speculator.maxRows() * vocab) verifyLogits = new float[speculator.maxRows() * vocab];
+        speculator.start(prompt);
         FinishReason finish = step.next(logits, state.position(), state.contextLength);
         while (finish == null) {
             int p0 = state.position();
-            ids[0] = step.lastToken();
-            drafter.accept(ids[0]);
-            int room = Math.min(most, Math.min(state.contextLength - p0 - 1, step.remainingTokens() - 1));
-            int k = room > 0 ? budget.take(drafter.draft(ids, 1, Math.min(room, budget.limit()))) : 0;
-            if (k == 0) {
-                model.forward(state, ids, 0, 1, logits, false, arithmetic);
-                reuse.appended(ids[0]);
-                finish = step.next(logits, state.position(), state.contextLength);
-                continue;
-            }
-            model.forward(state, ids, 0, k + 1, verifyLogits, true, verify);
-            int kept = 0, accepted = 0;
-            for (int i = 0; i <= k; i++) {
-                System.arraycopy(verifyLogits, i * vocab, logits, 0, vocab);
-                finish = step.next(logits, p0 + 1 + i, state.contextLength);
-                kept = i + 1;
-                if (finish != null || i == k || step.lastToken() != ids[i + 1]) break;
-                accepted++;
-                drafter.accept(ids[i + 1]);
-            }
-            reuse.verified(ids, k + 1, kept);
-            step.countDrafts(k, accepted);
-            budget.verified(k, accepted);
+            int room = Math.min(state.contextLength - p0 - 1, step.remainingTokens() - 1);
+            int rows = speculator.propose(step.lastToken(), room);
+            int[] ids = speculator.ids();
+            model.forward(state, ids, 0, rows, verifyLogits, true, verify);
+            finish = speculator.verify(step, verifyLogits, 0, vocab, logits, p0, state.contextLength);
+            reuse.verified(ids, rows, speculator.kept());
         }
         return finish;
     }
@@ -323,8 +302,8 @@ public final class Session implements AutoCloseable {
     /** Releases the KV cache; the session cannot be used afterwards. */
     @Override
     public void close() {
-        if (drafter != null) drafter.close();
-        drafter = null;
+        if (speculator != null) speculator.close();
+        speculator = null;
         reset();
         state.close();
         if (onClose != null && !closed) onClose.run();

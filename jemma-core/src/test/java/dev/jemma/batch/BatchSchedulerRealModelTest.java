@@ -80,6 +80,53 @@ class BatchSchedulerRealModelTest {
         return new GenerationRequest(prompt(question), SamplingParams.greedy(40), null, 3, 0);
     }
 
+    /**
+     * With prompt-lookup drafts every request gets the tokens and log-probabilities the scheduler gives without
+     * them, to the bit, alone or eight at once, greedy and sampled; the drafts show in the metrics.
+     */
+    @Test
+    void speculativeRequestsMatchPlainOnes() throws Exception {
+        String[] copying = {"Repeat exactly: red, green, blue, red, green, blue, red, green, blue.",
+                "Copy this line: The quick brown fox jumps over the lazy dog.", QUESTIONS[0], QUESTIONS[7]};
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String q : copying) requests.add(withLogprobs(q));
+        for (String q : copying) {
+            requests.add(new GenerationRequest(prompt(q), SamplingParams.GEMMA_DEFAULTS.withSeed(q.length()).withMaxTokens(32), null, 2, 0));
+        }
+        List<String> plain = new ArrayList<>();
+        try (BatchScheduler s = new BatchScheduler(model, new BatchConfig(8, 16, 1024, KVType.F32, null))) {
+            for (GenerationRequest r : requests) {
+                Collector c = new Collector();
+                s.submit(r, c);
+                c.done.get(120, TimeUnit.SECONDS);
+                plain.add(String.join("\n", c.trace));
+            }
+        }
+        var spec = dev.jemma.generate.Speculation.promptLookup(3, 8);
+        try (BatchScheduler s = new BatchScheduler(model, new BatchConfig(8, 16, 1024, KVType.F32, null, spec))) {
+            List<Collector> all = new ArrayList<>();
+            for (GenerationRequest r : requests) {
+                Collector c = new Collector();
+                s.submit(r, c);
+                all.add(c);
+            }
+            long accepted = 0;
+            for (int i = 0; i < all.size(); i++) {
+                GenerationResult r = all.get(i).done.get(120, TimeUnit.SECONDS);
+                assertEquals(plain.get(i), String.join("\n", all.get(i).trace), "request " + i + " together with the others");
+                assertEquals(r.text(), all.get(i).text.toString());
+                accepted += r.acceptedTokens();
+            }
+            Collector alone = new Collector();
+            s.submit(requests.get(0), alone);
+            alone.done.get(120, TimeUnit.SECONDS);
+            assertEquals(plain.get(0), String.join("\n", alone.trace), "alone");
+            BatchMetrics m = s.metrics();
+            assertTrue(m.draftedTokens() > 0 && m.acceptedTokens() > 0 && m.acceptedTokens() <= m.draftedTokens(), m.toString());
+            assertTrue(accepted > 0);
+        }
+    }
+
     /** Same tokens, same log-probabilities to the bit, alone or with seven others (and a shared prefix cache). */
     @Test
     void eightConcurrentGreedyRequestsMatchEachAlone() throws Exception {

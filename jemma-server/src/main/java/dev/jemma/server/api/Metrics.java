@@ -30,6 +30,9 @@ final class Metrics {
             gauge(sb, "slots_total", "Slots (sequences decoded together).", b.maxSlots());
             counter(sb, "n_decode_total", "Batched decode steps.", b.decodeSteps());
             gauge(sb, "n_busy_slots_per_decode", "Average sequences per decode step.", b.decodeSteps() == 0 ? 0 : (double) b.busySlotSum() / b.decodeSteps());
+            counter(sb, "draft_tokens_total", "Speculative decoding: tokens drafted and verified.", b.draftedTokens());
+            counter(sb, "draft_accepted_tokens_total", "Speculative decoding: drafted tokens the model kept.", b.acceptedTokens());
+            gauge(sb, "draft_acceptance_rate", "Speculative decoding: share of drafted tokens kept.", b.draftedTokens() == 0 ? 0 : (double) b.acceptedTokens() / b.draftedTokens());
             counter(sb, "requests_submitted_total", "Generations accepted by the scheduler.", b.requestsSubmitted());
             counter(sb, "requests_rejected_total", "Generations refused because the queue was full (503).", b.requestsRejected());
             counter(sb, "requests_completed_total", "Generations that finished.", b.requestsCompleted());

@@ -32,7 +32,7 @@ public final class SchedulerEngine implements Engine {
         var context = jemma.context();
         Gemma3Model model = jemma.model();
         this.scheduler = new BatchScheduler(model, new BatchConfig(slots, queue, context.contextLength(), context.kvType(),
-                context.prefixCache()));
+                context.prefixCache(), jemma.speculation()));
         this.template = new ChatTemplate(model.tokenizer);
         this.info = describe(model, context.contextLength(), alias);
         this.models = new ServedModels(info, jemma.adapters(), jemma.defaultAdapter());
