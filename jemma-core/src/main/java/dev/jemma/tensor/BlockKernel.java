@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -31,6 +32,17 @@ abstract class BlockKernel implements RowKernel {
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** 0, 1, .., L-1 */
     static final IntVector IOTA = IntVector.zero(I).addIndex(1);
+    /**
+     * Rotations of F's lanes by a half, a quarter, an eighth and (16 lanes) a sixteenth. Every kernel ends a sum
+     * with v += rot(v, ROT_2), v += rot(v, ROT_4), ... and lane 0, written out in place: {@code reduceLanes} sums
+     * in one order interpreted or under C1 and in another under C2, and the one-token dot and the several-token
+     * kernels (a speculative pass) must agree to the bit whatever each has been compiled to; a helper method would
+     * not always be inlined into the larger kernels, and a vector passed to a call is boxed.
+     */
+    static final VectorShuffle<Float> ROT_2 = VectorShuffle.iota(F, L / 2, 1, true);
+    static final VectorShuffle<Float> ROT_4 = VectorShuffle.iota(F, L / 4, 1, true);
+    static final VectorShuffle<Float> ROT_8 = VectorShuffle.iota(F, L / 8, 1, true);
+    static final VectorShuffle<Float> ROT_16 = VectorShuffle.iota(F, Math.max(1, L / 16), 1, true);
 
     private static VectorSpecies<Float> pickSpecies() {
         String forced = System.getProperty("jemma.vectorBits");

@@ -40,7 +40,12 @@ final class F16Kernel extends BlockKernel {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i + L <= cols; i += L) acc = halfs(data, offset + 2L * i).fma(xv(x, xOff + i), acc);
-        float s = LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        float s = r0.lane(0);
         for (; i < cols; i++) s += f16(data, offset + 2L * i) * x[xOff + i];
         return s;
     }

@@ -1,6 +1,7 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,7 +18,12 @@ final class F32Kernel extends BlockKernel {
         for (; i + L <= cols; i += L) {
             acc = FloatVector.fromMemorySegment(F, data, offset + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(xv(x, xOff + i), acc);
         }
-        float s = LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        float s = r0.lane(0);
         for (; i < cols; i++) s += data.get(LE, offset + 4L * i) * x[xOff + i];
         return s;
     }

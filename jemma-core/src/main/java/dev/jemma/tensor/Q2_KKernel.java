@@ -50,6 +50,11 @@ final class Q2_KKernel extends BlockKernel {
                 accM = xs.fma(bc(dmin * (sc >> 4)), accM);
             }
         }
-        return LaneSum.sum(acc.sub(accM));
+        FloatVector r0 = acc.sub(accM);
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 }

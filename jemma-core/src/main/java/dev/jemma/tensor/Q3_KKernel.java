@@ -55,6 +55,11 @@ final class Q3_KKernel extends BlockKernel {
                 acc = s.fma(bc(d * scale(sa, sb, i)), acc);
             }
         }
-        return LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 }

@@ -39,7 +39,12 @@ final class Q4_0Kernel extends BlockKernel {
             }
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 
     /** Two rows at a time, one from each half of the range (two sequential streams), sharing the activation loads. */
@@ -69,8 +74,18 @@ final class Q4_0Kernel extends BlockKernel {
             accA = sA.fma(bc(f16(data, a)), accA);
             accB = sB.fma(bc(f16(data, c)), accB);
         }
-        out[oA] = LaneSum.sum(accA);
-        out[oB] = LaneSum.sum(accB);
+        FloatVector r1 = accA;
+        r1 = r1.add(r1.rearrange(ROT_2));
+        r1 = r1.add(r1.rearrange(ROT_4));
+        r1 = r1.add(r1.rearrange(ROT_8));
+        if (L == 16) r1 = r1.add(r1.rearrange(ROT_16));
+        out[oA] = r1.lane(0);
+        FloatVector r2 = accB;
+        r2 = r2.add(r2.rearrange(ROT_2));
+        r2 = r2.add(r2.rearrange(ROT_4));
+        r2 = r2.add(r2.rearrange(ROT_8));
+        if (L == 16) r2 = r2.add(r2.rearrange(ROT_16));
+        out[oB] = r2.lane(0);
     }
 
     /** Each row once, four tokens at a time: one unpacking of each weight group serves four tokens. */
@@ -111,9 +126,29 @@ final class Q4_0Kernel extends BlockKernel {
             a2 = s2.fma(d, a2);
             a3 = s3.fma(d, a3);
         }
-        out[o] = LaneSum.sum(a0);
-        out[o + os] = LaneSum.sum(a1);
-        out[o + 2 * os] = LaneSum.sum(a2);
-        out[o + 3 * os] = LaneSum.sum(a3);
+        FloatVector r3 = a0;
+        r3 = r3.add(r3.rearrange(ROT_2));
+        r3 = r3.add(r3.rearrange(ROT_4));
+        r3 = r3.add(r3.rearrange(ROT_8));
+        if (L == 16) r3 = r3.add(r3.rearrange(ROT_16));
+        out[o] = r3.lane(0);
+        FloatVector r4 = a1;
+        r4 = r4.add(r4.rearrange(ROT_2));
+        r4 = r4.add(r4.rearrange(ROT_4));
+        r4 = r4.add(r4.rearrange(ROT_8));
+        if (L == 16) r4 = r4.add(r4.rearrange(ROT_16));
+        out[o + os] = r4.lane(0);
+        FloatVector r5 = a2;
+        r5 = r5.add(r5.rearrange(ROT_2));
+        r5 = r5.add(r5.rearrange(ROT_4));
+        r5 = r5.add(r5.rearrange(ROT_8));
+        if (L == 16) r5 = r5.add(r5.rearrange(ROT_16));
+        out[o + 2 * os] = r5.lane(0);
+        FloatVector r6 = a3;
+        r6 = r6.add(r6.rearrange(ROT_2));
+        r6 = r6.add(r6.rearrange(ROT_4));
+        r6 = r6.add(r6.rearrange(ROT_8));
+        if (L == 16) r6 = r6.add(r6.rearrange(ROT_16));
+        out[o + 3 * os] = r6.lane(0);
     }
 }

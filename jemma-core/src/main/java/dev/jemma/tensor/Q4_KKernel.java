@@ -60,7 +60,12 @@ final class Q4_KKernel extends BlockKernel {
                 accM = xs2.fma(bc(dmin * k4Min(sa, sb, 2 * c + 1)), accM);
             }
         }
-        return LaneSum.sum(acc.sub(accM));
+        FloatVector r0 = acc.sub(accM);
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 
     /** The rows in this class's own loop, so the per-row call is direct (and inlined), not a megamorphic dispatch. */
@@ -117,7 +122,17 @@ final class Q4_KKernel extends BlockKernel {
                 accMB = s2B.fma(m2, s1B.fma(m1, accMB));
             }
         }
-        out[o] = LaneSum.sum(accA.sub(accMA));
-        out[o + os] = LaneSum.sum(accB.sub(accMB));
+        FloatVector r1 = accA.sub(accMA);
+        r1 = r1.add(r1.rearrange(ROT_2));
+        r1 = r1.add(r1.rearrange(ROT_4));
+        r1 = r1.add(r1.rearrange(ROT_8));
+        if (L == 16) r1 = r1.add(r1.rearrange(ROT_16));
+        out[o] = r1.lane(0);
+        FloatVector r2 = accB.sub(accMB);
+        r2 = r2.add(r2.rearrange(ROT_2));
+        r2 = r2.add(r2.rearrange(ROT_4));
+        r2 = r2.add(r2.rearrange(ROT_8));
+        if (L == 16) r2 = r2.add(r2.rearrange(ROT_16));
+        out[o + os] = r2.lane(0);
     }
 }

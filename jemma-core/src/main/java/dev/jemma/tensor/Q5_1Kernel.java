@@ -44,6 +44,11 @@ final class Q5_1Kernel extends BlockKernel {
             acc = s.fma(bc(f16(data, off)), acc);
             accM = xs.fma(bc(f16(data, off + 2)), accM);
         }
-        return LaneSum.sum(acc.add(accM));
+        FloatVector r0 = acc.add(accM);
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 }

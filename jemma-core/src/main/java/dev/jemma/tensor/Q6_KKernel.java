@@ -75,7 +75,12 @@ final class Q6_KKernel extends BlockKernel {
                 }
             }
         }
-        return LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 
     /** The rows in this class's own loop, so the per-row call is direct (and inlined), not a megamorphic dispatch. */
@@ -128,7 +133,17 @@ final class Q6_KKernel extends BlockKernel {
                 }
             }
         }
-        out[o] = LaneSum.sum(accA);
-        out[o + os] = LaneSum.sum(accB);
+        FloatVector r1 = accA;
+        r1 = r1.add(r1.rearrange(ROT_2));
+        r1 = r1.add(r1.rearrange(ROT_4));
+        r1 = r1.add(r1.rearrange(ROT_8));
+        if (L == 16) r1 = r1.add(r1.rearrange(ROT_16));
+        out[o] = r1.lane(0);
+        FloatVector r2 = accB;
+        r2 = r2.add(r2.rearrange(ROT_2));
+        r2 = r2.add(r2.rearrange(ROT_4));
+        r2 = r2.add(r2.rearrange(ROT_8));
+        if (L == 16) r2 = r2.add(r2.rearrange(ROT_16));
+        out[o + os] = r2.lane(0);
     }
 }

@@ -1,6 +1,7 @@
 package dev.jemma.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -25,7 +26,12 @@ final class Q8_0Kernel extends BlockKernel {
             for (int j = L; j < 32; j += L) s = s8f(data, off + 2 + j).fma(xv(x, xo + j), s);
             acc = s.fma(bc(f16(data, off)), acc);
         }
-        return LaneSum.sum(acc);
+        FloatVector r0 = acc;
+        r0 = r0.add(r0.rearrange(ROT_2));
+        r0 = r0.add(r0.rearrange(ROT_4));
+        r0 = r0.add(r0.rearrange(ROT_8));
+        if (L == 16) r0 = r0.add(r0.rearrange(ROT_16));
+        return r0.lane(0);
     }
 
     /**
@@ -62,10 +68,30 @@ final class Q8_0Kernel extends BlockKernel {
             accC = sC.fma(bc(f16(data, e)), accC);
             accD = sD.fma(bc(f16(data, g)), accD);
         }
-        out[o] = LaneSum.sum(accA);
-        out[o + outStep] = LaneSum.sum(accB);
-        out[o + 2 * outStep] = LaneSum.sum(accC);
-        out[o + 3 * outStep] = LaneSum.sum(accD);
+        FloatVector r1 = accA;
+        r1 = r1.add(r1.rearrange(ROT_2));
+        r1 = r1.add(r1.rearrange(ROT_4));
+        r1 = r1.add(r1.rearrange(ROT_8));
+        if (L == 16) r1 = r1.add(r1.rearrange(ROT_16));
+        out[o] = r1.lane(0);
+        FloatVector r2 = accB;
+        r2 = r2.add(r2.rearrange(ROT_2));
+        r2 = r2.add(r2.rearrange(ROT_4));
+        r2 = r2.add(r2.rearrange(ROT_8));
+        if (L == 16) r2 = r2.add(r2.rearrange(ROT_16));
+        out[o + outStep] = r2.lane(0);
+        FloatVector r3 = accC;
+        r3 = r3.add(r3.rearrange(ROT_2));
+        r3 = r3.add(r3.rearrange(ROT_4));
+        r3 = r3.add(r3.rearrange(ROT_8));
+        if (L == 16) r3 = r3.add(r3.rearrange(ROT_16));
+        out[o + 2 * outStep] = r3.lane(0);
+        FloatVector r4 = accD;
+        r4 = r4.add(r4.rearrange(ROT_2));
+        r4 = r4.add(r4.rearrange(ROT_4));
+        r4 = r4.add(r4.rearrange(ROT_8));
+        if (L == 16) r4 = r4.add(r4.rearrange(ROT_16));
+        out[o + 3 * outStep] = r4.lane(0);
     }
 
     /** Each row once, four tokens at a time: one conversion of each weight group serves four tokens. */
@@ -102,8 +128,18 @@ final class Q8_0Kernel extends BlockKernel {
             a0 = s0.fma(d, a0);
             a1 = s1.fma(d, a1);
         }
-        out[o] = LaneSum.sum(a0);
-        out[o + os] = LaneSum.sum(a1);
+        FloatVector r5 = a0;
+        r5 = r5.add(r5.rearrange(ROT_2));
+        r5 = r5.add(r5.rearrange(ROT_4));
+        r5 = r5.add(r5.rearrange(ROT_8));
+        if (L == 16) r5 = r5.add(r5.rearrange(ROT_16));
+        out[o] = r5.lane(0);
+        FloatVector r6 = a1;
+        r6 = r6.add(r6.rearrange(ROT_2));
+        r6 = r6.add(r6.rearrange(ROT_4));
+        r6 = r6.add(r6.rearrange(ROT_8));
+        if (L == 16) r6 = r6.add(r6.rearrange(ROT_16));
+        out[o + os] = r6.lane(0);
     }
 
     /** {@link #dot} of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
@@ -129,9 +165,29 @@ final class Q8_0Kernel extends BlockKernel {
             a2 = s2.fma(d, a2);
             a3 = s3.fma(d, a3);
         }
-        out[o] = LaneSum.sum(a0);
-        out[o + os] = LaneSum.sum(a1);
-        out[o + 2 * os] = LaneSum.sum(a2);
-        out[o + 3 * os] = LaneSum.sum(a3);
+        FloatVector r7 = a0;
+        r7 = r7.add(r7.rearrange(ROT_2));
+        r7 = r7.add(r7.rearrange(ROT_4));
+        r7 = r7.add(r7.rearrange(ROT_8));
+        if (L == 16) r7 = r7.add(r7.rearrange(ROT_16));
+        out[o] = r7.lane(0);
+        FloatVector r8 = a1;
+        r8 = r8.add(r8.rearrange(ROT_2));
+        r8 = r8.add(r8.rearrange(ROT_4));
+        r8 = r8.add(r8.rearrange(ROT_8));
+        if (L == 16) r8 = r8.add(r8.rearrange(ROT_16));
+        out[o + os] = r8.lane(0);
+        FloatVector r9 = a2;
+        r9 = r9.add(r9.rearrange(ROT_2));
+        r9 = r9.add(r9.rearrange(ROT_4));
+        r9 = r9.add(r9.rearrange(ROT_8));
+        if (L == 16) r9 = r9.add(r9.rearrange(ROT_16));
+        out[o + 2 * os] = r9.lane(0);
+        FloatVector r10 = a3;
+        r10 = r10.add(r10.rearrange(ROT_2));
+        r10 = r10.add(r10.rearrange(ROT_4));
+        r10 = r10.add(r10.rearrange(ROT_8));
+        if (L == 16) r10 = r10.add(r10.rearrange(ROT_16));
+        out[o + 3 * os] = r10.lane(0);
     }
 }
