@@ -53,6 +53,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final Speculator[] speculators;
     /** rows each job put into the running step */
     private final int[] stepRows;
+    /** drafted rows one step may verify in all (they bound the logits buffer and the pass) */
+    private final int draftRowsPerStep;
     private final ForwardBatch batch = new ForwardBatch();
     private final float[] batchLogits;
     private final Job[] stepJobs;
@@ -73,8 +75,9 @@ public final class BatchScheduler implements AutoCloseable {
         reuse = new PrefixReuse[n];
         slotLogits = new float[n][];
         speculators = new Speculator[n];
-        // at most one logit row per request and step, or a verification pass's rows
-        batchLogits = new float[n * rowsPerRequest() * vocab];
+        // one logit row per request and step, and the drafts of the step's verification passes
+        draftRowsPerStep = config.speculation() == null ? 0 : Math.min(n * (rowsPerRequest() - 1), Math.max(16, 2 * n));
+        batchLogits = new float[(n + draftRowsPerStep) * vocab];
         stepJobs = new Job[n];
         stepRows = new int[n];
         // memory for every slot is checked now, so an overloaded server fails at start, not mid-request
@@ -215,7 +218,7 @@ public final class BatchScheduler implements AutoCloseable {
         batch.clear();
         batch.arithmetic(Arithmetic.BATCH_INVARIANT);
         batch.logits(batchLogits);
-        int n = 0, promptRows = 0, decodeRows = 0;
+        int n = 0, promptRows = 0, decodeRows = 0, draftRoom = draftRowsPerStep;
         for (Job j : slots) {
             if (j == null) continue;
             try {
@@ -236,7 +239,8 @@ public final class BatchScheduler implements AutoCloseable {
                 } else if (speculators[j.slot] != null) {
                     Speculator spec = speculators[j.slot];
                     int room = Math.min(config.contextLength() - s.position() - 1, j.remainingTokens() - 1);
-                    int rows = spec.propose(j.pending(), room);
+                    int rows = spec.propose(j.pending(), Math.min(room, draftRoom));
+                    draftRoom -= rows - 1;
                     batch.add(s, spec.ids(), 0, rows, ForwardBatch.Logits.ALL);
                     decodeRows++; // sequences, not rows: busySlotSum is the mean batch size
                     stepRows[n] = rows;

@@ -2,6 +2,7 @@ package dev.jemma.model;
 
 import dev.jemma.tensor.GGMLType;
 import dev.jemma.tensor.MatMul;
+import dev.jemma.tensor.RowKernel;
 import dev.jemma.tensor.WeightMatrix;
 
 import java.util.LinkedHashMap;
@@ -54,7 +55,7 @@ final class KernelWarmup implements Runnable {
             float[] row = new float[maxCols];
             for (int i = 0; i < maxCols; i++) x[i] = (i % 7 - 3) * 0.01f;
             float[] outs = new float[8];
-            float[] x7 = new float[7 * maxCols], outs7 = new float[7 * 2];
+            float[] x7 = new float[7 * maxCols], outs7 = new float[7 * 2], scratch = new float[RowKernel.SCRATCH_COLS * maxCols];
             for (int i = 0; i < x7.length; i++) x7[i] = (i % 11 - 5) * 0.01f;
             float[] tileRows = new float[5 * maxCols], xT = new float[16 * maxCols], acc = new float[80];
             float sink = 0;
@@ -67,7 +68,7 @@ final class KernelWarmup implements Runnable {
                         sink += outs[7];
                     }
                     if ((i & 7) == 2 && m.rows >= r + 2) { // verification of drafts: every token group size
-                        m.dotRowsTokens(r, 2, x7, 0, m.cols, 7, outs7, 0, 2);
+                        m.dotRowsTokens(r, 2, x7, 0, m.cols, 7, outs7, 0, 2, scratch);
                         sink += outs7[13];
                     }
                     if ((i & 3) == 0) {

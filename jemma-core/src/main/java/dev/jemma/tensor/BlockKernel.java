@@ -57,6 +57,49 @@ abstract class BlockKernel implements RowKernel {
         return F.toString();
     }
 
+    /** Rows a packed pass runs per stretch: their weights stay in L2 while every group of tokens goes over them. */
+    static final int PACKED_ROW_CHUNK = 64;
+
+    /**
+     * The activations of four tokens (x at x0, x0+xs, x0+2xs, x0+3xs) block by block: p[at + 128·b + 32·t + j] =
+     * token t's element 32·b + j. One array and one index per block is what lets C2 drop most bounds checks and
+     * keep the four tokens' loads off the stack in the 32-element-block kernels.
+     */
+    static void pack4(float[] x, int x0, int xs, int cols, float[] p, int at) {
+        for (int b = 0, n = cols / 32; b < n; b++) {
+            for (int t = 0; t < 4; t++) System.arraycopy(x, x0 + t * xs + 32 * b, p, at + 128 * b + 32 * t, 32);
+        }
+    }
+
+    /** One row of a 32-element-block type against a packed group of four tokens: out[o + t·os]. */
+    interface Packed4 {
+        void run(MemorySegment data, long rowOffset, float[] p, int at, int cols, float[] out, int o, int os);
+    }
+
+    /**
+     * The groups of four tokens of a several-token product through {@code kernel}, from activations packed into
+     * {@code scratch} (as many groups at a time as it holds), rows in stretches of {@link #PACKED_ROW_CHUNK};
+     * returns the tokens done (a multiple of four).
+     */
+    static int packedGroups(Packed4 kernel, MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff,
+                            int xStride, int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
+        int fours = tokens / 4, perGroup = 4 * cols;
+        if (fours == 0) return 0;
+        int fit = Math.max(1, Math.min(fours, scratch.length / perGroup));
+        for (int g0 = 0; g0 < fours; g0 += fit) {
+            int groups = Math.min(fit, fours - g0);
+            for (int g = 0; g < groups; g++) pack4(x, xOff + 4 * (g0 + g) * xStride, xStride, cols, scratch, g * perGroup);
+            for (int r0 = 0; r0 < rows; r0 += PACKED_ROW_CHUNK) {
+                int r1 = Math.min(rows, r0 + PACKED_ROW_CHUNK);
+                for (int g = 0; g < groups; g++) {
+                    int o = outOff + 4 * (g0 + g) * outStride;
+                    for (int i = r0; i < r1; i++) kernel.run(data, offset + i * rowBytes, scratch, g * perGroup, cols, out, o + i, outStride);
+                }
+            }
+        }
+        return 4 * fours;
+    }
+
     /** L bytes at {@code off}. */
     static ByteVector bytes(MemorySegment data, long off) {
         return ByteVector.fromMemorySegment(B, data, off, ByteOrder.LITTLE_ENDIAN);

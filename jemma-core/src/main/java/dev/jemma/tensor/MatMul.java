@@ -47,7 +47,7 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[pool.size()][Math.max(TokenTile.ROWS * maxCols, PANEL_FLOATS)];
+        this.rowScratch = new float[pool.size()][Math.max(Math.max(TokenTile.ROWS, RowKernel.SCRATCH_COLS) * maxCols, PANEL_FLOATS)];
         this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
     }
 
@@ -133,7 +133,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private void rows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
         if (decode) {
             if (tokens == 1) w.dotRows(start, end - start, in, inOff, out, outOff + start);
-            else w.dotRowsTokens(start, end - start, in, inOff, inStride, tokens, out, outOff + start, outStride);
+            else w.dotRowsTokens(start, end - start, in, inOff, inStride, tokens, out, outOff + start, outStride, rowScratch[worker]);
             return;
         }
         if (tiled) {

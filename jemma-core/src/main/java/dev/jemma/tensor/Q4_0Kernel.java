@@ -88,37 +88,34 @@ final class Q4_0Kernel extends BlockKernel {
         out[oB] = r2.lane(0);
     }
 
-    /** Each row once, four tokens at a time: one unpacking of each weight group serves four tokens. */
+    private static final Packed4 PACKED = Q4_0Kernel::packedTokens4;
+
+    /**
+     * Groups of four tokens from packed activations (one unpacking of each weight group serves four tokens), then
+     * the rest one token at a time; each sum formed exactly as {@link #dot} forms it.
+     */
     @Override
     public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                              int tokens, int cols, float[] out, int outOff, int outStride) {
-        for (int i = 0; i < rows; i++) {
-            long off = offset + i * rowBytes;
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
-            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
-        }
+                              int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
+        int t = packedGroups(PACKED, data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
+        for (; t < tokens; t++) dotRows(data, offset, rowBytes, rows, x, xOff + t * xStride, cols, out, outOff + t * outStride);
     }
 
-    /** {@link #dot} of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
-    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+    /** {@link #dot} of one row with a packed group of four tokens, each with exactly dot's arithmetic. */
+    private static void packedTokens4(MemorySegment data, long off, float[] p, int at, int cols, float[] out, int o, int os) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         for (int b = 0, n = cols / 32; b < n; b++) {
             long bo = off + 18L * b;
-            int xo = 32 * b;
+            int xb = at + 128 * b;
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             for (int j = 0; j < 16; j += L) {
                 IntVector q = u8(data, bo + 2 + j);
                 FloatVector lo = fl(q.and(0xF).sub(8)), hi = fl(q.lanewise(VectorOperators.LSHR, 4).sub(8));
-                s0 = lo.fma(xv(x, x0 + xo + j), s0);
-                s1 = lo.fma(xv(x, x1 + xo + j), s1);
-                s2 = lo.fma(xv(x, x2 + xo + j), s2);
-                s3 = lo.fma(xv(x, x3 + xo + j), s3);
-                s0 = hi.fma(xv(x, x0 + xo + 16 + j), s0);
-                s1 = hi.fma(xv(x, x1 + xo + 16 + j), s1);
-                s2 = hi.fma(xv(x, x2 + xo + 16 + j), s2);
-                s3 = hi.fma(xv(x, x3 + xo + 16 + j), s3);
+                int l = xb + j, u = xb + 16 + j;
+                s0 = hi.fma(xv(p, u), lo.fma(xv(p, l), s0));
+                s1 = hi.fma(xv(p, u + 32), lo.fma(xv(p, l + 32), s1));
+                s2 = hi.fma(xv(p, u + 64), lo.fma(xv(p, l + 64), s2));
+                s3 = hi.fma(xv(p, u + 96), lo.fma(xv(p, l + 96), s3));
             }
             FloatVector d = bc(f16(data, bo));
             a0 = s0.fma(d, a0);
@@ -126,29 +123,25 @@ final class Q4_0Kernel extends BlockKernel {
             a2 = s2.fma(d, a2);
             a3 = s3.fma(d, a3);
         }
-        FloatVector r3 = a0;
-        r3 = r3.add(r3.rearrange(ROT_2));
-        r3 = r3.add(r3.rearrange(ROT_4));
-        r3 = r3.add(r3.rearrange(ROT_8));
-        if (L == 16) r3 = r3.add(r3.rearrange(ROT_16));
-        out[o] = r3.lane(0);
-        FloatVector r4 = a1;
-        r4 = r4.add(r4.rearrange(ROT_2));
-        r4 = r4.add(r4.rearrange(ROT_4));
-        r4 = r4.add(r4.rearrange(ROT_8));
-        if (L == 16) r4 = r4.add(r4.rearrange(ROT_16));
-        out[o + os] = r4.lane(0);
-        FloatVector r5 = a2;
-        r5 = r5.add(r5.rearrange(ROT_2));
-        r5 = r5.add(r5.rearrange(ROT_4));
-        r5 = r5.add(r5.rearrange(ROT_8));
-        if (L == 16) r5 = r5.add(r5.rearrange(ROT_16));
-        out[o + 2 * os] = r5.lane(0);
-        FloatVector r6 = a3;
-        r6 = r6.add(r6.rearrange(ROT_2));
-        r6 = r6.add(r6.rearrange(ROT_4));
-        r6 = r6.add(r6.rearrange(ROT_8));
-        if (L == 16) r6 = r6.add(r6.rearrange(ROT_16));
-        out[o + 3 * os] = r6.lane(0);
+        a0 = a0.add(a0.rearrange(ROT_2));
+        a0 = a0.add(a0.rearrange(ROT_4));
+        a0 = a0.add(a0.rearrange(ROT_8));
+        if (L == 16) a0 = a0.add(a0.rearrange(ROT_16));
+        a1 = a1.add(a1.rearrange(ROT_2));
+        a1 = a1.add(a1.rearrange(ROT_4));
+        a1 = a1.add(a1.rearrange(ROT_8));
+        if (L == 16) a1 = a1.add(a1.rearrange(ROT_16));
+        a2 = a2.add(a2.rearrange(ROT_2));
+        a2 = a2.add(a2.rearrange(ROT_4));
+        a2 = a2.add(a2.rearrange(ROT_8));
+        if (L == 16) a2 = a2.add(a2.rearrange(ROT_16));
+        a3 = a3.add(a3.rearrange(ROT_2));
+        a3 = a3.add(a3.rearrange(ROT_4));
+        a3 = a3.add(a3.rearrange(ROT_8));
+        if (L == 16) a3 = a3.add(a3.rearrange(ROT_16));
+        out[o] = a0.lane(0);
+        out[o + os] = a1.lane(0);
+        out[o + 2 * os] = a2.lane(0);
+        out[o + 3 * os] = a3.lane(0);
     }
 }

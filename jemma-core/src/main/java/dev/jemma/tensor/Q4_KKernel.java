@@ -75,16 +75,136 @@ final class Q4_KKernel extends BlockKernel {
         for (int i = 0; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
     }
 
-    /** Each row once, two tokens at a time: one unpacking of each weight group serves both. */
+    /**
+     * Four tokens at a time from the row unpacked once into {@code scratch} (its nibbles as floats in dot's order,
+     * then d·scale and dmin·min per sub-block), with each token's sub-block sums Σx, which do not depend on the
+     * row, taken once per product; then pairs, then single tokens, straight from the row. Every sum is formed
+     * exactly as {@link #dot} forms it.
+     */
     @Override
     public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                              int tokens, int cols, float[] out, int outOff, int outStride) {
-        for (int i = 0; i < rows; i++) {
-            long off = offset + i * rowBytes;
-            int t = 0;
-            for (; t + 2 <= tokens; t += 2) dotTokens2(data, off, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out, outOff + t * outStride + i, outStride);
-            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+                              int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
+        int t = 0;
+        int xsAt = cols + cols / 16;
+        for (; t + 4 <= tokens; t += 4) {
+            for (int j = 0; j < 4; j++) subBlockSums(x, xOff + (t + j) * xStride, cols, scratch, xsAt + j * (cols / 64) * 2 * L);
+            for (int i = 0; i < rows; i++) {
+                unpack(data, offset + i * rowBytes, cols, scratch);
+                scratchTokens4(scratch, cols, x, xOff + t * xStride, xStride, xsAt, out, outOff + t * outStride + i, outStride);
+            }
         }
+        for (; t + 2 <= tokens; t += 2) {
+            for (int i = 0; i < rows; i++) {
+                dotTokens2(data, offset + i * rowBytes, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out,
+                        outOff + t * outStride + i, outStride);
+            }
+        }
+        for (; t < tokens; t++) dotRows(data, offset, rowBytes, rows, x, xOff + t * xStride, cols, out, outOff + t * outStride);
+    }
+
+    /** One token's Σx of each 32-element sub-block, as dot accumulates them (lane-wise, from zero), two per chunk. */
+    private static void subBlockSums(float[] x, int xOff, int cols, float[] s, int at) {
+        for (int c = 0, n = cols / 64; c < n; c++) {
+            int xo = xOff + 64 * c;
+            FloatVector xs1 = FloatVector.zero(F), xs2 = FloatVector.zero(F);
+            for (int l = 0; l < 32; l += L) {
+                xs1 = xs1.add(xv(x, xo + l));
+                xs2 = xs2.add(xv(x, xo + 32 + l));
+            }
+            xs1.intoArray(s, at + 2 * L * c);
+            xs2.intoArray(s, at + 2 * L * c + L);
+        }
+    }
+
+    /** The row's low and high nibbles as floats, group by group in dot's order, then d·sc and dmin·m per sub-block. */
+    private static void unpack(MemorySegment data, long offset, int cols, float[] s) {
+        int qi = 0, si = cols;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 144L * b;
+            float d = f16(data, off), dmin = f16(data, off + 2);
+            long sa = data.get(U64, off + 4);
+            int sb = data.get(U32, off + 12);
+            for (int c = 0; c < 4; c++) {
+                long q = off + 16 + 32L * c;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = u8(data, q + l);
+                    fl(v.and(0xF)).intoArray(s, qi);
+                    fl(v.lanewise(VectorOperators.LSHR, 4)).intoArray(s, qi + L);
+                    qi += 2 * L;
+                }
+                s[si++] = d * k4Scale(sa, sb, 2 * c);
+                s[si++] = d * k4Scale(sa, sb, 2 * c + 1);
+                s[si++] = dmin * k4Min(sa, sb, 2 * c);
+                s[si++] = dmin * k4Min(sa, sb, 2 * c + 1);
+            }
+        }
+    }
+
+    /**
+     * {@link #dot} of an unpacked row with four tokens (x at x0, x0+xs, ...) whose sub-block sums are at s[xsAt..]
+     * (token j's at xsAt + j·cols/64·2L), each with exactly dot's arithmetic. The scale chain and the min chain
+     * never meet before the end, so they run as two loops (fewer live registers), each in dot's order.
+     */
+    private static void scratchTokens4(float[] s, int cols, float[] x, int x0, int xs, int xsAt, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        int chunks = cols / 64, qi = 0;
+        for (int c = 0; c < chunks; c++) {
+            int xo = 64 * c, si = cols + 4 * c;
+            FloatVector l0 = FloatVector.zero(F), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+            for (int l = 0; l < 32; l += L) {
+                FloatVector lo = FloatVector.fromArray(F, s, qi), hi = FloatVector.fromArray(F, s, qi + L);
+                qi += 2 * L;
+                int e1 = xo + l, e2 = e1 + 32;
+                l0 = lo.fma(xv(x, x0 + e1), l0);
+                h0 = hi.fma(xv(x, x0 + e2), h0);
+                l1 = lo.fma(xv(x, x1 + e1), l1);
+                h1 = hi.fma(xv(x, x1 + e2), h1);
+                l2 = lo.fma(xv(x, x2 + e1), l2);
+                h2 = hi.fma(xv(x, x2 + e2), h2);
+                l3 = lo.fma(xv(x, x3 + e1), l3);
+                h3 = hi.fma(xv(x, x3 + e2), h3);
+            }
+            FloatVector d1 = bc(s[si]), d2 = bc(s[si + 1]);
+            a0 = h0.fma(d2, l0.fma(d1, a0));
+            a1 = h1.fma(d2, l1.fma(d1, a1));
+            a2 = h2.fma(d2, l2.fma(d1, a2));
+            a3 = h3.fma(d2, l3.fma(d1, a3));
+        }
+        FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
+        int per = chunks * 2 * L;
+        for (int c = 0; c < chunks; c++) {
+            int si = cols + 4 * c, at = xsAt + 2 * L * c;
+            FloatVector n1 = bc(s[si + 2]), n2 = bc(s[si + 3]);
+            m0 = FloatVector.fromArray(F, s, at + L).fma(n2, FloatVector.fromArray(F, s, at).fma(n1, m0));
+            m1 = FloatVector.fromArray(F, s, at + per + L).fma(n2, FloatVector.fromArray(F, s, at + per).fma(n1, m1));
+            m2 = FloatVector.fromArray(F, s, at + 2 * per + L).fma(n2, FloatVector.fromArray(F, s, at + 2 * per).fma(n1, m2));
+            m3 = FloatVector.fromArray(F, s, at + 3 * per + L).fma(n2, FloatVector.fromArray(F, s, at + 3 * per).fma(n1, m3));
+        }
+        a0 = a0.sub(m0);
+        a1 = a1.sub(m1);
+        a2 = a2.sub(m2);
+        a3 = a3.sub(m3);
+        a0 = a0.add(a0.rearrange(ROT_2));
+        a0 = a0.add(a0.rearrange(ROT_4));
+        a0 = a0.add(a0.rearrange(ROT_8));
+        if (L == 16) a0 = a0.add(a0.rearrange(ROT_16));
+        a1 = a1.add(a1.rearrange(ROT_2));
+        a1 = a1.add(a1.rearrange(ROT_4));
+        a1 = a1.add(a1.rearrange(ROT_8));
+        if (L == 16) a1 = a1.add(a1.rearrange(ROT_16));
+        a2 = a2.add(a2.rearrange(ROT_2));
+        a2 = a2.add(a2.rearrange(ROT_4));
+        a2 = a2.add(a2.rearrange(ROT_8));
+        if (L == 16) a2 = a2.add(a2.rearrange(ROT_16));
+        a3 = a3.add(a3.rearrange(ROT_2));
+        a3 = a3.add(a3.rearrange(ROT_4));
+        a3 = a3.add(a3.rearrange(ROT_8));
+        if (L == 16) a3 = a3.add(a3.rearrange(ROT_16));
+        out[o] = a0.lane(0);
+        out[o + os] = a1.lane(0);
+        out[o + 2 * os] = a2.lane(0);
+        out[o + 3 * os] = a3.lane(0);
     }
 
     /** {@link #dot} of one row with the tokens at xA and xB, each with exactly dot's arithmetic. */

@@ -150,40 +150,40 @@ final class Q5_0Kernel extends BlockKernel {
         return r3.lane(0);
     }
 
-    /** At 8 lanes each row once, four tokens at a time (one unpacking per weight group); else the default. */
+    private static final Packed4 PACKED = Q5_0Kernel::packedTokens4;
+
+    /**
+     * At 8 lanes: groups of four tokens from packed activations (one unpacking of each weight group serves four
+     * tokens), then the rest one token at a time; each sum formed exactly as {@link #dot} forms it. Else the default.
+     */
     @Override
     public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                              int tokens, int cols, float[] out, int outOff, int outStride) {
+                              int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
         if (L != 8) {
-            super.dotRowsTokens(data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride);
+            super.dotRowsTokens(data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
             return;
         }
-        for (int i = 0; i < rows; i++) {
-            long off = offset + i * rowBytes;
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
-            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
-        }
+        int t = packedGroups(PACKED, data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
+        for (; t < tokens; t++) dotRows(data, offset, rowBytes, rows, x, xOff + t * xStride, cols, out, outOff + t * outStride);
     }
 
-    /** {@link #dot} (8 lanes) of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
-    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+    /** {@link #dot} (8 lanes) of one row with a packed group of four tokens, each with exactly dot's arithmetic. */
+    private static void packedTokens4(MemorySegment data, long off, float[] p, int at, int cols, float[] out, int o, int os) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         for (int b = 0, n = cols / 32; b < n; b++) {
             long bo = off + 22L * b;
-            int xo = 32 * b;
+            int xb = at + 128 * b;
             int qh = data.get(U32, bo + 2);
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             for (int h = 0; h < 16; h += 8) {
                 IntVector q = u8(data, bo + 6 + h);
                 FloatVector lo = fl(q.and(0xF).add(high8(qh >>> h)));
                 FloatVector hi = fl(q.lanewise(VectorOperators.LSHR, 4).add(high8(qh >>> (16 + h))));
-                int l = xo + h, u = xo + 16 + h;
-                s0 = s0.add(hi.fma(xv(x, x0 + u), lo.mul(xv(x, x0 + l))));
-                s1 = s1.add(hi.fma(xv(x, x1 + u), lo.mul(xv(x, x1 + l))));
-                s2 = s2.add(hi.fma(xv(x, x2 + u), lo.mul(xv(x, x2 + l))));
-                s3 = s3.add(hi.fma(xv(x, x3 + u), lo.mul(xv(x, x3 + l))));
+                int l = xb + h, u = xb + 16 + h;
+                s0 = s0.add(hi.fma(xv(p, u), lo.mul(xv(p, l))));
+                s1 = s1.add(hi.fma(xv(p, u + 32), lo.mul(xv(p, l + 32))));
+                s2 = s2.add(hi.fma(xv(p, u + 64), lo.mul(xv(p, l + 64))));
+                s3 = s3.add(hi.fma(xv(p, u + 96), lo.mul(xv(p, l + 96))));
             }
             FloatVector d = bc(f16(data, bo));
             a0 = s0.fma(d, a0);
@@ -191,29 +191,25 @@ final class Q5_0Kernel extends BlockKernel {
             a2 = s2.fma(d, a2);
             a3 = s3.fma(d, a3);
         }
-        FloatVector r4 = a0;
-        r4 = r4.add(r4.rearrange(ROT_2));
-        r4 = r4.add(r4.rearrange(ROT_4));
-        r4 = r4.add(r4.rearrange(ROT_8));
-        if (L == 16) r4 = r4.add(r4.rearrange(ROT_16));
-        out[o] = r4.lane(0);
-        FloatVector r5 = a1;
-        r5 = r5.add(r5.rearrange(ROT_2));
-        r5 = r5.add(r5.rearrange(ROT_4));
-        r5 = r5.add(r5.rearrange(ROT_8));
-        if (L == 16) r5 = r5.add(r5.rearrange(ROT_16));
-        out[o + os] = r5.lane(0);
-        FloatVector r6 = a2;
-        r6 = r6.add(r6.rearrange(ROT_2));
-        r6 = r6.add(r6.rearrange(ROT_4));
-        r6 = r6.add(r6.rearrange(ROT_8));
-        if (L == 16) r6 = r6.add(r6.rearrange(ROT_16));
-        out[o + 2 * os] = r6.lane(0);
-        FloatVector r7 = a3;
-        r7 = r7.add(r7.rearrange(ROT_2));
-        r7 = r7.add(r7.rearrange(ROT_4));
-        r7 = r7.add(r7.rearrange(ROT_8));
-        if (L == 16) r7 = r7.add(r7.rearrange(ROT_16));
-        out[o + 3 * os] = r7.lane(0);
+        a0 = a0.add(a0.rearrange(ROT_2));
+        a0 = a0.add(a0.rearrange(ROT_4));
+        a0 = a0.add(a0.rearrange(ROT_8));
+        if (L == 16) a0 = a0.add(a0.rearrange(ROT_16));
+        a1 = a1.add(a1.rearrange(ROT_2));
+        a1 = a1.add(a1.rearrange(ROT_4));
+        a1 = a1.add(a1.rearrange(ROT_8));
+        if (L == 16) a1 = a1.add(a1.rearrange(ROT_16));
+        a2 = a2.add(a2.rearrange(ROT_2));
+        a2 = a2.add(a2.rearrange(ROT_4));
+        a2 = a2.add(a2.rearrange(ROT_8));
+        if (L == 16) a2 = a2.add(a2.rearrange(ROT_16));
+        a3 = a3.add(a3.rearrange(ROT_2));
+        a3 = a3.add(a3.rearrange(ROT_4));
+        a3 = a3.add(a3.rearrange(ROT_8));
+        if (L == 16) a3 = a3.add(a3.rearrange(ROT_16));
+        out[o] = a0.lane(0);
+        out[o + os] = a1.lane(0);
+        out[o + 2 * os] = a2.lane(0);
+        out[o + 3 * os] = a3.lane(0);
     }
 }

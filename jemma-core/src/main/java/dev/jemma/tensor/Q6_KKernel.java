@@ -90,16 +90,111 @@ final class Q6_KKernel extends BlockKernel {
         for (int i = 0; i < rows; i++) out[outOff + i] = dot(data, offset + i * rowBytes, x, xOff, cols);
     }
 
-    /** Each row once, two tokens at a time: one unpacking of each weight group serves both. */
+    /**
+     * Four tokens at a time from the row unpacked once into {@code scratch} (its quants as floats, in the order dot
+     * takes them, then its sub-block scales): the unpacking, most of a lone dot's work, serves four tokens. Then
+     * pairs, then single tokens, each straight from the row. Every sum is formed exactly as {@link #dot} forms it.
+     */
     @Override
     public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                              int tokens, int cols, float[] out, int outOff, int outStride) {
-        for (int i = 0; i < rows; i++) {
-            long off = offset + i * rowBytes;
-            int t = 0;
-            for (; t + 2 <= tokens; t += 2) dotTokens2(data, off, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out, outOff + t * outStride + i, outStride);
-            for (; t < tokens; t++) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+                              int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            for (int i = 0; i < rows; i++) {
+                unpack(data, offset + i * rowBytes, cols, scratch);
+                scratchTokens4(scratch, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + i, outStride);
+            }
         }
+        for (; t + 2 <= tokens; t += 2) {
+            for (int i = 0; i < rows; i++) {
+                dotTokens2(data, offset + i * rowBytes, x, xOff + t * xStride, xOff + (t + 1) * xStride, cols, out,
+                        outOff + t * outStride + i, outStride);
+            }
+        }
+        for (; t < tokens; t++) dotRows(data, offset, rowBytes, rows, x, xOff + t * xStride, cols, out, outOff + t * outStride);
+    }
+
+    /** The row's (q − 32) as floats, group by group in dot's order (two groups per step), then d·scale per sub-block. */
+    private static void unpack(MemorySegment data, long offset, int cols, float[] s) {
+        int qi = 0, si = cols;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            long off = offset + 210L * b;
+            float d = f16(data, off + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
+                for (int k = 0; k < 2; k++) {
+                    int up = 4 - 2 * k, down = 2 * k;
+                    for (int g = 0; g < 32; g += 16) {
+                        for (int l = g; l < g + 16; l += L) {
+                            IntVector q = u8(data, ql + 32 * k + l), hb = u8(data, qh + l);
+                            IntVector q1 = q.and(0xF).or(hb.lanewise(VectorOperators.LSHL, up).and(0x30));
+                            IntVector q2 = q.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, down).and(0x30));
+                            fl(q1.sub(32)).intoArray(s, qi);
+                            fl(q2.sub(32)).intoArray(s, qi + L);
+                            qi += 2 * L;
+                        }
+                        s[si++] = d * scale(data, sc + (g >> 4) + 2 * k);
+                        s[si++] = d * scale(data, sc + (g >> 4) + 2 * k + 4);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #dot} of an unpacked row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
+    private static void scratchTokens4(float[] s, int cols, float[] x, int x0, int xs, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        int qi = 0, si = cols;
+        for (int b = 0, n = cols / 256; b < n; b++) {
+            for (int h = 0; h < 2; h++) {
+                int xo = 256 * b + 128 * h;
+                for (int k = 0; k < 2; k++) {
+                    for (int g = 0; g < 32; g += 16) {
+                        FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+                        for (int l = g; l < g + 16; l += L) {
+                            FloatVector f1 = FloatVector.fromArray(F, s, qi), f2 = FloatVector.fromArray(F, s, qi + L);
+                            qi += 2 * L;
+                            int e1 = xo + 32 * k + l, e2 = e1 + 64;
+                            p0 = f1.fma(xv(x, x0 + e1), p0);
+                            q0 = f2.fma(xv(x, x0 + e2), q0);
+                            p1 = f1.fma(xv(x, x1 + e1), p1);
+                            q1 = f2.fma(xv(x, x1 + e2), q1);
+                            p2 = f1.fma(xv(x, x2 + e1), p2);
+                            q2 = f2.fma(xv(x, x2 + e2), q2);
+                            p3 = f1.fma(xv(x, x3 + e1), p3);
+                            q3 = f2.fma(xv(x, x3 + e2), q3);
+                        }
+                        FloatVector d1 = bc(s[si]), d2 = bc(s[si + 1]);
+                        si += 2;
+                        a0 = q0.fma(d2, p0.fma(d1, a0));
+                        a1 = q1.fma(d2, p1.fma(d1, a1));
+                        a2 = q2.fma(d2, p2.fma(d1, a2));
+                        a3 = q3.fma(d2, p3.fma(d1, a3));
+                    }
+                }
+            }
+        }
+        a0 = a0.add(a0.rearrange(ROT_2));
+        a0 = a0.add(a0.rearrange(ROT_4));
+        a0 = a0.add(a0.rearrange(ROT_8));
+        if (L == 16) a0 = a0.add(a0.rearrange(ROT_16));
+        a1 = a1.add(a1.rearrange(ROT_2));
+        a1 = a1.add(a1.rearrange(ROT_4));
+        a1 = a1.add(a1.rearrange(ROT_8));
+        if (L == 16) a1 = a1.add(a1.rearrange(ROT_16));
+        a2 = a2.add(a2.rearrange(ROT_2));
+        a2 = a2.add(a2.rearrange(ROT_4));
+        a2 = a2.add(a2.rearrange(ROT_8));
+        if (L == 16) a2 = a2.add(a2.rearrange(ROT_16));
+        a3 = a3.add(a3.rearrange(ROT_2));
+        a3 = a3.add(a3.rearrange(ROT_4));
+        a3 = a3.add(a3.rearrange(ROT_8));
+        if (L == 16) a3 = a3.add(a3.rearrange(ROT_16));
+        out[o] = a0.lane(0);
+        out[o + os] = a1.lane(0);
+        out[o + 2 * os] = a2.lane(0);
+        out[o + 3 * os] = a3.lane(0);
     }
 
     /** {@link #dot} of one row with the tokens at xA and xB, each with exactly dot's arithmetic. */

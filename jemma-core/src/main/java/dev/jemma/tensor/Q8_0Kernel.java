@@ -94,19 +94,24 @@ final class Q8_0Kernel extends BlockKernel {
         out[o + 3 * outStep] = r4.lane(0);
     }
 
-    /** Each row once, four tokens at a time: one conversion of each weight group serves four tokens. */
+    private static final Packed4 PACKED = Q8_0Kernel::packedTokens4;
+
+    /**
+     * Groups of four tokens from packed activations (one conversion of each weight group serves four tokens), then
+     * a pair and a single token straight from x. Every sum is formed exactly as {@link #dot} forms it.
+     */
     @Override
     public void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                              int tokens, int cols, float[] out, int outOff, int outStride) {
+                              int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
+        int t = packedGroups(PACKED, data, offset, rowBytes, rows, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
         for (int i = 0; i < rows; i++) {
             long off = offset + i * rowBytes;
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) dotTokens4(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
-            if (t + 2 <= tokens) {
-                dotTokens2(data, off, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + i, outStride);
-                t += 2;
+            int u = t;
+            if (u + 2 <= tokens) {
+                dotTokens2(data, off, x, xOff + u * xStride, xStride, cols, out, outOff + u * outStride + i, outStride);
+                u += 2;
             }
-            if (t < tokens) out[outOff + t * outStride + i] = dot(data, off, x, xOff + t * xStride, cols);
+            if (u < tokens) out[outOff + u * outStride + i] = dot(data, off, x, xOff + u * xStride, cols);
         }
     }
 
@@ -142,22 +147,21 @@ final class Q8_0Kernel extends BlockKernel {
         out[o + os] = r6.lane(0);
     }
 
-    /** {@link #dot} of one row with four tokens (x at x0, x0+xs, ...), each with exactly dot's arithmetic. */
-    private static void dotTokens4(MemorySegment data, long off, float[] x, int x0, int xs, int cols, float[] out, int o, int os) {
+    /** {@link #dot} of one row with a packed group of four tokens ({@link #pack4}), each with exactly dot's arithmetic. */
+    private static void packedTokens4(MemorySegment data, long off, float[] p, int at, int cols, float[] out, int o, int os) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         for (int b = 0, n = cols / 32; b < n; b++) {
             long bo = off + 34L * b;
-            int xo = 32 * b;
+            int xb = at + 128 * b;
             FloatVector q = s8f(data, bo + 2);
-            FloatVector s0 = q.mul(xv(x, x0 + xo)), s1 = q.mul(xv(x, x1 + xo));
-            FloatVector s2 = q.mul(xv(x, x2 + xo)), s3 = q.mul(xv(x, x3 + xo));
+            FloatVector s0 = q.mul(xv(p, xb)), s1 = q.mul(xv(p, xb + 32));
+            FloatVector s2 = q.mul(xv(p, xb + 64)), s3 = q.mul(xv(p, xb + 96));
             for (int j = L; j < 32; j += L) {
                 q = s8f(data, bo + 2 + j);
-                s0 = q.fma(xv(x, x0 + xo + j), s0);
-                s1 = q.fma(xv(x, x1 + xo + j), s1);
-                s2 = q.fma(xv(x, x2 + xo + j), s2);
-                s3 = q.fma(xv(x, x3 + xo + j), s3);
+                s0 = q.fma(xv(p, xb + j), s0);
+                s1 = q.fma(xv(p, xb + 32 + j), s1);
+                s2 = q.fma(xv(p, xb + 64 + j), s2);
+                s3 = q.fma(xv(p, xb + 96 + j), s3);
             }
             FloatVector d = bc(f16(data, bo));
             a0 = s0.fma(d, a0);
@@ -165,29 +169,25 @@ final class Q8_0Kernel extends BlockKernel {
             a2 = s2.fma(d, a2);
             a3 = s3.fma(d, a3);
         }
-        FloatVector r7 = a0;
-        r7 = r7.add(r7.rearrange(ROT_2));
-        r7 = r7.add(r7.rearrange(ROT_4));
-        r7 = r7.add(r7.rearrange(ROT_8));
-        if (L == 16) r7 = r7.add(r7.rearrange(ROT_16));
-        out[o] = r7.lane(0);
-        FloatVector r8 = a1;
-        r8 = r8.add(r8.rearrange(ROT_2));
-        r8 = r8.add(r8.rearrange(ROT_4));
-        r8 = r8.add(r8.rearrange(ROT_8));
-        if (L == 16) r8 = r8.add(r8.rearrange(ROT_16));
-        out[o + os] = r8.lane(0);
-        FloatVector r9 = a2;
-        r9 = r9.add(r9.rearrange(ROT_2));
-        r9 = r9.add(r9.rearrange(ROT_4));
-        r9 = r9.add(r9.rearrange(ROT_8));
-        if (L == 16) r9 = r9.add(r9.rearrange(ROT_16));
-        out[o + 2 * os] = r9.lane(0);
-        FloatVector r10 = a3;
-        r10 = r10.add(r10.rearrange(ROT_2));
-        r10 = r10.add(r10.rearrange(ROT_4));
-        r10 = r10.add(r10.rearrange(ROT_8));
-        if (L == 16) r10 = r10.add(r10.rearrange(ROT_16));
-        out[o + 3 * os] = r10.lane(0);
+        a0 = a0.add(a0.rearrange(ROT_2));
+        a0 = a0.add(a0.rearrange(ROT_4));
+        a0 = a0.add(a0.rearrange(ROT_8));
+        if (L == 16) a0 = a0.add(a0.rearrange(ROT_16));
+        a1 = a1.add(a1.rearrange(ROT_2));
+        a1 = a1.add(a1.rearrange(ROT_4));
+        a1 = a1.add(a1.rearrange(ROT_8));
+        if (L == 16) a1 = a1.add(a1.rearrange(ROT_16));
+        a2 = a2.add(a2.rearrange(ROT_2));
+        a2 = a2.add(a2.rearrange(ROT_4));
+        a2 = a2.add(a2.rearrange(ROT_8));
+        if (L == 16) a2 = a2.add(a2.rearrange(ROT_16));
+        a3 = a3.add(a3.rearrange(ROT_2));
+        a3 = a3.add(a3.rearrange(ROT_4));
+        a3 = a3.add(a3.rearrange(ROT_8));
+        if (L == 16) a3 = a3.add(a3.rearrange(ROT_16));
+        out[o] = a0.lane(0);
+        out[o + os] = a1.lane(0);
+        out[o + 2 * os] = a2.lane(0);
+        out[o + 3 * os] = a3.lane(0);
     }
 }

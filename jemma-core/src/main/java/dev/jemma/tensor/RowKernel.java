@@ -8,6 +8,9 @@ import java.lang.foreign.MemorySegment;
  * Implementations are stateless and thread-safe, and allocate nothing.
  */
 public interface RowKernel {
+    /** {@link #dotRowsTokens}'s scratch: this many floats per column. */
+    int SCRATCH_COLS = 4;
+
     /** Σ row[i]·x[xOff+i] over i in [0, cols). */
     float dot(MemorySegment data, long offset, float[] x, int xOff, int cols);
 
@@ -26,10 +29,11 @@ public interface RowKernel {
      * x[xOff + t·xStride ..], for i &lt; rows and t &lt; tokens, to the bit the values {@code dot} gives. A pass of a
      * few tokens (draft tokens being verified) thus computes each token as a lone decode step would, while each
      * weight row is read once. Kernels override it to decode each block once for several tokens; this default
-     * runs small groups of rows per token, so the rows stay in L1 between tokens.
+     * runs small groups of rows per token, so the rows stay in L1 between tokens. {@code scratch} holds at least
+     * {@link #SCRATCH_COLS}·cols floats the kernel may use (a row unpacked once for several tokens).
      */
     default void dotRowsTokens(MemorySegment data, long offset, long rowBytes, int rows, float[] x, int xOff, int xStride,
-                               int tokens, int cols, float[] out, int outOff, int outStride) {
+                               int tokens, int cols, float[] out, int outOff, int outStride, float[] scratch) {
         for (int r = 0; r < rows; r += 8) {
             int n = Math.min(8, rows - r);
             for (int t = 0; t < tokens; t++) {

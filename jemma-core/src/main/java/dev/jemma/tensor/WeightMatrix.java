@@ -37,9 +37,13 @@ public final class WeightMatrix {
         kernel.dotRows(data, row0 * rowBytes, rowBytes, n, x, xOff, cols, out, outOff);
     }
 
-    /** out[outOff + t·outStride + i] = dot(row0 + i, x, xOff + t·xStride) for i &lt; n, t &lt; tokens: the same bits. */
-    public void dotRowsTokens(int row0, int n, float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride) {
-        kernel.dotRowsTokens(data, row0 * rowBytes, rowBytes, n, x, xOff, xStride, tokens, cols, out, outOff, outStride);
+    /**
+     * out[outOff + t·outStride + i] = dot(row0 + i, x, xOff + t·xStride) for i &lt; n, t &lt; tokens: the same bits;
+     * scratch: at least {@link RowKernel#SCRATCH_COLS}·cols floats.
+     */
+    public void dotRowsTokens(int row0, int n, float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
+                              float[] scratch) {
+        kernel.dotRowsTokens(data, row0 * rowBytes, rowBytes, n, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
     }
 
     public void dequantizeRow(int row, float[] out, int outOff) {

@@ -40,6 +40,8 @@ class SpeculativeDecodingTest {
     static void close() {
         if (model != null) model.close();
         if (draft != null) draft.close();
+        model = null; // the test JVM runs other classes after this one: let their heap (tokenizers, buffers) go
+        draft = null;
     }
 
     private static GenerationResult complete(String prompt, SamplingParams p, Speculation spec, Arithmetic a, int ctx) {

@@ -147,7 +147,7 @@ final class QuantFixtures {
                 int outStride = rows + 2;
                 float[] out = new float[1 + tokens * outStride];
                 java.util.Arrays.fill(out, Float.NaN);
-                k.dotRowsTokens(seg, 3, rowBytes, rows, xs, off, stride, tokens, COLS, out, 1, outStride);
+                k.dotRowsTokens(seg, 3, rowBytes, rows, xs, off, stride, tokens, COLS, out, 1, outStride, new float[RowKernel.SCRATCH_COLS * COLS]);
                 for (int t = 0; t < tokens; t++) {
                     for (int r = 0; r < rows; r++) {
                         float one = k.dot(seg, 3 + r * rowBytes, xs, off + t * stride, COLS);
