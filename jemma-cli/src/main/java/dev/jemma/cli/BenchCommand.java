@@ -56,6 +56,12 @@ final class BenchCommand implements Callable<Integer> {
             + "with and without drafts (greedy, -n tokens at most, -r timed rounds) and compare decode tokens/s; "
             + "the default model runs with its chat adapter, as jemma run does")
     Path promptsFile;
+    @Option(names = "--raw", description = "with --prompts: each line is a raw completion, not a chat turn")
+    boolean raw;
+    @Option(names = "--verify-rows", split = ",", paramLabel = "K", description = "measure only speculative decoding's verification "
+            + "passes: K rows at once after a 200-token prompt, computed as lone decode steps (DECODE arithmetic), comma-separated; "
+            + "rows/s (ms per pass = K / rows/s)")
+    List<Integer> verifyRows = List.of();
     @Option(names = "--adapters", split = ",", description = "with -n: K random LoRA adapters (seeded), one per sequence in turn, as a "
             + "server serving K specialists on one base would; comma-separated counts are measured in turn, repetition by "
             + "repetition, so a noisy machine's drift falls on all of them alike (default: 0, none)")
@@ -74,13 +80,41 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array")
     boolean json;
 
+    private int benchVerify() throws Exception {
+        if (verifyRows.stream().anyMatch(k -> k < 1 || k > 64)) throw new JemmaException("--verify-rows must be in [1, 64]");
+        try (Gemma3Model m = model.load(lora)) {
+            int prompt = 200, vocab = m.vocabRows();
+            int[] tokens = new SplittableRandom(42).ints(prompt + 64, 0, Math.min(vocab, m.tokenizer.vocabularySize())).toArray();
+            float[] logits = new float[vocab];
+            List<Case> cases = new ArrayList<>();
+            for (int k : verifyRows) {
+                cases.add(new Case("verify" + k, 16 * k, n -> {
+                    try (InferenceState s = m.newState(prompt + 64 + 1, context.kvType())) {
+                        m.forward(s, tokens, 0, prompt, logits, false);
+                        float[] all = new float[k * vocab];
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < n / k; i++) {
+                            m.forward(s, tokens, prompt, k, all, true, Arithmetic.DECODE);
+                            s.rewind(prompt);
+                        }
+                        return t0;
+                    }
+                }));
+            }
+            List<Map<String, Object>> rows = measureInTurn(m, cases);
+            if (json) System.out.println(new ObjectMapper().writeValueAsString(rows));
+            else for (Map<String, Object> r : rows) System.out.println(r);
+        }
+        return 0;
+    }
+
     private int benchSpeculative(int maxTokens) throws Exception {
         if (!speculation.enabled()) throw new JemmaException("--prompts needs --draft-ngram or --draft-model");
         List<String> lines = java.util.Arrays.stream(InputFiles.text("--prompts", promptsFile).split("\n"))
                 .map(String::strip).filter(x -> !x.isEmpty()).map(x -> x.replace("\\n", "\n")).toList();
         if (lines.isEmpty()) throw new JemmaException("--prompts " + promptsFile + " has no prompts");
         try (Gemma3Model m = model.load(c -> { }, lora, chatAdapter); SpeculationOptions drafts = speculation) {
-            var rows = SpeculativeBench.run(m, lines, drafts.open(m, model.threads()), SamplingParams.greedy(maxTokens), reps,
+            var rows = SpeculativeBench.run(m, lines, drafts.open(m, model.threads()), SamplingParams.greedy(maxTokens), raw, reps,
                     context.contextLength(m.config, 4096));
             if (json) System.out.println(new ObjectMapper().writeValueAsString(rows));
             else for (Map<String, Object> r : rows) System.out.println(r);
@@ -100,6 +134,7 @@ final class BenchCommand implements Callable<Integer> {
         if (tokenizeFile != null) return benchTokenizer();
         speculation.checkFlags();
         if (promptsFile != null) return benchSpeculative(g.isEmpty() ? 128 : g.get(0));
+        if (!verifyRows.isEmpty()) return benchVerify();
         if (!schemas.isEmpty()) {
             try (Gemma3Model m = model.load(lora)) {
                 Map<String, Object> r = ConstrainedDecodeBench.run(m, schemas, reps, g.isEmpty() ? 64 : g.get(0));

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Speculative decoding against plain decoding on real prompts: each chat prompt is answered both ways in the same
+ * Speculative decoding against plain decoding on real prompts: each chat prompt (or raw completion) is answered both ways in the same
  * JVM, in alternating order, for several rounds after one untimed warm-up round; decode tokens/s (the time after
  * the prompt is in the cache) summed over the prompts, the acceptance rate, and whether the tokens were identical.
  */
@@ -25,7 +25,7 @@ final class SpeculativeBench {
     }
 
     static List<Map<String, Object>> run(Gemma3Model m, List<String> prompts, Speculation spec, SamplingParams params,
-                                         int rounds, int contextLength) {
+                                         boolean raw, int rounds, int contextLength) {
         List<Map<String, Object>> rows = new ArrayList<>();
         long[] plainNanos = new long[rounds], specNanos = new long[rounds];
         long plainTokens = 0, specTokens = 0, drafted = 0, accepted = 0;
@@ -39,7 +39,8 @@ final class SpeculativeBench {
                         boolean speculative = ((i + Math.max(round, 0) + order) & 1) == 1;
                         s.reset();
                         s.speculation(speculative ? spec : null);
-                        GenerationResult r = s.chat(prompts.get(i), params, TextListener.NONE);
+                        GenerationResult r = raw ? s.complete(prompts.get(i), params, TextListener.NONE)
+                                : s.chat(prompts.get(i), params, TextListener.NONE);
                         if (speculative) fast = r;
                         else plain = r;
                     }
