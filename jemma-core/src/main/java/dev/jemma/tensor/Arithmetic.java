@@ -3,7 +3,8 @@ package dev.jemma.tensor;
 /** How a matrix product forms its sums. */
 public enum Arithmetic {
     /**
-     * The fastest kernel for the number of tokens: one token a fused dequantize-and-dot, 8 or more the token tile.
+     * The fastest kernel for the number of tokens: up to four the fused dequantize-and-dot kernels (as DECODE), 8 or
+     * more the token tile.
      * A token's result may differ in the last bits with the number of tokens in the product.
      */
     FAST,

@@ -18,6 +18,8 @@ public final class MatMul implements WorkerPool.RangeTask {
     /** Dequantized rows per worker in prefill: 128 KiB of f32, a good share of a core's L2 */
     private static final int PANEL_FLOATS = 32 * 1024;
     private static final int MAX_PANEL_ROWS = 32;
+    /** FAST runs this many tokens or fewer through the one-token kernels ({@link Arithmetic#DECODE}'s path). */
+    static final int FUSED_MAX_TOKENS = 4;
     /** Fewer tokens than this waste too much of a 16-token tile; they take the dot-product paths. */
     static final int TILE_MIN_TOKENS = 8;
     /** Rows dequantized at once for the token tile: five tiles' worth, within PANEL_FLOATS when rows are narrow */
@@ -90,7 +92,9 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void go(Rows in, int tokens, Arithmetic arithmetic) {
-        this.decode = arithmetic == Arithmetic.DECODE || (tokens == 1 && arithmetic == Arithmetic.FAST);
+        // up to four tokens the one-token kernels (each weight block decoded once for the group) beat dequantizing
+        // the panel; from eight, the token tile
+        this.decode = arithmetic == Arithmetic.DECODE || (tokens <= FUSED_MAX_TOKENS && arithmetic == Arithmetic.FAST);
         this.in = in.data();
         this.inOff = in.offset();
         this.inStride = in.stride();

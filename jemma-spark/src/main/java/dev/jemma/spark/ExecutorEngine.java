@@ -6,6 +6,7 @@ import dev.jemma.batch.BatchConfig;
 import dev.jemma.batch.BatchScheduler;
 import dev.jemma.constrain.Grammar;
 import dev.jemma.constrain.JsonSchemaCompiler;
+import dev.jemma.generate.Speculation;
 import dev.jemma.model.Gemma3Model;
 import dev.jemma.model.KVType;
 import dev.jemma.model.LinearAdapter;
@@ -80,7 +81,7 @@ final class ExecutorEngine implements AutoCloseable {
             shipped.add(new GenerateOptions.Adapter(a.name(), SparkFiles.get(fileName(a.path())), a.scale()));
         }
         return new GenerateOptions.EngineKey(SparkFiles.get(fileName(k.modelPath())), List.copyOf(shipped),
-                k.contextLength(), k.kvType(), k.slots(), k.threads());
+                k.contextLength(), k.kvType(), k.slots(), k.threads(), k.draftNgram());
     }
 
     static String fileName(String path) {
@@ -107,7 +108,8 @@ final class ExecutorEngine implements AutoCloseable {
             }
             if (!everyRow.isEmpty()) m.adapter(AdapterSum.of(everyRow));
             // a queue deep enough that every task's window fits (tasks wait on their own window, never on the queue)
-            BatchConfig bc = new BatchConfig(key.slots(), 4096, key.contextLength(), KVType.parse(key.kvType()), null);
+            BatchConfig bc = new BatchConfig(key.slots(), 4096, key.contextLength(), KVType.parse(key.kvType()), null,
+                    key.draftNgram() > 0 ? Speculation.promptLookup(key.draftNgram(), Speculation.DEFAULT_DRAFT_MAX) : null);
             BatchScheduler s = new BatchScheduler(m, bc);
             LOG.info(String.format("jemma: loaded %s in %.0f ms (%d threads, %d slots of %d positions, %d adapters)",
                     model.getFileName(), (System.nanoTime() - t0) / 1e6, threads, key.slots(), key.contextLength(),

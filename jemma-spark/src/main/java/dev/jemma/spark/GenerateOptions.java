@@ -47,6 +47,7 @@ public final class GenerateOptions implements Serializable {
     int slots = 8;
     int threads;
     int maxPromptChars = 1 << 20;
+    int draftNgram;
 
     public static GenerateOptions model(String path) {
         GenerateOptions o = new GenerateOptions();
@@ -61,7 +62,7 @@ public final class GenerateOptions implements Serializable {
         o.topP = topP; o.minP = minP; o.repeatPenalty = repeatPenalty; o.presencePenalty = presencePenalty;
         o.frequencyPenalty = frequencyPenalty; o.stop = stop; o.maxTokens = maxTokens; o.seed = seed;
         o.seedColumn = seedColumn; o.jsonSchema = jsonSchema; o.contextLength = contextLength; o.kvType = kvType;
-        o.slots = slots; o.threads = threads; o.maxPromptChars = maxPromptChars;
+        o.slots = slots; o.threads = threads; o.maxPromptChars = maxPromptChars; o.draftNgram = draftNgram;
         return o;
     }
 
@@ -159,6 +160,12 @@ public final class GenerateOptions implements Serializable {
     /** Sequences each executor decodes together (default 8); each holds a KV cache of {@link #contextLength}. */
     public GenerateOptions slots(int n) { GenerateOptions o = copy(); o.slots = n; return o; }
 
+    /**
+     * Speculative decoding by prompt lookup over n-grams of up to {@code n} tokens (default 0: off): each row's
+     * tokens stay exactly those without it (docs/SPECULATIVE.md), faster when answers copy from their prompts.
+     */
+    public GenerateOptions draftNgram(int n) { GenerateOptions o = copy(); o.draftNgram = n; return o; }
+
     /** Worker threads of each executor's engine (default 0: the executor's cores). */
     public GenerateOptions threads(int n) { GenerateOptions o = copy(); o.threads = n; return o; }
 
@@ -191,6 +198,7 @@ public final class GenerateOptions implements Serializable {
         if (maxTokens < 1) throw bad("maxTokens", maxTokens, "≥ 1");
         if (contextLength < 2) throw bad("contextLength", contextLength, "≥ 2");
         if (slots < 1 || slots > 256) throw bad("slots", slots, "in [1, 256]");
+        if (draftNgram < 0) throw bad("draftNgram", draftNgram, "≥ 0");
         if (threads < 0) throw bad("threads", threads, "≥ 0 (0 = the executor's cores)");
         if (maxPromptChars < 1) throw bad("maxPromptChars", maxPromptChars, "≥ 1");
         try {
@@ -209,9 +217,9 @@ public final class GenerateOptions implements Serializable {
 
     /** The part that decides which engine an executor loads (the rest varies per job without reloading). */
     EngineKey engineKey() {
-        return new EngineKey(modelPath, adapters, contextLength, kvType, slots, threads);
+        return new EngineKey(modelPath, adapters, contextLength, kvType, slots, threads, draftNgram);
     }
 
-    record EngineKey(String modelPath, List<Adapter> adapters, int contextLength, String kvType, int slots, int threads)
-            implements Serializable {}
+    record EngineKey(String modelPath, List<Adapter> adapters, int contextLength, String kvType, int slots, int threads,
+                     int draftNgram) implements Serializable {}
 }

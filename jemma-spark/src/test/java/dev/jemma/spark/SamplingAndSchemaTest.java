@@ -16,6 +16,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Acceptance (a): with sampling and per-row seeds a rerun gives the same rows; with a JSON Schema every row parses. */
@@ -53,6 +54,22 @@ class SamplingAndSchemaTest {
         Map<Integer, Row> s1 = GreedyRowsTest.byId(JemmaSpark.generate(seeded, o.seedColumn("seed")));
         Map<Integer, Row> s2 = GreedyRowsTest.byId(JemmaSpark.generate(seeded.repartition(2), o.seed(5).seedColumn("seed")));
         for (int i = 0; i < 20; i++) assertEquals((String) s1.get(i).getAs("completion"), s2.get(i).getAs("completion"), "seeded row " + i);
+    }
+
+    /** Prompt-lookup drafts (docs/SPECULATIVE.md) leave every row's text as it is without them, greedy and sampled. */
+    @Test
+    void draftsChangeNoRow() throws Exception {
+        List<String> prompts = new ArrayList<>(SparkTests.prompts(16));
+        prompts.add("Repeat exactly: alpha beta gamma delta, alpha beta gamma delta.");
+        prompts.add("Copy this address: 1234 Elm Street, Springfield, Illinois 62704.");
+        for (GenerateOptions o : List.of(options().temperature(0).maxTokens(24), options().temperature(1f).maxTokens(16).seed(7))) {
+            Map<Integer, Row> plain = GreedyRowsTest.byId(JemmaSpark.generate(GreedyRowsTest.table(prompts), o));
+            Map<Integer, Row> drafted = GreedyRowsTest.byId(JemmaSpark.generate(GreedyRowsTest.table(prompts).repartition(2), o.draftNgram(3)));
+            for (int i = 0; i < prompts.size(); i++) {
+                assertEquals((String) plain.get(i).getAs("completion"), drafted.get(i).getAs("completion"), "row " + i);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> JemmaSpark.generate(GreedyRowsTest.table(prompts), options().draftNgram(-1)));
     }
 
     @Test

@@ -72,6 +72,9 @@ public final class BatchCommand implements Callable<Integer> {
     String system;
     @Option(names = "--json-schema", paramLabel = "FILE", description = "constrain every answer to JSON valid for this JSON Schema; adds completion_json")
     Path jsonSchema;
+    @Option(names = "--draft-ngram", arity = "0..1", fallbackValue = "3", paramLabel = "N",
+            description = "speculative decoding by prompt lookup (n-grams of N down to 2; default N when given without a value: ${FALLBACK-VALUE}); the same text, faster when answers copy from their prompts")
+    int draftNgram;
     @Option(names = "--slots", description = "sequences each executor decodes together (default: ${DEFAULT-VALUE})")
     int slots = 8;
     @Option(names = "--partitions", description = "split the input into this many partitions (default: at least the cluster's parallelism)")
@@ -89,13 +92,14 @@ public final class BatchCommand implements Callable<Integer> {
         InputFiles.existing("--input", input);
         if (Files.exists(output) && !overwrite) throw new JemmaException("--output " + output + " already exists (use --overwrite to replace it)");
         if (slots < 1 || slots > 256) throw new JemmaException("--slots must be in [1, 256], got " + slots);
+        if (draftNgram < 0) throw new JemmaException("--draft-ngram must be ≥ 1, got " + draftNgram);
         if (partitions != null && partitions < 1) throw new JemmaException("--partitions must be ≥ 1, got " + partitions);
         String schema = jsonSchema == null ? null : InputFiles.text("--json-schema", jsonSchema);
 
         GenerateOptions o = GenerateOptions.model(model.resolve().toAbsolutePath().toString())
                 .sampling(params).chat(!raw).system(system).promptColumn(promptColumn)
                 .contextLength(context.ctx() != null ? context.ctx() : 2048).kvType(context.kvType().id())
-                .slots(slots).threads(model.threads() == Runtime.getRuntime().availableProcessors() ? 0 : model.threads())
+                .slots(slots).draftNgram(draftNgram).threads(model.threads() == Runtime.getRuntime().availableProcessors() ? 0 : model.threads())
                 .shipFiles(shipFiles);
         if (sampling.seed() != null) o = o.seed(sampling.seed());
         Path chat = raw ? null : chatAdapter.resolve(model);
