@@ -307,7 +307,7 @@ public final class Jemma implements AutoCloseable {
                         Gemma3Model d = draftModel == null ? null : Gemma3Model.load(draftModel, threads);
                         try {
                             spec = new dev.jemma.generate.Speculation(draftNgram, d, draftMax, draftMinProbability);
-                            if (d != null) spec.drafter(m, 16).close(); // the vocabularies must agree
+                            spec.check(m); // the vocabularies must agree
                         } catch (RuntimeException e) {
                             if (d != null) d.close();
                             if (v != null) v.close();

@@ -44,7 +44,7 @@ public final class SpeculationOptions implements AutoCloseable {
         }
         try {
             Speculation s = new Speculation(ngram == null ? 0 : ngram, loaded, draftMax, minProbability);
-            if (loaded != null) s.drafter(target, 16).close(); // the vocabularies must agree: fail now, not mid-answer
+            s.check(target); // the vocabularies must agree: fail now, not mid-answer
             return s;
         } catch (IllegalArgumentException e) {
             throw new JemmaException(e.getMessage());

@@ -54,6 +54,14 @@ class SpeculativeCliTest {
         beforeLoading(missing);
     }
 
+    /** A draft model must number tokens as the model does: the real 270M and a tiny synthetic one do not. */
+    @Test
+    void aDraftModelOfAnotherVocabularyIsRefused() {
+        CliTest.Outcome o = jemma("run", "--model", StructuredRunTest.model(), "--draft-model", MODEL, "-n", "4", "hi");
+        oneLineError(o, "the draft model's vocabulary differs from the model's");
+        assertEquals("", o.out());
+    }
+
     @Test
     void benchComparesSpeculativeAndPlainDecoding(@TempDir Path tmp) throws Exception {
         Path prompts = tmp.resolve("p.txt");

@@ -31,6 +31,11 @@ public record Speculation(int ngram, Gemma3Model draftModel, int draftMax, float
         return new Speculation(ngram, null, draftMax, DEFAULT_MIN_PROBABILITY);
     }
 
+    /** Fails (IllegalArgumentException) unless the draft model, if any, numbers tokens as {@code target} does. */
+    public void check(Gemma3Model target) {
+        if (draftModel != null) DraftModel.checkSameVocabulary(draftModel.tokenizer, target.tokenizer);
+    }
+
     /** The drafter of one generation stream over {@code target}: close it after use. */
     public Drafter drafter(Gemma3Model target, int contextLength) {
         Drafter lookup = ngram > 0 ? new PromptLookup(ngram) : null;
