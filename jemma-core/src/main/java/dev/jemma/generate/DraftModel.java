@@ -24,6 +24,8 @@ public final class DraftModel implements Drafter {
     /** the tokens at the state's positions */
     private final IntList held = new IntList();
     private final int allowed;
+    /** false while the context holds an id the draft model cannot read (an image's soft tokens): no drafts then */
+    private boolean readable;
 
     /**
      * @param target the model the drafts are for: its tokenizer must be the draft model's
@@ -52,17 +54,20 @@ public final class DraftModel implements Drafter {
     public void start(int[] prompt) {
         context.clear();
         context.addAll(prompt);
+        readable = true;
+        for (int id : prompt) if (id < 0 || id >= model.vocabRows()) readable = false;
     }
 
     @Override
     public void accept(int token) {
         context.add(token);
+        if (token < 0 || token >= model.vocabRows()) readable = false;
     }
 
     @Override
     public int draft(int[] out, int off, int max) {
         int len = context.size();
-        if (len == 0 || max <= 0) return 0;
+        if (len == 0 || max <= 0 || !readable) return 0;
         max = Math.min(max, state.contextLength - len);
         if (max <= 0) return 0;
         // keep the cached positions that still match the context (a rejected draft's do not), all but the last
