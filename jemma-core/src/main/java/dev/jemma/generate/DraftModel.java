@@ -75,8 +75,7 @@ public final class DraftModel implements Drafter {
         int[] c = context.raw(), h = held.raw();
         while (common < limit && h[common] == c[common]) common++;
         int kept = state.rewind(common);
-        held.clear();
-        held.addAll(java.util.Arrays.copyOf(c, kept));
+        held.truncate(kept); // its first kept ids are the context's: no copy per draft
         // catching up is usually a token or two (the last draft and the model's own token): as decode steps, not
         // through the prefill kernels, whose panels cost more than they save below a tile's worth of tokens
         int fresh = len - kept;

@@ -29,6 +29,12 @@ public final class IntList {
         size = 0;
     }
 
+    /** Keeps the first n values. */
+    public void truncate(int n) {
+        if (n < 0 || n > size) throw new IndexOutOfBoundsException(n);
+        size = n;
+    }
+
     public int[] toArray() {
         return Arrays.copyOf(a, size);
     }

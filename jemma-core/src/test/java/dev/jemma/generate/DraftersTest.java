@@ -55,7 +55,7 @@ class DraftersTest {
         assertEquals(3, b.take(6)); // 7 rows → 4
         b.verified(7, 7);
         assertEquals(15, b.limit());
-        b.verified(15, 16 - 16); // nothing kept: back to one
+        b.verified(15, 0); // nothing kept: back to one
         assertEquals(1, b.limit());
         b.verified(1, 0);
         assertEquals(1, b.limit());
