@@ -193,6 +193,7 @@ final class BenchCommand implements Callable<Integer> {
             if (json) {
                 for (Map<String, Object> r : rows) {
                     r.put("kv_type", kv.id());
+                    r.put("kernels", m.kernels().describe());
                     r.put("peak_rss_bytes", rss);
                 }
                 System.out.println(new ObjectMapper().writeValueAsString(rows));
@@ -202,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf("%-16s %8d %6d %12.2f %12.2f %12.2f%n", r.get("test"), r.get("threads"), r.get("repetitions"),
                             r.get("tokens_per_second_median"), r.get("tokens_per_second_min"), r.get("tokens_per_second_max"));
                 }
-                System.out.printf("peak RSS %.1f MiB (kv %s)%n", rss / 1048576.0, kv.id());
+                System.out.printf("peak RSS %.1f MiB (kv %s, %s kernels)%n", rss / 1048576.0, kv.id(), m.kernels().describe());
             }
         }
         return 0;

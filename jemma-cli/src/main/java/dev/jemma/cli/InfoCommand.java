@@ -13,7 +13,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -26,6 +28,26 @@ final class InfoCommand implements Callable<Integer> {
     java.nio.file.Path mmproj;
     @Option(names = "--json", description = "print JSON")
     boolean json;
+
+    /** What the products would run: the choice, what runs, the native library's state and the types it covers. */
+    private Map<String, Object> kernels(java.util.Set<String> typeNames) {
+        Map<String, Object> k = new LinkedHashMap<>();
+        dev.jemma.tensor.Kernels choice = model.kernels();
+        k.put("choice", choice.name().toLowerCase(java.util.Locale.ROOT));
+        k.put("native_library", dev.jemma.tensor.NativeKernels.available()
+                ? "loaded (" + dev.jemma.tensor.NativeKernels.variant() + ")" : "unavailable: " + dev.jemma.tensor.NativeKernels.unavailableReason());
+        k.put("runs", choice.describe());
+        List<String> covered = new ArrayList<>();
+        for (String t : typeNames) {
+            try {
+                if (dev.jemma.tensor.NativeKernels.supports(dev.jemma.tensor.GGMLType.valueOf(t))) covered.add(t);
+            } catch (IllegalArgumentException e) {
+                // a type name Jemma does not know: not covered
+            }
+        }
+        k.put("native_types_in_file", covered);
+        return k;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -66,6 +88,7 @@ final class InfoCommand implements Callable<Integer> {
             info.put("kv_cache_bytes", kv);
             info.put("kv_cache_bytes_without_window", KVCache.bytesWithoutWindow(c, contextLength, type));
             info.put("memory_bytes_estimate", f.fileSize() + kv);
+            info.put("kernels", kernels(types.keySet()));
             if (mmproj != null) {
                 try (dev.jemma.vision.VisionModel vm = dev.jemma.vision.VisionModel.load(InputFiles.existing("--mmproj", mmproj))) {
                     vm.checkTextWidth(c.hidden());

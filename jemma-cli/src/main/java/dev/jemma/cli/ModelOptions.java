@@ -14,6 +14,16 @@ public final class ModelOptions {
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--kernels", paramLabel = "auto|java|native", description = "matrix kernels: java (f32, transformers' numerics), "
+            + "native (8-bit activations and integer dot products in C, llama.cpp's numerics; built when a C compiler was "
+            + "present) or auto (native where available; default, or $JEMMA_KERNELS)")
+    String kernels;
+
+    /** --kernels, else the configured default. */
+    public dev.jemma.tensor.Kernels kernels() {
+        return kernels == null ? dev.jemma.tensor.Kernels.configured() : dev.jemma.tensor.Kernels.parse(kernels);
+    }
+
     public int threads() {
         return threads;
     }
@@ -65,10 +75,19 @@ public final class ModelOptions {
     /** Loads the model, running {@code check} on its hyper-parameters before the slow part of loading. */
     Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check) throws IOException {
         if (threads < 1) throw new dev.jemma.JemmaException("--threads must be ≥ 1, got " + threads);
+        dev.jemma.tensor.Kernels choice = kernels();
+        choice.resolve(); // a native choice this machine cannot run fails before the load
         Path p = resolve();
         long t0 = System.nanoTime();
         Gemma3Model m = Gemma3Model.load(p, threads, check);
-        Log.info(String.format("loaded %s in %.0f ms (%d threads)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads));
+        try {
+            m.kernels(choice);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        Log.info(String.format("loaded %s in %.0f ms (%d threads, %s kernels)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads,
+                choice.describe()));
         return m;
     }
 }

@@ -6,6 +6,7 @@ import dev.jemma.Trace;
 import dev.jemma.gguf.GGUFFile;
 import dev.jemma.model.ActivationRecorder.Stage;
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tensor.Kernels;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WorkerPool;
@@ -116,7 +117,25 @@ public final class Gemma3Model implements AutoCloseable {
      * what a full fine-tune trains in place. Closing it leaves this model's file open.
      */
     public Gemma3Model withWeights(GemmaWeights other) {
-        return new Gemma3Model(file, config, other, tokenizer, pool.size(), false);
+        Gemma3Model m = new Gemma3Model(file, config, other, tokenizer, pool.size(), false);
+        m.kernels(kernels());
+        return m;
+    }
+
+    /**
+     * Chooses the kernels of this model's matrix products ({@link Kernels}: Java f32, or the native integer kernels
+     * with llama.cpp's numerics) and returns what runs. The default is {@link Kernels#configured()}. Call it between
+     * forward passes; a native choice the machine cannot run is a {@link JemmaException} with the reason.
+     */
+    public Kernels kernels(Kernels choice) {
+        synchronized (pool) {
+            return matmul.kernels(choice);
+        }
+    }
+
+    /** What the products run: {@link Kernels#JAVA} or {@link Kernels#NATIVE}. */
+    public Kernels kernels() {
+        return matmul.kernels();
     }
 
     /**

@@ -4,12 +4,19 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
  * out[t·outStride + r] = W[r] · in[t·inStride ..] for t < tokens, split by rows across a worker pool.
  * With one token each row is a fused dequantize-and-dot; with several, each row is dequantized once
  * into a per-worker buffer and reused for every token: from {@link #TILE_MIN_TOKENS} tokens on, through the
  * {@link TokenTile} (activations transposed once per product, five rows × sixteen tokens per register tile).
  * {@link Arithmetic#DECODE} runs every token through the one-token fused kernels instead, each row read once.
+ * With {@link Kernels#NATIVE}, matrices of the types {@link NativeKernels} covers take its integer kernels instead
+ * (activations quantized once per product, then each worker's rows in one native call); a (row, token) result
+ * there never depends on the batch, so every {@link Arithmetic} gives the same bits. FAST prefill chunks (from
+ * {@link #TILE_MIN_TOKENS} tokens) keep the f32 token tile unless {@link NativeKernels#integerPrefill()}.
  * Instances are reusable and allocate nothing per call (the transposed activations grow to the largest chunk seen).
  */
 public final class MatMul implements WorkerPool.RangeTask {
@@ -47,10 +54,40 @@ public final class MatMul implements WorkerPool.RangeTask {
     private int tokens;
     private boolean decode;
 
+    // native kernels: the choice, per-part use, quantized activations (grown to the largest product seen) and the
+    // arrays of this call as segments (cached: the model passes the same few buffers every time)
+    private Kernels kernels = Kernels.JAVA;
+    private final boolean[] partNative = new boolean[MAX_PARTS];
+    private final MemorySegment[] outSegs = new MemorySegment[MAX_PARTS];
+    private final WorkerPool.RangeTask quantizeTask = this::quantizeTokens;
+    private final Arena arena = Arena.ofAuto();
+    private final MemorySegment[] quantized = {MemorySegment.NULL, MemorySegment.NULL};
+    private final long[] quantizedStride = new long[2];
+    private final boolean[] quantizeKind = new boolean[2];
+    private MemorySegment inSeg;
+    private final float[][] segmentKeys = new float[8][];
+    private final MemorySegment[] segmentValues = new MemorySegment[8];
+    private int segmentNext;
+
     public MatMul(WorkerPool pool, int maxCols) {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][Math.max(Math.max(TokenTile.ROWS, RowKernel.SCRATCH_COLS) * maxCols, PANEL_FLOATS)];
         this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
+        kernels(Kernels.configured());
+    }
+
+    /**
+     * Chooses the kernels of the products from now on and returns what runs (JAVA or NATIVE); NATIVE when the
+     * library cannot run here is a {@link dev.jemma.JemmaException} with the reason. Not while a product runs.
+     */
+    public Kernels kernels(Kernels choice) {
+        this.kernels = choice.resolve();
+        return kernels;
+    }
+
+    /** JAVA or NATIVE. */
+    public Kernels kernels() {
+        return kernels;
     }
 
     /** out[t] = W · in[t] for t < tokens. */
@@ -102,7 +139,8 @@ public final class MatMul implements WorkerPool.RangeTask {
         int rows = 0;
         for (int i = 0; i < parts; i++) rows += ws[i].rows;
         try {
-            tiled = arithmetic == Arithmetic.FAST && tokens >= TILE_MIN_TOKENS;
+            boolean anyJava = prepareNative(arithmetic);
+            tiled = anyJava && arithmetic == Arithmetic.FAST && tokens >= TILE_MIN_TOKENS;
             if (tiled) {
                 int groups = (tokens + TokenTile.TOKENS - 1) / TokenTile.TOKENS;
                 int need = groups * TokenTile.TOKENS * ws[0].cols;
@@ -112,11 +150,74 @@ public final class MatMul implements WorkerPool.RangeTask {
             pool.run(rows, this);
         } finally {
             this.in = null;
+            this.inSeg = null;
             for (int i = 0; i < parts; i++) {
                 outs[i] = null;
+                outSegs[i] = null;
                 ws[i] = null;
             }
         }
+    }
+
+    /**
+     * Marks the parts the native kernels take, checks their bounds (the C code trusts them), and quantizes the
+     * activations once for all of them. Returns whether any part still takes the Java kernels.
+     */
+    private boolean prepareNative(Arithmetic arithmetic) {
+        quantizeKind[0] = quantizeKind[1] = false;
+        boolean anyJava = false, anyNative = false;
+        int cols = ws[0].cols;
+        // FAST prefill chunks take the f32 token tile where it is the faster of the two (NativeKernels.integerPrefill)
+        boolean use = kernels == Kernels.NATIVE
+                && (NativeKernels.integerPrefill() || arithmetic != Arithmetic.FAST || tokens < TILE_MIN_TOKENS);
+        for (int i = 0; i < parts; i++) {
+            int kind = use ? NativeKernels.activationKind(ws[i].type) : -1;
+            partNative[i] = kind >= 0;
+            if (kind < 0) {
+                anyJava = true;
+                continue;
+            }
+            anyNative = true;
+            quantizeKind[kind] = true;
+            long last = outOffs[i] + (long) (tokens - 1) * outStrides[i] + ws[i].rows;
+            if (outOffs[i] < 0 || outStrides[i] < 0 || last > outs[i].length) {
+                throw new IndexOutOfBoundsException(ws[i].name + ": output rows out of bounds");
+            }
+            outSegs[i] = segment(outs[i]);
+        }
+        if (!anyNative) return true;
+        if (inOff < 0 || inStride < 0 || inOff + (long) (tokens - 1) * inStride + cols > in.length) {
+            throw new IndexOutOfBoundsException(ws[0].name + ": input rows out of bounds");
+        }
+        inSeg = segment(in);
+        for (int kind = 0; kind < 2; kind++) {
+            if (!quantizeKind[kind]) continue;
+            long stride = NativeKernels.activationBytes(kind, cols);
+            if (quantized[kind].byteSize() < stride * tokens) {
+                quantized[kind] = arena.allocate(Math.max(stride * tokens, quantized[kind].byteSize() * 2), 64);
+            }
+            quantizedStride[kind] = stride;
+        }
+        pool.run(tokens, quantizeTask);
+        return anyJava;
+    }
+
+    private void quantizeTokens(int worker, int start, int end) {
+        for (int kind = 0; kind < 2; kind++) {
+            if (!quantizeKind[kind]) continue;
+            NativeKernels.quantize(kind, inSeg, inOff + (long) start * inStride, inStride, end - start, ws[0].cols,
+                    quantized[kind], start * quantizedStride[kind], quantizedStride[kind]);
+        }
+    }
+
+    /** The array as a heap segment, from a small cache (the model multiplies the same few buffers every step). */
+    private MemorySegment segment(float[] a) {
+        for (int i = 0; i < segmentKeys.length; i++) if (segmentKeys[i] == a) return segmentValues[i];
+        int i = segmentNext;
+        segmentNext = (segmentNext + 1) % segmentKeys.length;
+        segmentKeys[i] = a;
+        segmentValues[i] = MemorySegment.ofArray(a);
+        return segmentValues[i];
     }
 
     @Override
@@ -125,9 +226,19 @@ public final class MatMul implements WorkerPool.RangeTask {
         for (int i = 0; i < parts && base < end; i++) {
             WeightMatrix w = ws[i];
             int lo = Math.max(start, base), hi = Math.min(end, base + w.rows);
-            if (lo < hi) rows(worker, w, outs[i], outOffs[i], outStrides[i], lo - base, hi - base);
+            if (lo < hi) {
+                if (partNative[i]) nativeRows(i, lo - base, hi - base);
+                else rows(worker, w, outs[i], outOffs[i], outStrides[i], lo - base, hi - base);
+            }
             base += w.rows;
         }
+    }
+
+    private void nativeRows(int part, int start, int end) {
+        WeightMatrix w = ws[part];
+        int kind = NativeKernels.activationKind(w.type);
+        NativeKernels.matmul(w.type, w.data, start * w.rowBytes, w.rowBytes, end - start, w.cols, quantized[kind], quantizedStride[kind],
+                tokens, outSegs[part], outOffs[part] + start, outStrides[part]);
     }
 
     private void transposeTokens(int worker, int start, int end) {

@@ -10,6 +10,7 @@ import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tensor.Kernels;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.WeightMatrix;
 import dev.jemma.tensor.WorkerPool;
@@ -47,6 +48,9 @@ final class Backward implements AutoCloseable {
      */
     Backward(Gemma3Model model, LoraAdapter lora, int threads, int capacity, int maxSequence, int maxSequences) {
         this.model = model;
+        // training differentiates the f32 forward pass: the native kernels' 8-bit activations would make the
+        // forward pass a slightly different function from the one the gradients are of
+        model.kernels(Kernels.JAVA);
         this.c = model.config;
         this.w = model.weights;
         this.lora = lora;
@@ -55,6 +59,7 @@ final class Backward implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.gemm = new Gemm(pool);
         MatMul matmul = new MatMul(pool, Math.max(c.hidden(), c.ffn()));
+        matmul.kernels(Kernels.JAVA);
         this.tape = new Tape(c, capacity);
         this.head = new OutputHead(c, w.output, matmul, gemm);
         this.attention = new AttentionBackward(c, gemm, maxSequence);

@@ -1,0 +1,357 @@
+/*
+ * Jemma's optional native leaf kernels: activations quantized to 8-bit blocks, then integer dot products against
+ * quantized weight rows (what the Vector API cannot express: a widening int8 multiply-add).
+ *
+ * Built by the Maven build with the machine's C compiler when there is one (twice: AVX2, and AVX2 with AVX-512
+ * VNNI; -DJK_VNNI), loaded by dev.jemma.tensor.NativeKernels through FFM. Leaf kernels only: no threads, no memory
+ * management, no graph. The Java kernels are the fallback and the reference these are tested against.
+ *
+ * Numerics follow llama.cpp's CPU backend (ggml-quants.c, arch/x86/quants.c): activations become Q8_0 blocks
+ * (d = max|x|/127 rounded to f16, q = round-half-even(x·127/max|x|); kept here with d widened to f32) for Q4_0, Q5_0 and Q8_0 weights, and Q8_K blocks
+ * (f32 d = max/-127 of the element of largest magnitude, q = round-half-even(x/d) capped at 127, and sums of
+ * each 16 q) for Q4_K and Q6_K. Integer products are exact; each block's sum is scaled and added to a per-(row,
+ * token) vector accumulator in block order, and the accumulator is summed across lanes the same way each time. A
+ * result therefore never depends on how many rows or tokens a call covers: one token, a verification pass and a
+ * prefill chunk give the same bits for the same (row, token). Compile with -ffp-contract=off so that stays true.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef JK_PREFIX
+#define JK_PREFIX jk_avx2_
+#endif
+#define JK_CAT2(a, b) a##b
+#define JK_CAT(a, b) JK_CAT2(a, b)
+#define JK(name) JK_CAT(JK_PREFIX, name)
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ggml type ids (GGUF tensor types) */
+enum { T_Q4_0 = 2, T_Q5_0 = 6, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+
+#define Q8_0_BYTES 36  /* f32 d (an f16 value, widened once here instead of per weight row), 32 × i8 */
+#define Q8_K_BYTES 292 /* f32 d, 256 × i8, 16 × i16 sums of 16 */
+#define MAX_TOKENS 4   /* tokens per micro-kernel call: the weight block is unpacked once for them */
+
+INLINE float f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE float f32(const uint8_t *p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+
+INLINE float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Σ over each group of four bytes of u·s (u unsigned, s signed), as eight int32: no overflow for |u| ≤ 128 and
+ * |s| ≤ 127 (maddubs saturates only above that). */
+INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
+#ifdef JK_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+/* ---------------------------------------------------------------- activation quantization */
+
+/* One token's cols activations as Q8_0 blocks. */
+static void quantize_q8_0_row(const float *x, int32_t cols, uint8_t *out) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    for (int32_t b = 0; b < cols / 32; b++, x += 32, out += Q8_0_BYTES) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
+        float d = amax / 127.0f;
+        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        float dh = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+        memcpy(out, &dh, 4);
+        __m256 s = _mm256_set1_ps(id);
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        /* the packs interleave 128-bit lanes; the permute puts the 32 bytes back in element order */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *) (out + 4), p);
+    }
+}
+
+/* round half to even, as llama.cpp's nearest_int */
+INLINE int32_t nearest(float f) {
+    return (int32_t) _mm_cvtss_si32(_mm_round_ss(_mm_setzero_ps(), _mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* One token's cols activations as Q8_K blocks. */
+static void quantize_q8_K_row(const float *x, int32_t cols, uint8_t *out) {
+    for (int32_t b = 0; b < cols / 256; b++, x += 256, out += Q8_K_BYTES) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            float a = x[j] < 0 ? -x[j] : x[j];
+            if (a > amax) {
+                amax = a;
+                max = x[j];
+            }
+        }
+        int8_t *q = (int8_t *) (out + 4);
+        int16_t sums[16];
+        if (amax == 0.0f) {
+            memset(out, 0, Q8_K_BYTES);
+            continue;
+        }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < 256; j++) {
+            int32_t v = nearest(iscale * x[j]);
+            q[j] = (int8_t) (v < 127 ? v : 127);
+        }
+        for (int g = 0; g < 16; g++) {
+            int32_t s = 0;
+            for (int j = 0; j < 16; j++) s += q[16 * g + j];
+            sums[g] = (int16_t) s;
+        }
+        float d = 1.0f / iscale;
+        memcpy(out, &d, 4);
+        memcpy(out + 4 + 256, sums, 32);
+    }
+}
+
+/* x[xOff + t·xStride ..] for t < tokens (floats) → out[outOff + t·outStride ..] (bytes); kind 0: Q8_0, 1: Q8_K. Offsets are
+ * separate arguments so the Java side can pass its arrays whole (a slice would be an allocation per call). */
+void JK(quantize)(int32_t kind, const float *x, int64_t xOff, int64_t xStride, int32_t tokens, int32_t cols, uint8_t *out,
+                  int64_t outOff, int64_t outStride) {
+    x += xOff;
+    out += outOff;
+    for (int32_t t = 0; t < tokens; t++) {
+        if (kind == 0) quantize_q8_0_row(x + t * xStride, cols, out + t * outStride);
+        else quantize_q8_K_row(x + t * xStride, cols, out + t * outStride);
+    }
+}
+
+/* ---------------------------------------------------------------- weight blocks against Q8_0 activations */
+
+/* The 32 signed weights of a Q4_0 block, in element order. */
+INLINE __m256i unpack_q4_0(const uint8_t *b) {
+    __m128i raw = _mm_loadu_si128((const __m128i *) (b + 2));
+    __m256i n = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_sub_epi8(_mm256_and_si256(n, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+}
+
+/* bit j of the 32-bit word at p as byte j: 0xFF where set, 0 where clear */
+INLINE __m256i bits_to_bytes(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int32_t) w),
+            _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0));
+    __m256i probe = _mm256_set1_epi64x((int64_t) 0x8040201008040201ULL);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, probe), probe);
+}
+
+/* The 32 signed weights of a Q5_0 block: (nibble | fifth bit << 4) − 16. */
+INLINE __m256i unpack_q5_0(const uint8_t *b) {
+    __m128i raw = _mm_loadu_si128((const __m128i *) (b + 6));
+    __m256i n = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+    __m256i hi = _mm256_and_si256(bits_to_bytes(b + 2), _mm256_set1_epi8(0x10));
+    return _mm256_sub_epi8(_mm256_or_si256(n, hi), _mm256_set1_epi8(16));
+}
+
+INLINE __m256i unpack_q8_0(const uint8_t *b) {
+    return _mm256_loadu_si256((const __m256i *) (b + 2));
+}
+
+/* Row (nb blocks of bytesPerBlock) against T tokens' Q8_0 activations, into out[t·outStride]. */
+#define DEFINE_ROW_Q8_0(NAME, UNPACK, BLOCK_BYTES)                                                               \
+    INLINE void NAME(const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xStride, int T, float *out,          \
+                     int64_t outStride) {                                                                         \
+        __m256 acc[MAX_TOKENS];                                                                                   \
+        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();                                                 \
+        for (int32_t b = 0; b < nb; b++) {                                                                        \
+            const uint8_t *wb = w + (int64_t) b * BLOCK_BYTES;                                                    \
+            __m256i q = UNPACK(wb);                                                                               \
+            __m256i aq = _mm256_sign_epi8(q, q);                                                                  \
+            float dw = f16(wb);                                                                                   \
+            for (int t = 0; t < T; t++) {                                                                         \
+                const uint8_t *xb = x + t * xStride + (int64_t) b * Q8_0_BYTES;                                   \
+                __m256i sx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xb + 4)), q);                 \
+                __m256 p = _mm256_cvtepi32_ps(dot_u8s8(aq, sx));                                                  \
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * f32(xb)), p, acc[t]);                                \
+            }                                                                                                     \
+        }                                                                                                         \
+        for (int t = 0; t < T; t++) out[t * outStride] = hsum(acc[t]);                                            \
+    }
+
+DEFINE_ROW_Q8_0(row_q4_0, unpack_q4_0, 18)
+DEFINE_ROW_Q8_0(row_q5_0, unpack_q5_0, 22)
+DEFINE_ROW_Q8_0(row_q8_0, unpack_q8_0, 34)
+
+/* ---------------------------------------------------------------- K-quant weights against Q8_K activations */
+
+/* Q4_K's eight 6-bit scales and mins (packed in 12 bytes), as llama.cpp's get_scale_min_k4. */
+INLINE void q4_K_scales(const uint8_t *s, uint8_t *sc, uint8_t *m) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        m[j] = s[j + 4] & 63;
+    }
+    for (int j = 4; j < 8; j++) {
+        sc[j] = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+        m[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Q4_K super-block (256): f16 d, f16 dmin, 12 bytes of scales/mins, 128 bytes of nibbles; value = d·sc·q − dmin·m. */
+INLINE void row_q4_K(const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xStride, int T, float *out, int64_t outStride) {
+    __m256 acc[MAX_TOKENS];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w + (int64_t) b * 144;
+        uint8_t sc[8], m[8];
+        q4_K_scales(wb + 4, sc, m);
+        float d = f16(wb), dmin = f16(wb + 2);
+        /* the mins meet the activation sums of 16: min j covers sums 2j and 2j+1 */
+        int16_t m16[16];
+        for (int j = 0; j < 16; j++) m16[j] = m[j >> 1];
+        __m256i mins = _mm256_loadu_si256((const __m256i *) m16);
+        __m256i sumi[MAX_TOKENS];
+        for (int t = 0; t < T; t++) sumi[t] = _mm256_setzero_si256();
+        const uint8_t *qs = wb + 16;
+        for (int j = 0; j < 4; j++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *) (qs + 32 * j));
+            __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+            __m256i s0 = _mm256_set1_epi16(sc[2 * j]), s1 = _mm256_set1_epi16(sc[2 * j + 1]);
+            for (int t = 0; t < T; t++) {
+                const uint8_t *xq = x + t * xStride + (int64_t) b * Q8_K_BYTES + 4 + 64 * j;
+                __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) xq)), s0);
+                __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xq + 32))), s1);
+                sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(p0, p1));
+            }
+        }
+        for (int t = 0; t < T; t++) {
+            const uint8_t *xb = x + t * xStride + (int64_t) b * Q8_K_BYTES;
+            float dx = f32(xb);
+            __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 260)), mins);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-dmin * dx), _mm256_cvtepi32_ps(msum), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) out[t * outStride] = hsum(acc[t]);
+}
+
+/* Q6_K super-block (256): 128 bytes of low nibbles, 64 of high bit pairs, 16 i8 scales, f16 d;
+ * value = d·sc·(q − 32) with q in 0..63. The −32 is taken through the activation sums of 16. */
+INLINE void row_q6_K(const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xStride, int T, float *out, int64_t outStride) {
+    __m256 acc[MAX_TOKENS];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w + (int64_t) b * 210;
+        const int8_t *sc = (const int8_t *) (wb + 192);
+        float d = f16(wb + 208);
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) sc));
+        __m256i sumi[MAX_TOKENS];
+        for (int t = 0; t < T; t++) sumi[t] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = wb + 64 * h, *qh = wb + 128 + 32 * h;
+            __m256i l0 = _mm256_loadu_si256((const __m256i *) ql), l1 = _mm256_loadu_si256((const __m256i *) (ql + 32));
+            __m256i hb = _mm256_loadu_si256((const __m256i *) qh);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(hb, two), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), two), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), two), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), two), 4));
+            for (int g = 0; g < 4; g++) {
+                const int8_t *s = sc + 8 * h + 2 * g;
+                __m256i s16 = _mm256_set_m128i(_mm_set1_epi16(s[1]), _mm_set1_epi16(s[0]));
+                for (int t = 0; t < T; t++) {
+                    const uint8_t *xq = x + t * xStride + (int64_t) b * Q8_K_BYTES + 4 + 128 * h + 32 * g;
+                    __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *) xq)), s16);
+                    sumi[t] = _mm256_add_epi32(sumi[t], p);
+                }
+            }
+        }
+        for (int t = 0; t < T; t++) {
+            const uint8_t *xb = x + t * xStride + (int64_t) b * Q8_K_BYTES;
+            /* 32·Σ sc_i·sums_i, spread over the eight lanes, leaves Σ sc·(q − 32)·x exactly */
+            __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 260)), sc16), 5);
+            __m256 p = _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[t], off));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * f32(xb)), p, acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) out[t * outStride] = hsum(acc[t]);
+}
+
+/* ---------------------------------------------------------------- the product */
+
+INLINE void row_tokens(int32_t type, const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xStride, int T, float *out,
+                       int64_t outStride) {
+    switch (type) {
+        case T_Q4_0: row_q4_0(w, nb, x, xStride, T, out, outStride); break;
+        case T_Q5_0: row_q5_0(w, nb, x, xStride, T, out, outStride); break;
+        case T_Q8_0: row_q8_0(w, nb, x, xStride, T, out, outStride); break;
+        case T_Q4_K: row_q4_K(w, nb, x, xStride, T, out, outStride); break;
+        case T_Q6_K: row_q6_K(w, nb, x, xStride, T, out, outStride); break;
+        default: break;
+    }
+}
+
+/* Specialised per token count, so each runs with its accumulators in registers. */
+__attribute__((noinline)) static void row_1(int32_t type, const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xs, float *o, int64_t os) { row_tokens(type, w, nb, x, xs, 1, o, os); }
+__attribute__((noinline)) static void row_2(int32_t type, const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xs, float *o, int64_t os) { row_tokens(type, w, nb, x, xs, 2, o, os); }
+__attribute__((noinline)) static void row_3(int32_t type, const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xs, float *o, int64_t os) { row_tokens(type, w, nb, x, xs, 3, o, os); }
+__attribute__((noinline)) static void row_4(int32_t type, const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xs, float *o, int64_t os) { row_tokens(type, w, nb, x, xs, 4, o, os); }
+
+/* out[outOff + t·outStride + r] = row r of w (at byte wOff + r·rowBytes) · token t of xq, for r < rows, t < tokens.
+ * Returns 0, or -1 for a type without a kernel here (the caller checks types first). */
+int32_t JK(matmul)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowBytes, int32_t rows, int32_t cols,
+                   const uint8_t *xq, int64_t xqStride, int32_t tokens, float *out, int64_t outOff, int64_t outStride) {
+    w += wOff;
+    out += outOff;
+    int32_t blockSize;
+    switch (type) {
+        case T_Q4_0: case T_Q5_0: case T_Q8_0: blockSize = 32; break;
+        case T_Q4_K: case T_Q6_K: blockSize = 256; break;
+        default: return -1;
+    }
+    int32_t nb = cols / blockSize;
+    /* a group of tokens whose activations stay in L1 (16 KiB), and a group of rows that stays in L2 (128 KiB)
+     * while that token group runs over it */
+    int32_t tokenGroup = (int32_t) (16384 / (xqStride > 0 ? xqStride : 1));
+    if (tokenGroup < MAX_TOKENS) tokenGroup = MAX_TOKENS;
+    tokenGroup -= tokenGroup % MAX_TOKENS;
+    int32_t rowGroup = (int32_t) (131072 / rowBytes);
+    if (rowGroup < 1) rowGroup = 1;
+    for (int32_t r0 = 0; r0 < rows; r0 += rowGroup) {
+        int32_t r1 = r0 + rowGroup < rows ? r0 + rowGroup : rows;
+        for (int32_t t0 = 0; t0 < tokens; t0 += tokenGroup) {
+            int32_t t1 = t0 + tokenGroup < tokens ? t0 + tokenGroup : tokens;
+            for (int32_t r = r0; r < r1; r++) {
+                const uint8_t *wr = w + r * rowBytes;
+                int32_t t = t0;
+                for (; t + 4 <= t1; t += 4) row_4(type, wr, nb, xq + t * xqStride, xqStride, out + t * outStride + r, outStride);
+                switch (t1 - t) {
+                    case 3: row_3(type, wr, nb, xq + t * xqStride, xqStride, out + t * outStride + r, outStride); break;
+                    case 2: row_2(type, wr, nb, xq + t * xqStride, xqStride, out + t * outStride + r, outStride); break;
+                    case 1: row_1(type, wr, nb, xq + t * xqStride, xqStride, out + t * outStride + r, outStride); break;
+                    default: break;
+                }
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,212 @@
+package dev.jemma.tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Locale;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The optional native kernel library (C source in jemma-core/src/main/c, compiled by the Maven build when the
+ * machine has a C compiler), called through FFM. It holds leaf kernels only: activation quantization to Q8_0 /
+ * Q8_K blocks and integer row-by-token products for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K weights, in an AVX2 and an
+ * AVX-512 VNNI build that give the same bits. Threads, buffers and everything else stay in Java.
+ *
+ * <p>The calls are "critical" downcalls, so they take Java arrays directly (no copies) and must be short: one
+ * call covers one worker's rows of one product. The library is found as a class-path resource; from a jar it is
+ * copied once to ~/.cache/jemma/native/&lt;hash&gt;/ (atomically). {@code -Djemma.native.library=PATH} names
+ * another file. When anything is missing, {@link #available()} is false and {@link #unavailableReason()} says why.
+ */
+public final class NativeKernels {
+    static final int VERSION = 1;
+    /** activation block kinds */
+    static final int Q8_0 = 0, Q8_K = 1;
+    private static final String RESOURCE = "native/linux-x86_64/libjemma_kernels.so";
+
+    private static final MethodHandle QUANTIZE;
+    private static final MethodHandle MATMUL;
+    private static final String VARIANT;
+    private static final String UNAVAILABLE;
+
+    static {
+        MethodHandle q = null, m = null;
+        String variant = null, why = null;
+        try {
+            Path lib = locate();
+            SymbolLookup syms = SymbolLookup.libraryLookup(lib, Arena.global());
+            Linker linker = Linker.nativeLinker();
+            int version = (int) linker.downcallHandle(syms.findOrThrow("jk_version"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
+            if (version != VERSION) throw new IllegalStateException("library " + lib + " is version " + version + ", expected " + VERSION);
+            int features = (int) linker.downcallHandle(syms.findOrThrow("jk_features"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
+            if ((features & 1) == 0) throw new IllegalStateException("this CPU lacks AVX2, FMA or F16C");
+            String prefix = (features & 2) != 0 && !Boolean.getBoolean("jemma.native.noVnni") ? "jk_vnni_" : "jk_avx2_";
+            variant = prefix.equals("jk_vnni_") ? "avx512-vnni" : "avx2";
+            Linker.Option critical = Linker.Option.critical(true);
+            q = linker.downcallHandle(syms.findOrThrow(prefix + "quantize"),
+                    FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), critical);
+            m = linker.downcallHandle(syms.findOrThrow(prefix + "matmul"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
+                            ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), critical);
+        } catch (Throwable e) {
+            q = m = null;
+            variant = null;
+            why = e.getMessage() != null ? e.getMessage() : e.toString();
+        }
+        QUANTIZE = q;
+        MATMUL = m;
+        VARIANT = variant;
+        UNAVAILABLE = why;
+    }
+
+    private NativeKernels() {}
+
+    /** Whether the library is loaded and this CPU runs it. */
+    public static boolean available() {
+        return MATMUL != null;
+    }
+
+    /** Why {@link #available()} is false (null when it is true). */
+    public static String unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    /** "avx2" or "avx512-vnni" (null when unavailable). */
+    public static String variant() {
+        return VARIANT;
+    }
+
+    private static final boolean INTEGER_PREFILL = integerPrefillSetting();
+
+    /**
+     * Whether FAST prefill chunks (8 tokens or more) take the integer kernels too. On AVX2 alone they do not: each
+     * block of 32 costs two multiply-add instructions per (row, token) plus a conversion and a scaled add, which
+     * loses to the f32 token tile's FMAs once a chunk amortizes dequantization (the 270M's pp512 on Zen 2: 277 vs
+     * 330 tokens/s), while decode, verification and batch-invariant steps gain (tg128 36 → 69). With AVX-512 VNNI
+     * one instruction does the 32 multiply-adds, so prefill takes them too. {@code -Djemma.native.prefill=true|false}
+     * overrides, to measure.
+     */
+    public static boolean integerPrefill() {
+        return INTEGER_PREFILL;
+    }
+
+    private static boolean integerPrefillSetting() {
+        String v = System.getProperty("jemma.native.prefill");
+        if (v != null && !v.isBlank() && !v.equals("auto")) return Boolean.parseBoolean(v);
+        return "avx512-vnni".equals(VARIANT);
+    }
+
+    /** Whether weights of this type have a native kernel. */
+    public static boolean supports(GGMLType type) {
+        return activationKind(type) >= 0;
+    }
+
+    /** The activation blocks a weight type multiplies with: {@link #Q8_0}, {@link #Q8_K}, or -1 for none. */
+    static int activationKind(GGMLType type) {
+        return switch (type) {
+            case Q4_0, Q5_0, Q8_0 -> Q8_0;
+            case Q4_K, Q6_K -> Q8_K;
+            default -> -1;
+        };
+    }
+
+    /**
+     * Bytes of one token's quantized activations of {@code cols} columns: Q8_0 blocks as llama.cpp's with the f16
+     * scale widened to f32 (36 bytes), Q8_K blocks as llama.cpp's (292 bytes).
+     */
+    static long activationBytes(int kind, int cols) {
+        return kind == Q8_0 ? cols / 32 * 36L : cols / 256 * 292L;
+    }
+
+    /**
+     * Quantizes x[xOff + t·xStride ..][0, cols) for t &lt; tokens into out (token t at byte outOff + t·outStride).
+     * cols must be a multiple of the block (32 for Q8_0, 256 for Q8_K).
+     */
+    static void quantize(int kind, MemorySegment x, long xOff, long xStride, int tokens, int cols, MemorySegment out, long outOff,
+                         long outStride) {
+        try {
+            QUANTIZE.invokeExact(kind, x, xOff, xStride, tokens, cols, out, outOff, outStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native quantize failed", e);
+        }
+    }
+
+    /** out[outOff + t·outStride + r] = row r (at byte wOff + r·rowBytes of w) · token t of xq, r &lt; rows, t &lt; tokens. */
+    static void matmul(GGMLType type, MemorySegment w, long wOff, long rowBytes, int rows, int cols, MemorySegment xq, long xqStride,
+                       int tokens, MemorySegment out, long outOff, long outStride) {
+        int rc;
+        try {
+            rc = (int) MATMUL.invokeExact(type.id, w, wOff, rowBytes, rows, cols, xq, xqStride, tokens, out, outOff, outStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native matmul failed", e);
+        }
+        if (rc != 0) throw new UnsupportedTensorTypeException(type);
+    }
+
+    private static Path locate() throws IOException {
+        String override = System.getProperty("jemma.native.library");
+        if (override != null && !override.isBlank()) {
+            Path p = Path.of(override);
+            if (!Files.isRegularFile(p)) throw new IOException("jemma.native.library: no file " + p);
+            return p;
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            throw new IOException("no native kernels for " + os + "/" + arch + " (Linux x86-64 only)");
+        }
+        URL url = NativeKernels.class.getResource(RESOURCE);
+        if (url == null) throw new IOException("the library was not built (no C compiler when Jemma was built?)");
+        if (url.getProtocol().equals("file")) {
+            try {
+                return Path.of(url.toURI());
+            } catch (java.net.URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        byte[] bytes;
+        try (InputStream in = url.openStream()) {
+            bytes = in.readAllBytes();
+        }
+        String hash = hash(bytes);
+        Path dir = dev.jemma.CacheRoot.path().resolve("native").resolve(hash);
+        Path lib = dir.resolve("libjemma_kernels.so");
+        // a copy made before is used only if it is still the same bytes
+        if (Files.isRegularFile(lib) && Files.size(lib) == bytes.length && hash(Files.readAllBytes(lib)).equals(hash)) return lib;
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "libjemma_kernels", ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            try {
+                Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, lib, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return lib;
+    }
+
+    private static String hash(byte[] bytes) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+    }
+}

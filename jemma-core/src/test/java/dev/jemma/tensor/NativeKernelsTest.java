@@ -1,0 +1,242 @@
+package dev.jemma.tensor;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The native kernels against Java, on random blocks of every type they cover:
+ * <ul>
+ * <li>activation quantization (Q8_0, Q8_K) bit for bit against the Java statement of llama.cpp's rules below;</li>
+ * <li>each product against the exact sum over the dequantized weights and dequantized activations (what the integer
+ * arithmetic computes), within f32 rounding, and against the Java kernel on the unquantized activations within
+ * the bound the activation quantization allows (Σ|w|·|x − x̂|);</li>
+ * <li>every (row, token) result identical whatever the call covers (one token, a few, a chunk; any row split), and
+ * through {@link MatMul} identical for every {@link Arithmetic} and thread count.</li>
+ * </ul>
+ * Where a C compiler built the library this must run: {@code -Djemma.requireNative=true} (scripts/test.sh sets it
+ * when {@code cc} exists) turns a missing library into a failure instead of a skip.
+ */
+class NativeKernelsTest {
+    static final GGMLType[] TYPES = {GGMLType.Q4_0, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K};
+
+    @BeforeAll
+    static void library() {
+        if (Boolean.getBoolean("jemma.requireNative")) {
+            assertTrue(NativeKernels.available(), "native kernels required: " + NativeKernels.unavailableReason());
+        }
+        Assumptions.assumeTrue(NativeKernels.available(), () -> "native kernels unavailable: " + NativeKernels.unavailableReason());
+    }
+
+    /**
+     * llama.cpp's x86 Q8_0 activation rule: d = max|x|/127 (rounded to f16), q = round-half-even(x · 127/max|x|);
+     * kept with d widened to f32 (36-byte blocks).
+     */
+    static byte[] quantizeQ8_0(float[] x, int off, int cols) {
+        MemorySegment out = MemorySegment.ofArray(new byte[cols / 32 * 36]);
+        for (int b = 0; b < cols / 32; b++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + 32 * b + j]));
+            float d = amax / 127f, id = amax != 0 ? 127f / amax : 0f;
+            out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 36L * b, Float.float16ToFloat(Float.floatToFloat16(d)));
+            for (int j = 0; j < 32; j++) out.set(ValueLayout.JAVA_BYTE, 36L * b + 4 + j, (byte) (int) Math.rint(x[off + 32 * b + j] * id));
+        }
+        return out.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** llama.cpp's Q8_K rule: the element of largest magnitude maps to −127; sums of each 16 quants. */
+    static byte[] quantizeQ8_K(float[] x, int off, int cols) {
+        MemorySegment out = MemorySegment.ofArray(new byte[cols / 256 * 292]);
+        for (int b = 0; b < cols / 256; b++) {
+            long o = 292L * b;
+            float amax = 0, max = 0;
+            for (int j = 0; j < 256; j++) {
+                float v = x[off + 256 * b + j];
+                if (Math.abs(v) > amax) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            if (amax == 0) continue;
+            float iscale = -127f / max;
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int j = 0; j < 16; j++) {
+                    int q = Math.min(127, (int) Math.rint(iscale * x[off + 256 * b + 16 * g + j]));
+                    out.set(ValueLayout.JAVA_BYTE, o + 4 + 16 * g + j, (byte) q);
+                    sum += q;
+                }
+                out.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 260 + 2 * g, (short) sum);
+            }
+            out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, o, 1f / iscale);
+        }
+        return out.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** The activations the integer kernels see, as f32: d·q. */
+    static float[] dequantizeActivations(int kind, byte[] q, int cols) {
+        MemorySegment s = MemorySegment.ofArray(q);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = kind == NativeKernels.Q8_0
+                    ? s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 36L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 36L + 4 + i % 32)
+                    : s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 256 * 292L) * s.get(ValueLayout.JAVA_BYTE, i / 256 * 292L + 4 + i % 256);
+        }
+        return x;
+    }
+
+    /** Random rows of the type: random bytes, with finite f16 scales of either sign. */
+    static byte[] randomRows(GGMLType type, int rows, int cols, Random rnd) {
+        byte[] raw = new byte[(int) (rows * type.rowBytes(cols))];
+        rnd.nextBytes(raw);
+        MemorySegment s = MemorySegment.ofArray(raw);
+        int[] scales = switch (type) {
+            case Q4_0, Q5_0, Q8_0 -> new int[] {0};
+            case Q4_K -> new int[] {0, 2};
+            case Q6_K -> new int[] {208};
+            default -> throw new IllegalArgumentException(type.name());
+        };
+        for (long b = 0; b < raw.length / type.blockBytes; b++) {
+            for (int at : scales) {
+                float d = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.exp(rnd.nextDouble(-9, -2)));
+                s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * type.blockBytes + at, Float.floatToFloat16(d));
+            }
+        }
+        return raw;
+    }
+
+    static float[] activations(int n, Random rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextDouble(-2, 2)));
+        // a zero block and exact ties (k + 0.5 after scaling) are where quantizers differ
+        for (int i = 0; i < Math.min(32, n); i++) x[i] = 0;
+        for (int i = 32; i < Math.min(64, n); i++) x[i] = (i - 47.5f) / 16f;
+        return x;
+    }
+
+    @Test
+    void activationQuantizationIsLlamaCppsToTheBit() {
+        Random rnd = new Random(1);
+        int tokens = 5, cols = 1024;
+        float[] x = activations(tokens * cols + 7, rnd);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int kind = 0; kind < 2; kind++) {
+                long stride = NativeKernels.activationBytes(kind, cols);
+                MemorySegment out = arena.allocate(stride * tokens + 3);
+                NativeKernels.quantize(kind, MemorySegment.ofArray(x), 7, cols, tokens, cols, out, 3, stride);
+                for (int t = 0; t < tokens; t++) {
+                    byte[] expected = kind == 0 ? quantizeQ8_0(x, 7 + t * cols, cols) : quantizeQ8_K(x, 7 + t * cols, cols);
+                    byte[] got = out.asSlice(3 + t * stride, stride).toArray(ValueLayout.JAVA_BYTE);
+                    assertArrayEquals(expected, got, "kind " + kind + " token " + t);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q6_K"})
+    void productsAgreeWithTheJavaKernels(GGMLType type) {
+        Random rnd = new Random(type.id);
+        int rows = 37, cols = 2048, tokens = 9;
+        int kind = NativeKernels.activationKind(type);
+        byte[] raw = randomRows(type, rows, cols, rnd);
+        WeightMatrix w = new WeightMatrix("w", type, rows, cols, MemorySegment.ofArray(raw));
+        float[] x = activations(tokens * cols, rnd);
+        long stride = NativeKernels.activationBytes(kind, cols);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xq = arena.allocate(stride * tokens);
+            NativeKernels.quantize(kind, MemorySegment.ofArray(x), 0, cols, tokens, cols, xq, 0, stride);
+            float[] all = new float[tokens * rows];
+            NativeKernels.matmul(type, w.data, 0, w.rowBytes, rows, cols, xq, stride, tokens, MemorySegment.ofArray(all), 0, rows);
+            float[] row = new float[cols];
+            for (int t = 0; t < tokens; t++) {
+                byte[] q = xq.asSlice(t * stride, stride).toArray(ValueLayout.JAVA_BYTE);
+                float[] xh = dequantizeActivations(kind, q, cols);
+                for (int r = 0; r < rows; r++) {
+                    w.dequantizeRow(r, row, 0);
+                    double exact = 0, magnitude = 0, bound = 0;
+                    for (int i = 0; i < cols; i++) {
+                        exact += (double) row[i] * xh[i];
+                        magnitude += Math.abs((double) row[i] * xh[i]);
+                        bound += Math.abs((double) row[i]) * Math.abs(x[t * cols + i] - xh[i]);
+                    }
+                    float got = all[t * rows + r];
+                    // f32 scale products and block sums: a few units in the last place of the magnitude
+                    assertEquals(exact, got, 1e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the exact integer sum");
+                    float java = w.dot(r, x, t * cols);
+                    assertEquals(java, got, bound + 2e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the Java kernel");
+                }
+            }
+            // each (row, token) the same bits whatever the call covers
+            for (int t = 0; t < tokens; t++) {
+                for (int r0 = 0; r0 < rows; r0 += 5) {
+                    int n = Math.min(5, rows - r0);
+                    float[] one = new float[n];
+                    NativeKernels.matmul(type, w.data, r0 * w.rowBytes, w.rowBytes, n, cols, xq.asSlice(t * stride), stride, 1,
+                            MemorySegment.ofArray(one), 0, n);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Float.floatToRawIntBits(all[t * rows + r0 + i]), Float.floatToRawIntBits(one[i]),
+                                type + " row " + (r0 + i) + " token " + t + " alone");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Through MatMul: every arithmetic, 1 to 20 tokens, one and two threads, and fused parts give the same bits. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q6_K"})
+    void matMulResultsDoNotDependOnTheBatch(GGMLType type) {
+        Random rnd = new Random(100 + type.id);
+        int rows = 45, cols = 512, maxTokens = 20;
+        WeightMatrix w = new WeightMatrix("w", type, rows, cols, MemorySegment.ofArray(randomRows(type, rows, cols, rnd)));
+        WeightMatrix v = new WeightMatrix("v", GGMLType.Q8_0, 7, cols, MemorySegment.ofArray(randomRows(GGMLType.Q8_0, 7, cols, rnd)));
+        WeightMatrix f = new WeightMatrix("f", GGMLType.F32, 3, cols, MemorySegment.ofArray(new byte[3 * cols * 4]));
+        float[] in = activations(maxTokens * cols + 1, rnd);
+        float[] alone = new float[maxTokens * rows];
+        try (WorkerPool pool = new WorkerPool(1)) {
+            MatMul mm = new MatMul(pool, cols);
+            assertEquals(Kernels.NATIVE, mm.kernels(Kernels.NATIVE));
+            for (int t = 0; t < maxTokens; t++) mm.apply(w, Rows.of(in, 1 + t * cols, cols), Rows.of(alone, t * rows, rows), 1, Arithmetic.FAST);
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                MatMul mm = new MatMul(pool, cols);
+                mm.kernels(Kernels.NATIVE);
+                for (int tokens : new int[] {1, 2, 3, 4, 5, 8, 13, 20}) {
+                    for (Arithmetic a : Arithmetic.values()) {
+                        float[] out = new float[tokens * (rows + 2)], outV = new float[tokens * 7], outF = new float[tokens * 3];
+                        mm.apply(Rows.of(in, 1, cols), tokens, a, w, Rows.of(out, 1, rows + 2), v, Rows.of(outV, 0, 7), f, Rows.of(outF, 0, 3));
+                        for (int t = 0; t < tokens; t++) {
+                            for (int r = 0; r < rows; r++) {
+                                assertEquals(Float.floatToRawIntBits(alone[t * rows + r]), Float.floatToRawIntBits(out[1 + t * (rows + 2) + r]),
+                                        type + " " + a + " " + tokens + " tokens, " + threads + " threads: row " + r + " token " + t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void outOfBoundsRowsAreRefusedBeforeTheNativeCall() {
+        int cols = 256;
+        WeightMatrix w = new WeightMatrix("w", GGMLType.Q8_0, 4, cols, MemorySegment.ofArray(randomRows(GGMLType.Q8_0, 4, cols, new Random(3))));
+        try (WorkerPool pool = new WorkerPool(1)) {
+            MatMul mm = new MatMul(pool, cols);
+            mm.kernels(Kernels.NATIVE);
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.apply(w, Rows.of(new float[cols], 0, cols), Rows.of(new float[3], 0, 4), 1, Arithmetic.FAST));
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.apply(w, Rows.of(new float[cols * 2 - 1], 0, cols), Rows.of(new float[8], 0, 4), 2, Arithmetic.FAST));
+        }
+    }
+}
