@@ -134,6 +134,7 @@ public final class Jemma implements AutoCloseable {
     public static final class Builder {
         private Path model;
         private int threads = Runtime.getRuntime().availableProcessors();
+        private dev.jemma.tensor.Kernels kernels = dev.jemma.tensor.Kernels.configured();
         private int contextLength = 0;
         private int defaultContextLength = Integer.MAX_VALUE;
         private KVType kvType = KVType.F32;
@@ -189,6 +190,16 @@ public final class Jemma implements AutoCloseable {
 
         public Builder model(Path path) {
             this.model = path;
+            return this;
+        }
+
+        /**
+         * The matrix kernels: {@code JAVA} (f32, transformers' numerics), {@code NATIVE} (8-bit activations and
+         * integer dot products, llama.cpp's numerics; an error at {@link #build()} where the library cannot run) or
+         * {@code AUTO} (native where available). Default: {@link dev.jemma.tensor.Kernels#configured()}.
+         */
+        public Builder kernels(dev.jemma.tensor.Kernels k) {
+            this.kernels = Objects.requireNonNull(k, "kernels");
             return this;
         }
 
@@ -286,8 +297,10 @@ public final class Jemma implements AutoCloseable {
         public Jemma build() {
             Objects.requireNonNull(model, "model path");
             try {
+                kernels.resolve(); // a native choice this machine cannot run fails before the load
                 Gemma3Model m = Gemma3Model.load(model, threads, this::resolveContextLength); // a bad length fails before the weights
                 try {
+                    m.kernels(kernels);
                     List<LoraAdapter> loaded = new ArrayList<>();
                     for (int i = 0; i < adapters.size(); i++) {
                         loaded.add(LoraAdapter.read(adapters.get(i), m.config).withScale(adapterScales.get(i)));
@@ -306,6 +319,7 @@ public final class Jemma implements AutoCloseable {
                     if (draftNgram > 0 || draftModel != null) {
                         Gemma3Model d = draftModel == null ? null : Gemma3Model.load(draftModel, threads);
                         try {
+                            if (d != null) d.kernels(kernels);
                             spec = new dev.jemma.generate.Speculation(draftNgram, d, draftMax, draftMinProbability);
                             spec.check(m); // the vocabularies must agree
                         } catch (RuntimeException e) {
