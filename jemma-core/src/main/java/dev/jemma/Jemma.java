@@ -297,10 +297,9 @@ public final class Jemma implements AutoCloseable {
         public Jemma build() {
             Objects.requireNonNull(model, "model path");
             try {
-                kernels.resolve(); // a native choice this machine cannot run fails before the load
-                Gemma3Model m = Gemma3Model.load(model, threads, this::resolveContextLength); // a bad length fails before the weights
+                // a bad length or a native choice this machine cannot run fails before the weights
+                Gemma3Model m = Gemma3Model.load(model, threads, this::resolveContextLength, kernels);
                 try {
-                    m.kernels(kernels);
                     List<LoraAdapter> loaded = new ArrayList<>();
                     for (int i = 0; i < adapters.size(); i++) {
                         loaded.add(LoraAdapter.read(adapters.get(i), m.config).withScale(adapterScales.get(i)));

@@ -76,16 +76,10 @@ public final class ModelOptions {
     Gemma3Model load(java.util.function.Consumer<dev.jemma.model.GemmaConfig> check) throws IOException {
         if (threads < 1) throw new dev.jemma.JemmaException("--threads must be ≥ 1, got " + threads);
         dev.jemma.tensor.Kernels choice = kernels();
-        choice.resolve(); // a native choice this machine cannot run fails before the load
+        choice.resolve(); // a native choice this machine cannot run fails before the load (and the default model's install)
         Path p = resolve();
         long t0 = System.nanoTime();
-        Gemma3Model m = Gemma3Model.load(p, threads, check);
-        try {
-            m.kernels(choice);
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
+        Gemma3Model m = Gemma3Model.load(p, threads, check, choice);
         Log.info(String.format("loaded %s in %.0f ms (%d threads, %s kernels)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads,
                 choice.describe()));
         return m;

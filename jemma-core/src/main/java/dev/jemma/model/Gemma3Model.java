@@ -81,6 +81,16 @@ public final class Gemma3Model implements AutoCloseable {
      * mapped and the tokenizer built: a setting the model cannot take fails in a fraction of the load time.
      */
     public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check) throws IOException {
+        return load(path, threads, check, Kernels.configured());
+    }
+
+    /**
+     * As above, on the given kernels (resolved first: a native choice this machine cannot run fails before
+     * anything is read); the load-time JIT warm-up covers what those kernels leave to Java.
+     */
+    public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check, Kernels kernels)
+            throws IOException {
+        Kernels resolved = kernels.resolve();
         // a Hugging Face folder runs as the GGUF model llama.cpp's converter would make of it
         dev.jemma.hf.HuggingFaceModel hf = java.nio.file.Files.isDirectory(path) ? dev.jemma.hf.HuggingFaceModel.open(path) : null;
         GGUFFile file;
@@ -96,11 +106,12 @@ public final class Gemma3Model implements AutoCloseable {
             check.accept(config);
             GemmaWeights weights = GemmaWeights.load(file, config);
             Trace.mark("weights mapped");
-            KernelWarmup warmup = KernelWarmup.start(weights);
+            KernelWarmup warmup = KernelWarmup.start(weights, resolved);
             try {
                 Tokenizer tokenizer = hf != null ? hf.tokenizer(file.metadata()) : Tokenizer.fromGGUF(file.metadata());
                 Trace.mark("tokenizer ready");
                 Gemma3Model model = new Gemma3Model(file, config, weights, tokenizer, threads);
+                model.kernels(resolved);
                 Trace.mark("model ready");
                 return model;
             } finally {

@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * With {@link Kernels#NATIVE}, matrices of the types {@link NativeKernels} covers take its integer kernels instead
  * (activations quantized once per product, then each worker's rows in one native call); a (row, token) result
  * there never depends on the batch, so every {@link Arithmetic} gives the same bits. FAST prefill chunks (from
- * {@link #TILE_MIN_TOKENS} tokens) keep the f32 token tile unless {@link NativeKernels#integerPrefill()}.
+ * {@link #TILE_MIN_TOKENS} tokens) may keep the f32 token tile: {@link NativeKernels#integerPrefill(int)}.
  * Instances are reusable and allocate nothing per call (the transposed activations grow to the largest chunk seen).
  */
 public final class MatMul implements WorkerPool.RangeTask {
@@ -169,7 +169,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         int cols = ws[0].cols;
         // FAST prefill chunks take the f32 token tile where it is the faster of the two (NativeKernels.integerPrefill)
         boolean use = kernels == Kernels.NATIVE
-                && (NativeKernels.integerPrefill() || arithmetic != Arithmetic.FAST || tokens < TILE_MIN_TOKENS);
+                && (arithmetic != Arithmetic.FAST || tokens < TILE_MIN_TOKENS || NativeKernels.integerPrefill(tokens));
         for (int i = 0; i < parts; i++) {
             int kind = use ? NativeKernels.activationKind(ws[i].type) : -1;
             partNative[i] = kind >= 0;

@@ -90,24 +90,34 @@ public final class NativeKernels {
         return VARIANT;
     }
 
-    private static final boolean INTEGER_PREFILL = integerPrefillSetting();
+    /** FAST chunks of fewer tokens than this take the integer kernels on every CPU (see {@link #integerPrefill}). */
+    static final int SHORT_CHUNK = 32;
+    /** null: by the rule below; else forced by -Djemma.native.prefill */
+    private static final Boolean PREFILL_SETTING = prefillSetting();
 
     /**
-     * Whether FAST prefill chunks (8 tokens or more) take the integer kernels too. On AVX2 alone they do not: each
-     * block of 32 costs two multiply-add instructions per (row, token) plus a conversion and a scaled add, which
-     * loses to the f32 token tile's FMAs once a chunk amortizes dequantization (the 270M's pp512 on Zen 2: 277 vs
-     * 330 tokens/s), while decode, verification and batch-invariant steps gain (tg128 36 → 69). With AVX-512 VNNI
-     * one instruction does the 32 multiply-adds, so prefill takes them too. {@code -Djemma.native.prefill=true|false}
+     * Whether a FAST product of this many tokens (a prefill chunk) takes the integer kernels.
+     * <ul>
+     * <li>With AVX-512 VNNI, always: one instruction does a block's 32 multiply-adds.</li>
+     * <li>On AVX2 alone, below {@link #SHORT_CHUNK} tokens. There each block costs two multiply-add instructions per
+     * (row, token) plus a conversion and a scaled add. That loses to the f32 token tile's FMAs once a chunk amortizes
+     * dequantization (the 270M on Zen 2, integer against tile: pp8 131/92, pp16 246/244, pp32 209/234, pp128
+     * 301/370 tokens/s).</li>
+     * <li>Short chunks take the integer kernels anyway: those are the prompts of one-shot commands, which run before
+     * the JIT has compiled the tile (first token of a 20-token prompt after launch: 1.58 s against 2.24 s).</li>
+     * </ul>
+     * Decode, verification and batch-invariant steps always take them. {@code -Djemma.native.prefill=true|false}
      * overrides, to measure.
      */
-    public static boolean integerPrefill() {
-        return INTEGER_PREFILL;
+    public static boolean integerPrefill(int tokens) {
+        if (PREFILL_SETTING != null) return PREFILL_SETTING;
+        return "avx512-vnni".equals(VARIANT) || tokens < SHORT_CHUNK;
     }
 
-    private static boolean integerPrefillSetting() {
+    private static Boolean prefillSetting() {
         String v = System.getProperty("jemma.native.prefill");
-        if (v != null && !v.isBlank() && !v.equals("auto")) return Boolean.parseBoolean(v);
-        return "avx512-vnni".equals(VARIANT);
+        if (v == null || v.isBlank() || v.equals("auto")) return null;
+        return Boolean.parseBoolean(v);
     }
 
     /** Whether weights of this type have a native kernel. */
