@@ -53,6 +53,8 @@ class ServeAdaptersTest {
 
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
+                // the server on the kernels the CLI runs in this JVM: the answers are compared to the byte
+                "-Djemma.kernels=" + System.getProperty("jemma.kernels", "auto"),
                 "-cp", System.getProperty("java.class.path"), "dev.jemma.cli.Main", "serve", "--model", model,
                 "--port", "0", "--ctx", "1024", "--parallel", String.valueOf(ADAPTERS + 1), "--threads", "2"));
         for (int i = 0; i < ADAPTERS; i++) cmd.addAll(List.of("--lora", "s" + i + "=" + files.get(i)));
