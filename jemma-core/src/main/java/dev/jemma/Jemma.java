@@ -316,9 +316,8 @@ public final class Jemma implements AutoCloseable {
                     dev.jemma.vision.VisionEngine v = mmproj == null ? null : dev.jemma.vision.VisionEngine.open(mmproj, m, threads);
                     dev.jemma.generate.Speculation spec = null;
                     if (draftNgram > 0 || draftModel != null) {
-                        Gemma3Model d = draftModel == null ? null : Gemma3Model.load(draftModel, threads);
+                        Gemma3Model d = draftModel == null ? null : Gemma3Model.load(draftModel, threads, c -> { }, kernels);
                         try {
-                            if (d != null) d.kernels(kernels);
                             spec = new dev.jemma.generate.Speculation(draftNgram, d, draftMax, draftMinProbability);
                             spec.check(m); // the vocabularies must agree
                         } catch (RuntimeException e) {

@@ -39,8 +39,7 @@ public final class SpeculationOptions implements AutoCloseable {
     public Speculation open(Gemma3Model target, int threads) throws IOException {
         if (!enabled()) return null;
         if (draftModel != null && loaded == null) {
-            loaded = Gemma3Model.load(draftModel, threads);
-            loaded.kernels(target.kernels()); // drafts on the target's kernels
+            loaded = Gemma3Model.load(draftModel, threads, c -> { }, target.kernels()); // drafts on the target's kernels
             Log.info("draft model " + draftModel.getFileName() + ": " + loaded.config.layers() + " layers, hidden " + loaded.config.hidden());
         }
         try {

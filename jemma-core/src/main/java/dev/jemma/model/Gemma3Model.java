@@ -55,11 +55,9 @@ public final class Gemma3Model implements AutoCloseable {
     /** whether {@link #close()} closes the file (a model made {@link #withWeights} shares its source's) */
     private final boolean ownsFile;
 
-    private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads) {
-        this(file, config, weights, tokenizer, threads, true);
-    }
-
-    private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads, boolean ownsFile) {
+    /** {@code kernels}: resolved (JAVA or NATIVE) */
+    private Gemma3Model(GGUFFile file, GemmaConfig config, GemmaWeights weights, Tokenizer tokenizer, int threads, boolean ownsFile,
+                        Kernels kernels) {
         this.ownsFile = ownsFile;
         this.file = file;
         this.config = config;
@@ -67,6 +65,7 @@ public final class Gemma3Model implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(pool, Math.max(Math.max(config.hidden(), config.ffn()), config.qDim()));
+        matmul.kernels(kernels);
         this.attention = new Attention(config);
         this.act = new Activations(config, pool.size());
     }
@@ -110,8 +109,7 @@ public final class Gemma3Model implements AutoCloseable {
             try {
                 Tokenizer tokenizer = hf != null ? hf.tokenizer(file.metadata()) : Tokenizer.fromGGUF(file.metadata());
                 Trace.mark("tokenizer ready");
-                Gemma3Model model = new Gemma3Model(file, config, weights, tokenizer, threads);
-                model.kernels(resolved);
+                Gemma3Model model = new Gemma3Model(file, config, weights, tokenizer, threads, true, resolved);
                 Trace.mark("model ready");
                 return model;
             } finally {
@@ -128,14 +126,12 @@ public final class Gemma3Model implements AutoCloseable {
      * what a full fine-tune trains in place. Closing it leaves this model's file open.
      */
     public Gemma3Model withWeights(GemmaWeights other) {
-        Gemma3Model m = new Gemma3Model(file, config, other, tokenizer, pool.size(), false);
-        m.kernels(kernels());
-        return m;
+        return new Gemma3Model(file, config, other, tokenizer, pool.size(), false, kernels());
     }
 
     /**
      * Chooses the kernels of this model's matrix products ({@link Kernels}: Java f32, or the native integer kernels
-     * with llama.cpp's numerics) and returns what runs. The default is {@link Kernels#configured()}. Call it between
+     * with llama.cpp's numerics) and returns what runs. The default is the one {@link #load} was given. Call it between
      * forward passes; a native choice the machine cannot run is a {@link JemmaException} with the reason.
      */
     public Kernels kernels(Kernels choice) {

@@ -73,11 +73,11 @@ public final class MatMul implements WorkerPool.RangeTask {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][Math.max(Math.max(TokenTile.ROWS, RowKernel.SCRATCH_COLS) * maxCols, PANEL_FLOATS)];
         this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
-        kernels(Kernels.configured());
     }
 
     /**
-     * Chooses the kernels of the products from now on and returns what runs (JAVA or NATIVE); NATIVE when the
+     * Chooses the kernels of the products from now on (JAVA until then; a model passes its own choice) and returns
+     * what runs (JAVA or NATIVE); NATIVE when the
      * library cannot run here is a {@link dev.jemma.JemmaException} with the reason. Not while a product runs.
      */
     public Kernels kernels(Kernels choice) {

@@ -59,7 +59,6 @@ final class Backward implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.gemm = new Gemm(pool);
         MatMul matmul = new MatMul(pool, Math.max(c.hidden(), c.ffn()));
-        matmul.kernels(Kernels.JAVA);
         this.tape = new Tape(c, capacity);
         this.head = new OutputHead(c, w.output, matmul, gemm);
         this.attention = new AttentionBackward(c, gemm, maxSequence);
