@@ -49,6 +49,7 @@ final class QuantizeCommand implements Callable<Integer> {
         GGMLType output = outputType == null ? null : tensorType("--output-type", outputType);
         GGMLType embedding = tokenEmbeddingType == null ? null : tensorType("--token-embedding-type", tokenEmbeddingType);
         Path input = InputFiles.existing("IN", in);
+        ModelQuantizer.warmUp(mix, imatrix != null);
         ImportanceMatrix imp = imatrix == null ? null : ImportanceMatrix.read(InputFiles.existing("--imatrix", imatrix));
         var options = new ModelQuantizer.Options(mix, output, embedding, pure, allowRequantize, imp,
                 imatrix == null ? null : imatrix.toString(), threads);

@@ -45,6 +45,27 @@ class CliTest {
     }
 
     @Test
+    void helpListsEveryCommandAndANamedCommandRunsAlone() {
+        Outcome all = jemma("--help");
+        assertEquals(0, all.code(), all.err());
+        for (String c : new String[] {"run", "chat", "info", "tokenize", "logits", "perplexity", "bench", "serve", "eval",
+                "finetune", "merge", "convert", "quantize", "imatrix", "help"}) {
+            assertTrue(all.out().contains("\n  " + c + " "), c + " listed:\n" + all.out());
+        }
+        // a command line naming one command builds that command only; its errors and usage are as before
+        Outcome help = jemma("help", "quantize");
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().startsWith("Usage: jemma quantize"), help.out());
+        Outcome one = jemma("quantize");
+        assertEquals(2, one.code());
+        assertTrue(one.err().contains("Missing required parameters: 'IN', 'OUT', 'TYPE'"), one.err());
+        assertTrue(one.err().contains(help.out()), "the same usage:\n" + one.err());
+        Outcome unknown = jemma("quantise");
+        assertNotEquals(0, unknown.code());
+        assertTrue(unknown.err().contains("quantise"), unknown.err());
+    }
+
+    @Test
     void logitsWritesAnNpyOfEveryPosition(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("l.npy");
         Outcome o = jemma("logits", "--model", synthetic("f32_basic").resolve("model.gguf").toString(),

@@ -231,14 +231,17 @@ public final class GGUFFile implements AutoCloseable {
                         + " is impossible for a file of " + size + " bytes");
             }
             LinkedHashMap<String, GGUFMetadata.Entry> kv = new LinkedHashMap<>();
+            HashMap<String, MemorySegment> encoded = new HashMap<>();
             for (long i = 0; i < nKv; i++) {
                 long keyAt = pos;
                 String key = string("metadata key #" + i, MAX_KEY_BYTES);
                 if (key.isEmpty()) throw new ModelFormatException("empty metadata key at offset " + keyAt);
                 if (kv.containsKey(key)) throw new ModelFormatException("duplicate metadata key '" + key + "'");
+                long valueAt = pos;
                 kv.put(key, value(key));
+                encoded.put(key, seg.asSlice(valueAt, pos - valueAt));
             }
-            GGUFMetadata md = new GGUFMetadata(kv);
+            GGUFMetadata md = new GGUFMetadata(kv, encoded);
             int alignment = alignment(md);
 
             List<TensorInfo> raw = new ArrayList<>((int) nTensors);

@@ -1,5 +1,6 @@
 package dev.jemma.gguf;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,14 +17,26 @@ public final class GGUFMetadata {
     public record Entry(GGUFValueType type, GGUFValueType elementType, Object value) {}
 
     private final Map<String, Entry> entries;
+    /** Each entry's value as stored in the file it was read from (type id onwards); empty when built in memory. */
+    private final Map<String, MemorySegment> encoded;
 
-    GGUFMetadata(LinkedHashMap<String, Entry> entries) {
+    GGUFMetadata(LinkedHashMap<String, Entry> entries, Map<String, MemorySegment> encoded) {
         this.entries = Collections.unmodifiableMap(entries);
+        this.encoded = encoded;
     }
 
     /** Metadata built in memory (a model assembled from another format), in the given order. */
     public static GGUFMetadata of(Map<String, Entry> entries) {
-        return new GGUFMetadata(new LinkedHashMap<>(entries));
+        return new GGUFMetadata(new LinkedHashMap<>(entries), Map.of());
+    }
+
+    /**
+     * The stored bytes of a value read from a file, already validated by the reader, for {@link GGUFWriter} to copy
+     * as they are (a vocabulary is a quarter of a million strings); null when there are none or the file was closed.
+     */
+    MemorySegment encoded(String key) {
+        MemorySegment s = encoded.get(key);
+        return s != null && s.scope().isAlive() ? s : null;
     }
 
     public Set<String> keys() {

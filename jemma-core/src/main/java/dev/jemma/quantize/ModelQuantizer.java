@@ -80,6 +80,15 @@ public final class ModelQuantizer {
 
     private ModelQuantizer() {}
 
+    /**
+     * Starts compiling the quantizers {@code mix} will likely need, in a background thread, before the input is even
+     * opened: on a small model a one-shot run otherwise spends most of its time waiting for the JIT (the Vector API
+     * runs interpreted until then). Optional; the result is the same either way.
+     */
+    public static void warmUp(QuantizationMix mix, boolean importance) {
+        QuantizerWarmup.start(TensorTypeRules.likelyTypes(mix), importance);
+    }
+
     /** The type of every tensor, checked against the options; throws {@link QuantizeException} naming the problem. */
     public static Plan plan(GGUFFile in, Options o) {
         GGUFMetadata md = in.metadata();
@@ -168,7 +177,7 @@ public final class ModelQuantizer {
         GGUFMetadata md = in.metadata();
         for (String k : md.keys()) {
             if (k.equals("split.no") || k.equals("split.count") || k.equals("split.tensors.count")) continue;
-            w.put(k, md.entry(k));
+            w.put(k, md, k);
         }
         // llama.cpp sets a key by removing it and appending it, so these keys end the list
         setLast(w, "general.quantization_version", GGUFValueType.UINT32, 2L);

@@ -157,7 +157,13 @@ public final class TensorTypeRules {
     private GGMLType fallback(GGMLType type, long cols) {
         if (cols % type.blockSize == 0) return type;
         fallbacks++;
-        GGMLType r = switch (type) {
+        GGMLType r = fallbackOf(type);
+        return cols % r.blockSize == 0 ? r : GGMLType.F16;
+    }
+
+    /** The type llama.cpp takes for rows that do not divide into {@code type}'s blocks of 256. */
+    static GGMLType fallbackOf(GGMLType type) {
+        return switch (type) {
             case Q2_K, Q3_K -> GGMLType.Q4_0;
             case Q4_K -> GGMLType.Q5_0;
             case Q5_K -> GGMLType.Q5_1;
@@ -167,7 +173,20 @@ public final class TensorTypeRules {
                 throw new IllegalArgumentException("no fallback type for " + type);
             }
         };
-        return cols % r.blockSize == 0 ? r : GGMLType.F16;
+    }
+
+    /**
+     * The types a mix usually writes besides the token embedding's, most expensive to compile first: its own, Q6_K
+     * (the _M/_L mixes' attn_v, ffn_down and output) and their fallbacks. A guess made before the file is read, for
+     * {@link ModelQuantizer#warmUp}; {@link #choose} decides.
+     */
+    static List<GGMLType> likelyTypes(QuantizationMix mix) {
+        if (!mix.quantized()) return List.of();
+        List<GGMLType> types = new java.util.ArrayList<>();
+        for (GGMLType t : new GGMLType[]{mix.defaultType, GGMLType.Q6_K, fallbackOf(mix.defaultType)}) {
+            if (!types.contains(t)) types.add(t);
+        }
+        return types;
     }
 
     static boolean isAttentionV(Category c) {

@@ -194,4 +194,51 @@ class GGUFWriterTest {
         GGUFWriteException e = assertThrows(GGUFWriteException.class, () -> new GGUFWriter().write(p));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
+
+    @Test
+    void metadataCopiedFromAnOpenFileIsWrittenAsStoredAndEqualsTheDecodedForm(@TempDir Path tmp) throws IOException {
+        Path src = tmp.resolve("src.gguf");
+        everything(32).write(src);
+        Path stored = tmp.resolve("stored.gguf"), decoded = tmp.resolve("decoded.gguf"), changed = tmp.resolve("changed.gguf");
+        try (GGUFFile f = GGUFFile.open(src)) {
+            // as stored: the source is open while writing
+            new GGUFWriter().putAll(f.metadata()).tensor("t", new long[] {4}, GGMLType.F32, new float[4]).write(stored);
+            // a copied key overwritten afterwards is written from its new value
+            new GGUFWriter().putAll(f.metadata()).putArray("a.str", GGUFValueType.STRING, new String[] {"new"})
+                    .put("u8", GGUFValueType.UINT8, 7).tensor("t", new long[] {4}, GGMLType.F32, new float[4]).write(changed);
+        }
+        // from the values: the same writer contents, written after the source was closed
+        GGUFWriter late;
+        try (GGUFFile f = GGUFFile.open(src)) {
+            late = new GGUFWriter().putAll(f.metadata()).tensor("t", new long[] {4}, GGMLType.F32, new float[4]);
+        }
+        late.write(decoded);
+        assertArrayEquals(Files.readAllBytes(decoded), Files.readAllBytes(stored), "stored bytes and re-encoded values give the same file");
+        try (GGUFFile f = GGUFFile.open(changed)) {
+            assertArrayEquals(new String[] {"new"}, f.metadata().stringArray("a.str"));
+            assertEquals(7, f.metadata().integer("u8"));
+            assertEquals("héllo ▁ wörld", f.metadata().string("str"));
+            assertArrayEquals(new float[] {1.5f, -2f}, f.metadata().floatArray("a.f32"));
+        }
+    }
+
+    @Test
+    void aFileLargerThanTheWriteBackStepIsWrittenWhole(@TempDir Path tmp) throws IOException {
+        // crosses the background write-back step (32 MiB) twice
+        int n = 20 << 20;
+        Path p = tmp.resolve("big.gguf");
+        new GGUFWriter().putString("general.architecture", "test")
+                .tensor("big", new long[] {n}, GGMLType.F32, sink -> {
+                    for (int i = 0; i < n; i++) sink.putFloat(i);
+                })
+                .write(p);
+        try (GGUFFile f = GGUFFile.open(p)) {
+            MemorySegment d = f.tensorData(f.tensor("big"));
+            for (int i = 0; i < n; i += 4099) assertEquals((float) i, d.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i));
+            assertEquals((float) (n - 1), d.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, n - 1));
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of(p), s.toList(), "no temporary file left behind");
+        }
+    }
 }
