@@ -190,6 +190,16 @@ public final class ModelQuantizer {
             if (imp.chunkCount() > 0) setLast(w, "quantize.imatrix.chunks_count", GGUFValueType.UINT32, (long) imp.chunkCount());
         }
 
+        // the plan's other types, past the first tensor's (the workers compile that one themselves, at once)
+        List<GGMLType> rest = new ArrayList<>();
+        GGMLType first = null;
+        for (TensorPlan p : plan.tensors()) {
+            if (!p.converted()) continue;
+            if (first == null) first = p.type();
+            else if (p.type() != first && !rest.contains(p.type()) && !TensorTypeRules.likelyTypes(o.mix()).contains(p.type())) rest.add(p.type());
+        }
+        QuantizerWarmup.start(rest, o.importance() != null);
+
         long total = plan.outputBytes();
         long[] done = {0};
         ExecutorService pool = o.threads() > 1 ? Executors.newFixedThreadPool(o.threads() - 1, r -> {

@@ -176,17 +176,13 @@ public final class TensorTypeRules {
     }
 
     /**
-     * The types a mix usually writes besides the token embedding's, most expensive to compile first: its own, Q6_K
-     * (the _M/_L mixes' attn_v, ffn_down and output) and their fallbacks. A guess made before the file is read, for
-     * {@link ModelQuantizer#warmUp}; {@link #choose} decides.
+     * The types most of a mix's tensors get: its own and that type's fallback. A guess made before the file is read,
+     * for {@link ModelQuantizer#warmUp}; {@link #choose} decides.
      */
     static List<GGMLType> likelyTypes(QuantizationMix mix) {
         if (!mix.quantized()) return List.of();
-        List<GGMLType> types = new java.util.ArrayList<>();
-        for (GGMLType t : new GGMLType[]{mix.defaultType, GGMLType.Q6_K, fallbackOf(mix.defaultType)}) {
-            if (!types.contains(t)) types.add(t);
-        }
-        return types;
+        GGMLType fallback = fallbackOf(mix.defaultType);
+        return fallback == mix.defaultType ? List.of(mix.defaultType) : List.of(mix.defaultType, fallback);
     }
 
     static boolean isAttentionV(Category c) {
