@@ -390,11 +390,9 @@ public final class GGUFWriter {
 
         /** Waits for the background thread; rethrows what it met. */
         void finish() throws IOException {
+            close();
             Thread t;
             synchronized (this) {
-                closed = true;
-                pending = false;
-                notifyAll();
                 t = thread;
             }
             if (t != null) {
@@ -410,13 +408,12 @@ public final class GGUFWriter {
             }
         }
 
+        /** Lets the background thread end after its current force; does not wait for it. */
         @Override
-        public void close() {
-            synchronized (this) {
-                closed = true;
-                pending = false;
-                notifyAll();
-            }
+        public synchronized void close() {
+            closed = true;
+            pending = false;
+            notifyAll();
         }
     }
 

@@ -191,12 +191,13 @@ public final class ModelQuantizer {
         }
 
         // the plan's other types, past the first tensor's (the workers compile that one themselves, at once)
+        List<GGMLType> warmedEarly = TensorTypeRules.likelyTypes(o.mix());
         List<GGMLType> rest = new ArrayList<>();
         GGMLType first = null;
         for (TensorPlan p : plan.tensors()) {
             if (!p.converted()) continue;
             if (first == null) first = p.type();
-            else if (p.type() != first && !rest.contains(p.type()) && !TensorTypeRules.likelyTypes(o.mix()).contains(p.type())) rest.add(p.type());
+            if (p.type() != first && !warmedEarly.contains(p.type()) && !rest.contains(p.type())) rest.add(p.type());
         }
         QuantizerWarmup.start(rest, o.importance() != null);
 

@@ -201,7 +201,8 @@ class GGUFWriterTest {
         everything(32).write(src);
         Path stored = tmp.resolve("stored.gguf"), decoded = tmp.resolve("decoded.gguf"), changed = tmp.resolve("changed.gguf");
         try (GGUFFile f = GGUFFile.open(src)) {
-            // as stored: the source is open while writing
+            // as stored: the source is open while writing, so every key has its stored bytes to copy
+            for (String k : f.metadata().keys()) assertNotNull(f.metadata().encoded(k), k);
             new GGUFWriter().putAll(f.metadata()).tensor("t", new long[] {4}, GGMLType.F32, new float[4]).write(stored);
             // a copied key overwritten afterwards is written from its new value
             new GGUFWriter().putAll(f.metadata()).putArray("a.str", GGUFValueType.STRING, new String[] {"new"})
@@ -209,9 +210,12 @@ class GGUFWriterTest {
         }
         // from the values: the same writer contents, written after the source was closed
         GGUFWriter late;
+        GGUFMetadata closed;
         try (GGUFFile f = GGUFFile.open(src)) {
             late = new GGUFWriter().putAll(f.metadata()).tensor("t", new long[] {4}, GGMLType.F32, new float[4]);
+            closed = f.metadata();
         }
+        for (String k : closed.keys()) assertNull(closed.encoded(k), k + ": no stored bytes once the file is closed");
         late.write(decoded);
         assertArrayEquals(Files.readAllBytes(decoded), Files.readAllBytes(stored), "stored bytes and re-encoded values give the same file");
         try (GGUFFile f = GGUFFile.open(changed)) {
