@@ -11,7 +11,6 @@ import dev.jemma.model.KVType;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.Kernels;
-import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.WeightMatrix;
 import dev.jemma.tensor.WorkerPool;
 import dev.jemma.train.data.TrainingExample;
@@ -58,9 +57,8 @@ final class Backward implements AutoCloseable {
         this.maxSequence = maxSequence;
         this.pool = new WorkerPool(threads);
         this.gemm = new Gemm(pool);
-        MatMul matmul = new MatMul(pool, Math.max(c.hidden(), c.ffn()));
         this.tape = new Tape(c, capacity);
-        this.head = new OutputHead(c, w.output, matmul, gemm);
+        this.head = new OutputHead(c, w.output, gemm);
         this.attention = new AttentionBackward(c, gemm, maxSequence);
         this.states = new InferenceState[maxSequences];
         for (int i = 0; i < maxSequences; i++) states[i] = model.newState(maxSequence, maxSequence, KVType.F32);
@@ -150,7 +148,7 @@ final class Backward implements AutoCloseable {
             }
             rows += n;
         }
-        batch.arithmetic(Arithmetic.BATCH_INVARIANT);
+        batch.arithmetic(Arithmetic.FAST);
         batch.recorder(tape);
         model.forward(batch);
         batch.clear();

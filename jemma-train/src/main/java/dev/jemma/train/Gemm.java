@@ -9,29 +9,41 @@ import jdk.incubator.vector.VectorSpecies;
  * The f32 matrix products of the backward pass, split across a fixed pool. Row-major arrays with explicit offsets
  * and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
  * {@link LaneSum}), so a training run is reproducible bit for bit, which resuming from a checkpoint relies on.
+ *
+ * <p>The product packs its operands before the register tiles read them (as BLIS does). A block of A's rows goes
+ * into a panel where each value is already broadcast to a whole vector: the tile then loads it like any vector,
+ * where a broadcast in the loop costs a shuffle on the pipes the multiply-adds need (measured on Zen 2: 44 against
+ * 75 GFLOPS a core). Each KC-deep strip of B goes into contiguous NR-wide panels (B's rows may be a power of two
+ * apart, which would map a strided strip onto a few L1 sets). Packing moves values and adds nothing, so it does
+ * not change a single sum.
  */
 final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** rows of C one micro-tile takes: four broadcasts feed each B vector load */
-    private static final int MR = 4;
+    /** rows of C one register tile takes: 6 × 2 accumulators, two B loads and a broadcast fit AVX2's 16 registers */
+    private static final int MR = 6;
+    /** columns of one register tile, and the grain of the column split */
+    private static final int NR = 2 * L;
+    /** depth of one pass over K: a tile's broadcast A (MR × KC × L floats) is 24 KiB and stays in L1 */
+    private static final int KC = 1024 / L;
+    /** rows of A packed at once, a multiple of MR; each block runs over the whole packed strip of B */
+    private static final int MC = 12;
+    /** columns of B packed at once: KC × NC floats, 256 KiB on AVX2, stay in L2 while the blocks of A go by */
+    private static final int NC = 512;
 
     private final WorkerPool pool;
+    private final float[][] aPack, bPack, cTile;
 
     Gemm(WorkerPool pool) {
         this.pool = pool;
+        this.aPack = new float[pool.size()][MC * KC * L];
+        this.bPack = new float[pool.size()][KC * NC];
+        this.cTile = new float[pool.size()][MR * NR];
     }
 
     int threads() {
         return pool.size();
     }
-
-    /** vectors of columns one micro-tile takes: 4×4 accumulators fit AVX-512's 32 registers, 4×2 AVX2's 16 */
-    private static final int NV = L >= 16 ? 4 : 2;
-    /** columns of one micro-tile, and the grain of the column split */
-    private static final int NR = NV * L;
-    /** depth of one pass over K, so a tile's strip of B (KC × NR floats) stays in L1 */
-    private static final int KC = 128;
 
     /**
      * C[M×N] += A·B, where A(i, k) = a[aOff + i·aRow + k·aCol] (so A is row-major with aRow = lda, aCol = 1, or the
@@ -45,33 +57,30 @@ final class Gemm {
         if (m == 0 || n == 0 || k == 0) return;
         int threads = pool.size();
         if (threads == 1 || (long) m * n * k < 32_768) {
-            kernel(0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc);
+            kernel(0, 0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc);
             return;
         }
         int colBlocks = (n + NR - 1) / NR;
         if (colBlocks >= 2 * threads || m < MR * threads || (colBlocks >= threads && colBlocks % threads == 0)) {
             pool.run(colBlocks, (w, s, e) -> {
                 int j0 = s * NR, j1 = Math.min(n, e * NR);
-                kernel(0, m, j0, j1, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc);
+                kernel(w, 0, m, j0, j1, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc);
             });
         } else {
             int rowBlocks = (m + MR - 1) / MR;
             pool.run(rowBlocks, (w, s, e) ->
-                    kernel(s * MR, Math.min(m, e * MR), 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc));
+                    kernel(w, s * MR, Math.min(m, e * MR), 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc));
         }
     }
 
-    /** {@link #multiplyAdd} on the calling thread, for work already split between workers. */
-    static void multiplyAddSerial(int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
-                                  float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        kernel(0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc);
-    }
-
-    /** Runs job i on worker i (as many jobs as threads). */
-    void each(Runnable[] jobs) {
-        pool.run(jobs.length, (w, s, e) -> {
-            for (int i = s; i < e; i++) jobs[i].run();
-        });
+    /**
+     * {@link #multiplyAdd} on the calling thread, which is pool worker {@code worker}, for work already split; B(k, j)
+     * = b[bOff + k·bRow + j·bCol], so B may also be the transpose of a row-major [N×K] (bRow = 1, bCol = ldb).
+     */
+    void multiplyAddSerial(int worker, int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
+                           float[] b, int bOff, int bRow, int bCol, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0 || k == 0) return;
+        kernel(worker, 0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
     }
 
     /** Runs {@code task} over items [0, n) split between the workers. */
@@ -79,152 +88,173 @@ final class Gemm {
         pool.run(n, task);
     }
 
-    /** C[i0..i1) × [j0..j1) += A·B in passes of KC over k, tiles of MR rows by NV vectors of columns. */
-    private static void kernel(int i0, int i1, int j0, int j1, int k, float[] a, int aOff, int aRow, int aCol,
-                               float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kk = Math.min(KC, k - p0);
-            int ap0 = aOff + p0 * aCol, bp0 = bOff + p0 * ldb;
-            int j = j0;
-            for (; j + NR <= j1; j += NR) {
-                int i = i0;
-                for (; i + MR <= i1; i += MR) {
-                    if (NV == 4) tile4x4(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
-                    else tile4x2(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
-                }
-                for (; i < i1; i++) for (int v = 0; v < NV; v++) tile1x1(i, j + v * L, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
-            }
-            for (; j + L <= j1; j += L) {
-                int i = i0;
-                for (; i + MR <= i1; i += MR) tile4x1(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
-                for (; i < i1; i++) tile1x1(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
-            }
-            for (; j < j1; j++) {
-                for (int i = i0; i < i1; i++) {
-                    float s = c[cOff + i * ldc + j];
-                    int ai = ap0 + i * aRow;
-                    for (int p = 0; p < kk; p++) s = Math.fma(a[ai + p * aCol], b[bp0 + p * ldb + j], s);
-                    c[cOff + i * ldc + j] = s;
+    /**
+     * C[i0..i1) × [j0..j1) += A·B: per block of NC columns and pass of KC over k, B's strip is packed once; per
+     * block of MC rows, A's; then tiles of MR rows by NR (or L) columns, and a scalar loop for the last columns.
+     */
+    private void kernel(int worker, int i0, int i1, int j0, int j1, int k, float[] a, int aOff, int aRow, int aCol,
+                        float[] b, int bOff, int ldb, int bCol, float[] c, int cOff, int ldc) {
+        float[] ap = aPack[worker], bp = bPack[worker], ct = cTile[worker];
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            int wide = nc / NR, narrow = (nc - wide * NR) / L, vectorCols = wide * NR + narrow * L;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kk = Math.min(KC, k - p0);
+                int bRow = bOff + p0 * ldb + jc * bCol;
+                packB(kk, wide, narrow, b, bRow, ldb, bCol, bp);
+                for (int ib = i0; ib < i1; ib += MC) {
+                    int mc = Math.min(MC, i1 - ib);
+                    packA(mc, kk, a, aOff + ib * aRow + p0 * aCol, aRow, aCol, ap);
+                    int full = mc / MR * MR;
+                    int ci = cOff + ib * ldc + jc;
+                    for (int q = 0; q < wide; q++) {
+                        int bq = q * kk * NR, cq = ci + q * NR;
+                        for (int i = 0; i < full; i += MR) tile6x2(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
+                        if (full < mc) {
+                            // the last rows through a whole tile on a copy (the padding rows' sums are dropped)
+                            copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, true);
+                            tile6x2(ap, full * kk * L, bp, bq, kk, ct, 0, NR);
+                            copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, false);
+                        }
+                    }
+                    for (int q = 0; q < narrow; q++) {
+                        int bq = wide * kk * NR + q * kk * L, cq = ci + wide * NR + q * L;
+                        for (int i = 0; i < full; i += MR) tile6x1(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
+                        if (full < mc) {
+                            copyRows(c, cq + full * ldc, ldc, ct, L, mc - full, L, true);
+                            tile6x1(ap, full * kk * L, bp, bq, kk, ct, 0, L);
+                            copyRows(c, cq + full * ldc, ldc, ct, L, mc - full, L, false);
+                        }
+                    }
+                    for (int j = vectorCols; j < nc; j++) {
+                        for (int i = 0; i < mc; i++) {
+                            int at = ((i / MR * MR) * kk + i % MR) * L;
+                            int cc = ci + i * ldc + j;
+                            float s = c[cc];
+                            for (int p = 0, bi = bRow + j * bCol; p < kk; p++, bi += ldb) s = Math.fma(ap[at + p * MR * L], b[bi], s);
+                            c[cc] = s;
+                        }
+                    }
                 }
             }
         }
     }
 
-    private static void tile4x4(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int c0 = cOff + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    /**
+     * A's rows [0, mc) × columns [0, kk) from {@code aOff} into {@code ap}, each value as L copies: tile t's element
+     * (r, p) at (t·MR·kk + p·MR + r)·L. A last, partial tile is padded with zero rows.
+     */
+    private static void packA(int mc, int kk, float[] a, int aOff, int aRow, int aCol, float[] ap) {
+        int padded = (mc + MR - 1) / MR * MR;
+        FloatVector zero = FloatVector.zero(F);
+        for (int i = 0; i < padded; i++) {
+            int base = ((i / MR * MR) * kk + i % MR) * L, src = aOff + i * aRow;
+            if (i < mc) {
+                for (int p = 0; p < kk; p++) FloatVector.broadcast(F, a[src + p * aCol]).intoArray(ap, base + p * MR * L);
+            } else {
+                for (int p = 0; p < kk; p++) zero.intoArray(ap, base + p * MR * L);
+            }
+        }
+    }
+
+    /** Copies {@code rows} rows of {@code width} floats from c to t ({@code in}) or back from t to c. */
+    private static void copyRows(float[] c, int cOff, int ldc, float[] t, int ldt, int rows, int width, boolean in) {
+        for (int r = 0; r < rows; r++) {
+            if (in) System.arraycopy(c, cOff + r * ldc, t, r * ldt, width);
+            else System.arraycopy(t, r * ldt, c, cOff + r * ldc, width);
+        }
+    }
+
+    /**
+     * B's rows [0, kk) from {@code bOff}: {@code wide} panels of NR columns (panel q's row p at q·kk·NR + p·NR), then
+     * {@code narrow} panels of L columns after them.
+     */
+    private static void packB(int kk, int wide, int narrow, float[] b, int bOff, int ldb, int bCol, float[] bp) {
+        if (bCol != 1) {
+            // a transposed B: each column of the strip is contiguous in b, read in order
+            for (int j = 0, cols = wide * NR + narrow * L; j < cols; j++) {
+                int q = j / NR, dst = q < wide ? q * kk * NR + j % NR : wide * kk * NR + (j - wide * NR) / L * kk * L + j % L;
+                int stride = q < wide ? NR : L;
+                for (int p = 0, src = bOff + j * bCol; p < kk; p++, src += ldb, dst += stride) bp[dst] = b[src];
+            }
+            return;
+        }
+        for (int p = 0; p < kk; p++) {
+            int src = bOff + p * ldb;
+            for (int q = 0; q < wide; q++, src += NR) {
+                int dst = q * kk * NR + p * NR;
+                FloatVector.fromArray(F, b, src).intoArray(bp, dst);
+                FloatVector.fromArray(F, b, src + L).intoArray(bp, dst + L);
+            }
+            for (int q = 0; q < narrow; q++, src += L) {
+                FloatVector.fromArray(F, b, src).intoArray(bp, wide * kk * NR + q * kk * L + p * L);
+            }
+        }
+    }
+
+    private static void tile6x2(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
-        FloatVector s02 = FloatVector.fromArray(F, c, c0 + 2 * L), s03 = FloatVector.fromArray(F, c, c0 + 3 * L);
         FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
-        FloatVector s12 = FloatVector.fromArray(F, c, c1 + 2 * L), s13 = FloatVector.fromArray(F, c, c1 + 3 * L);
         FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
-        FloatVector s22 = FloatVector.fromArray(F, c, c2 + 2 * L), s23 = FloatVector.fromArray(F, c, c2 + 3 * L);
         FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
-        FloatVector s32 = FloatVector.fromArray(F, c, c3 + 2 * L), s33 = FloatVector.fromArray(F, c, c3 + 3 * L);
-        int a0 = aOff + i * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
-        for (int p = 0, bp = bOff + j, ap = 0; p < k; p++, bp += ldb, ap += aCol) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + L);
-            FloatVector b2 = FloatVector.fromArray(F, b, bp + 2 * L), b3 = FloatVector.fromArray(F, b, bp + 3 * L);
-            FloatVector x = FloatVector.broadcast(F, a[a0 + ap]);
+        FloatVector s40 = FloatVector.fromArray(F, c, c4), s41 = FloatVector.fromArray(F, c, c4 + L);
+        FloatVector s50 = FloatVector.fromArray(F, c, c5), s51 = FloatVector.fromArray(F, c, c5 + L);
+        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += NR, ai += MR * L) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.fromArray(F, ap, ai);
             s00 = b0.fma(x, s00);
             s01 = b1.fma(x, s01);
-            s02 = b2.fma(x, s02);
-            s03 = b3.fma(x, s03);
-            x = FloatVector.broadcast(F, a[a1 + ap]);
+            x = FloatVector.fromArray(F, ap, ai + L);
             s10 = b0.fma(x, s10);
             s11 = b1.fma(x, s11);
-            s12 = b2.fma(x, s12);
-            s13 = b3.fma(x, s13);
-            x = FloatVector.broadcast(F, a[a2 + ap]);
+            x = FloatVector.fromArray(F, ap, ai + 2 * L);
             s20 = b0.fma(x, s20);
             s21 = b1.fma(x, s21);
-            s22 = b2.fma(x, s22);
-            s23 = b3.fma(x, s23);
-            x = FloatVector.broadcast(F, a[a3 + ap]);
+            x = FloatVector.fromArray(F, ap, ai + 3 * L);
             s30 = b0.fma(x, s30);
             s31 = b1.fma(x, s31);
-            s32 = b2.fma(x, s32);
-            s33 = b3.fma(x, s33);
+            x = FloatVector.fromArray(F, ap, ai + 4 * L);
+            s40 = b0.fma(x, s40);
+            s41 = b1.fma(x, s41);
+            x = FloatVector.fromArray(F, ap, ai + 5 * L);
+            s50 = b0.fma(x, s50);
+            s51 = b1.fma(x, s51);
         }
         s00.intoArray(c, c0);
         s01.intoArray(c, c0 + L);
-        s02.intoArray(c, c0 + 2 * L);
-        s03.intoArray(c, c0 + 3 * L);
-        s10.intoArray(c, c1);
-        s11.intoArray(c, c1 + L);
-        s12.intoArray(c, c1 + 2 * L);
-        s13.intoArray(c, c1 + 3 * L);
-        s20.intoArray(c, c2);
-        s21.intoArray(c, c2 + L);
-        s22.intoArray(c, c2 + 2 * L);
-        s23.intoArray(c, c2 + 3 * L);
-        s30.intoArray(c, c3);
-        s31.intoArray(c, c3 + L);
-        s32.intoArray(c, c3 + 2 * L);
-        s33.intoArray(c, c3 + 3 * L);
-    }
-
-    private static void tile4x2(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int c0 = cOff + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
-        FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
-        FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
-        FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
-        int a0 = aOff + i * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
-        for (int p = 0, bp = bOff + j, ap = 0; p < k; p++, bp += ldb, ap += aCol) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + L);
-            FloatVector x = FloatVector.broadcast(F, a[a0 + ap]);
-            s00 = b0.fma(x, s00);
-            s01 = b1.fma(x, s01);
-            x = FloatVector.broadcast(F, a[a1 + ap]);
-            s10 = b0.fma(x, s10);
-            s11 = b1.fma(x, s11);
-            x = FloatVector.broadcast(F, a[a2 + ap]);
-            s20 = b0.fma(x, s20);
-            s21 = b1.fma(x, s21);
-            x = FloatVector.broadcast(F, a[a3 + ap]);
-            s30 = b0.fma(x, s30);
-            s31 = b1.fma(x, s31);
-        }
-        s00.intoArray(c, c0);
-        s01.intoArray(c, c0 + L);
         s10.intoArray(c, c1);
         s11.intoArray(c, c1 + L);
         s20.intoArray(c, c2);
         s21.intoArray(c, c2 + L);
         s30.intoArray(c, c3);
         s31.intoArray(c, c3 + L);
+        s40.intoArray(c, c4);
+        s41.intoArray(c, c4 + L);
+        s50.intoArray(c, c5);
+        s51.intoArray(c, c5 + L);
     }
 
-    private static void tile4x1(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int c0 = cOff + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    private static void tile6x1(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         FloatVector s0 = FloatVector.fromArray(F, c, c0), s1 = FloatVector.fromArray(F, c, c1);
         FloatVector s2 = FloatVector.fromArray(F, c, c2), s3 = FloatVector.fromArray(F, c, c3);
-        int a0 = aOff + i * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
-        for (int p = 0, bp = bOff + j, ap = 0; p < k; p++, bp += ldb, ap += aCol) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bp);
-            s0 = b0.fma(FloatVector.broadcast(F, a[a0 + ap]), s0);
-            s1 = b0.fma(FloatVector.broadcast(F, a[a1 + ap]), s1);
-            s2 = b0.fma(FloatVector.broadcast(F, a[a2 + ap]), s2);
-            s3 = b0.fma(FloatVector.broadcast(F, a[a3 + ap]), s3);
+        FloatVector s4 = FloatVector.fromArray(F, c, c4), s5 = FloatVector.fromArray(F, c, c5);
+        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += L, ai += MR * L) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            s0 = b0.fma(FloatVector.fromArray(F, ap, ai), s0);
+            s1 = b0.fma(FloatVector.fromArray(F, ap, ai + L), s1);
+            s2 = b0.fma(FloatVector.fromArray(F, ap, ai + 2 * L), s2);
+            s3 = b0.fma(FloatVector.fromArray(F, ap, ai + 3 * L), s3);
+            s4 = b0.fma(FloatVector.fromArray(F, ap, ai + 4 * L), s4);
+            s5 = b0.fma(FloatVector.fromArray(F, ap, ai + 5 * L), s5);
         }
         s0.intoArray(c, c0);
         s1.intoArray(c, c1);
         s2.intoArray(c, c2);
         s3.intoArray(c, c3);
-    }
-
-    private static void tile1x1(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int c0 = cOff + i * ldc + j;
-        FloatVector s0 = FloatVector.fromArray(F, c, c0);
-        int a0 = aOff + i * aRow;
-        for (int p = 0, bp = bOff + j, ap = a0; p < k; p++, bp += ldb, ap += aCol) {
-            s0 = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[ap]), s0);
-        }
-        s0.intoArray(c, c0);
+        s4.intoArray(c, c4);
+        s5.intoArray(c, c5);
     }
 
     static float dot(float[] x, int xOff, float[] y, int yOff, int n) {

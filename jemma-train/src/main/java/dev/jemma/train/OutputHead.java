@@ -1,9 +1,6 @@
 package dev.jemma.train;
 
 import dev.jemma.model.GemmaConfig;
-import dev.jemma.tensor.Arithmetic;
-import dev.jemma.tensor.MatMul;
-import dev.jemma.tensor.Rows;
 import dev.jemma.tensor.WeightMatrix;
 
 import java.util.Arrays;
@@ -14,30 +11,31 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Cross-entropy through the tied output head, only at positions that have a label, a group of positions at a
  * time: a [tokens × vocabulary] logits tensor is never formed (Cut Cross-Entropy, arXiv 2411.09009). For a group,
- * the logits come from the core's matrix product, become softmax − one-hot in place, and the head's matrix is then
- * read once more in chunks of rows for the hidden states' gradient (and the embedding's, when it trains).
+ * the head's matrix is read in chunks of rows, dequantized, for the logits ({@link Gemm}: the same fused
+ * multiply-add chain over the hidden size as the core's prefill product forms); they become softmax − one-hot in
+ * place, and the matrix is read once more for the hidden states' gradient (and the embedding's, when it trains).
  */
 final class OutputHead {
-    /** labelled positions per group: the logits buffer is group × vocabulary floats */
-    static final int GROUP = 64;
+    /**
+     * labelled positions per group: the logits buffer is group × vocabulary floats (256 MiB for Gemma 3's vocabulary),
+     * and each group reads and dequantizes the head twice, so a typical micro-batch is one group
+     */
+    static final int GROUP = 256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** head rows dequantized at once for the transposed products */
     private static final int CHUNK = 256;
 
     private final GemmaConfig c;
     private final WeightMatrix head;
-    private final MatMul matmul;
     private final Gemm gemm;
     private final int vocab, h;
     private final float[] logits, hidden, dHidden;
     private final float[][] chunk;
     private final double[] ce = new double[GROUP];
-    private final Rows hiddenRows = Rows.packed(null, 0), logitRows = Rows.packed(null, 0);
 
-    OutputHead(GemmaConfig c, WeightMatrix head, MatMul matmul, Gemm gemm) {
+    OutputHead(GemmaConfig c, WeightMatrix head, Gemm gemm) {
         this.c = c;
         this.head = head;
-        this.matmul = matmul;
         this.gemm = gemm;
         this.vocab = head.rows;
         this.h = c.hidden();
@@ -91,7 +89,17 @@ final class OutputHead {
     /** The (soft-capped) logits of positions g0 … g0 + n − 1 into rows 0 … n − 1 of the buffer. */
     private void groupLogits(float[] hiddenStates, int[] rows, int g0, int n) {
         for (int i = 0; i < n; i++) System.arraycopy(hiddenStates, rows[g0 + i] * h, hidden, i * h, h);
-        matmul.apply(head, hiddenRows.at(hidden, 0, h), logitRows.at(logits, 0, vocab), n, Arithmetic.BATCH_INVARIANT);
+        Arrays.fill(logits, 0, n * vocab, 0f);
+        int chunks = (vocab + CHUNK - 1) / CHUNK;
+        gemm.split(chunks, (worker, s, e) -> {
+            float[] rowsBuf = chunk[worker];
+            for (int ch = s; ch < e; ch++) {
+                int v0 = ch * CHUNK, m = Math.min(CHUNK, vocab - v0);
+                for (int r = 0; r < m; r++) head.dequantizeRow(v0 + r, rowsBuf, r * h);
+                // logits[:, v0 .. v0 + m) = hidden · rowsᵀ, the rows read as a transposed B
+                gemm.multiplyAddSerial(worker, n, h, m, hidden, 0, h, 1, rowsBuf, 0, 1, h, logits, v0, vocab);
+            }
+        });
         float cap = c.finalLogitSoftcap();
         if (cap > 0) {
             for (int v = 0; v < n * vocab; v++) logits[v] = (float) (cap * Math.tanh(logits[v] / cap));
@@ -160,21 +168,20 @@ final class OutputHead {
         float[][] partial = partials(workers, n);
         int chunks = (vocab + CHUNK - 1) / CHUNK;
         int per = (chunks + workers - 1) / workers;
-        Runnable[] jobs = new Runnable[workers];
-        for (int w = 0; w < workers; w++) {
-            int worker = w;
-            jobs[w] = () -> {
-                float[] rowsBuf = chunk[worker];
-                float[] dh = partial[worker];
-                for (int ch = worker * per; ch < Math.min(chunks, (worker + 1) * per); ch++) {
+        // job j (a range of head rows, its own partial of dHidden) may run on any worker: the worker only lends
+        // its packing buffers, so the sums are the same whichever runs it
+        gemm.split(workers, (worker, s, e) -> {
+            for (int job = s; job < e; job++) {
+                float[] rowsBuf = chunk[job];
+                float[] dh = partial[job];
+                for (int ch = job * per; ch < Math.min(chunks, (job + 1) * per); ch++) {
                     int v0 = ch * CHUNK, m = Math.min(CHUNK, vocab - v0);
                     for (int r = 0; r < m; r++) head.dequantizeRow(v0 + r, rowsBuf, r * h);
-                    Gemm.multiplyAddSerial(n, m, h, logits, v0, vocab, 1, rowsBuf, 0, h, dh, 0, h);
-                    if (dEmbedding != null) Gemm.multiplyAddSerial(m, n, h, logits, v0, 1, vocab, hidden, 0, h, dEmbedding, v0 * h, h);
+                    gemm.multiplyAddSerial(worker, n, m, h, logits, v0, vocab, 1, rowsBuf, 0, h, 1, dh, 0, h);
+                    if (dEmbedding != null) gemm.multiplyAddSerial(worker, m, n, h, logits, v0, 1, vocab, hidden, 0, h, 1, dEmbedding, v0 * h, h);
                 }
-            };
-        }
-        gemm.each(jobs);
+            }
+        });
         for (float[] p : partial) for (int i = 0; i < n * h; i++) dHidden[i] += p[i];
     }
 
