@@ -30,6 +30,8 @@ final class Gemm {
     private static final int MC = 12;
     /** columns of B packed at once: KC × NC floats, 256 KiB on AVX2, stay in L2 while the blocks of A go by */
     private static final int NC = 512;
+    /** depth of one pass of {@link #narrowKernel} */
+    private static final int NARROW_KC = 128;
 
     private final WorkerPool pool;
     private final float[][] aPack, bPack, cTile;
@@ -94,6 +96,10 @@ final class Gemm {
      */
     private void kernel(int worker, int i0, int i1, int j0, int j1, int k, float[] a, int aOff, int aRow, int aCol,
                         float[] b, int bOff, int ldb, int bCol, float[] c, int cOff, int ldc) {
+        if (j1 - j0 <= NR && bCol == 1) {
+            narrowKernel(i0, i1, j0, j1, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
         float[] ap = aPack[worker], bp = bPack[worker], ct = cTile[worker];
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -255,6 +261,100 @@ final class Gemm {
         s3.intoArray(c, c3);
         s4.intoArray(c, c4);
         s5.intoArray(c, c5);
+    }
+
+    /**
+     * C[i0..i1) × [j0..j1) += A·B for a product at most one panel wide (a LoRA rank): packing A would cost more than
+     * its few columns gain, so tiles of four rows read A in place and broadcast it, in passes of 128 over k.
+     */
+    private static void narrowKernel(int i0, int i1, int j0, int j1, int k, float[] a, int aOff, int aRow, int aCol,
+                               float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int p0 = 0; p0 < k; p0 += NARROW_KC) {
+            int kk = Math.min(NARROW_KC, k - p0);
+            int ap0 = aOff + p0 * aCol, bp0 = bOff + p0 * ldb;
+            int j = j0;
+            for (; j + NR <= j1; j += NR) {
+                int i = i0;
+                for (; i + 4 <= i1; i += 4) tile4x2(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
+                for (; i < i1; i++) for (int v = 0; v < 2; v++) tile1x1(i, j + v * L, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
+            }
+            for (; j + L <= j1; j += L) {
+                int i = i0;
+                for (; i + 4 <= i1; i += 4) tile4x1(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
+                for (; i < i1; i++) tile1x1(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
+            }
+            for (; j < j1; j++) {
+                for (int i = i0; i < i1; i++) {
+                    float s = c[cOff + i * ldc + j];
+                    int ai = ap0 + i * aRow;
+                    for (int p = 0; p < kk; p++) s = Math.fma(a[ai + p * aCol], b[bp0 + p * ldb + j], s);
+                    c[cOff + i * ldc + j] = s;
+                }
+            }
+        }
+    }
+
+    private static void tile4x2(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int c0 = cOff + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
+        FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
+        FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
+        FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
+        int a0 = aOff + i * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        for (int p = 0, bp = bOff + j, ap = 0; p < k; p++, bp += ldb, ap += aCol) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + ap]);
+            s00 = b0.fma(x, s00);
+            s01 = b1.fma(x, s01);
+            x = FloatVector.broadcast(F, a[a1 + ap]);
+            s10 = b0.fma(x, s10);
+            s11 = b1.fma(x, s11);
+            x = FloatVector.broadcast(F, a[a2 + ap]);
+            s20 = b0.fma(x, s20);
+            s21 = b1.fma(x, s21);
+            x = FloatVector.broadcast(F, a[a3 + ap]);
+            s30 = b0.fma(x, s30);
+            s31 = b1.fma(x, s31);
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c1);
+        s11.intoArray(c, c1 + L);
+        s20.intoArray(c, c2);
+        s21.intoArray(c, c2 + L);
+        s30.intoArray(c, c3);
+        s31.intoArray(c, c3 + L);
+    }
+
+    private static void tile4x1(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int c0 = cOff + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector s0 = FloatVector.fromArray(F, c, c0), s1 = FloatVector.fromArray(F, c, c1);
+        FloatVector s2 = FloatVector.fromArray(F, c, c2), s3 = FloatVector.fromArray(F, c, c3);
+        int a0 = aOff + i * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        for (int p = 0, bp = bOff + j, ap = 0; p < k; p++, bp += ldb, ap += aCol) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            s0 = b0.fma(FloatVector.broadcast(F, a[a0 + ap]), s0);
+            s1 = b0.fma(FloatVector.broadcast(F, a[a1 + ap]), s1);
+            s2 = b0.fma(FloatVector.broadcast(F, a[a2 + ap]), s2);
+            s3 = b0.fma(FloatVector.broadcast(F, a[a3 + ap]), s3);
+        }
+        s0.intoArray(c, c0);
+        s1.intoArray(c, c1);
+        s2.intoArray(c, c2);
+        s3.intoArray(c, c3);
+    }
+
+    private static void tile1x1(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int c0 = cOff + i * ldc + j;
+        FloatVector s0 = FloatVector.fromArray(F, c, c0);
+        int a0 = aOff + i * aRow;
+        for (int p = 0, bp = bOff + j, ap = a0; p < k; p++, bp += ldb, ap += aCol) {
+            s0 = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[ap]), s0);
+        }
+        s0.intoArray(c, c0);
     }
 
     static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
