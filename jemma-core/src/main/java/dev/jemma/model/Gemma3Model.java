@@ -336,7 +336,7 @@ public final class Gemma3Model implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             GemmaWeights.Layer w = weights.layers[l];
             if (rec != null) rec.record(l, Stage.LAYER_INPUT, act.xRows, n, h);
-            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * h, x, t * h, w.attnNorm(), h, c.rmsEps());
+            tokenSteps.run(TokenSteps.ATTENTION_NORM, w, n);
             if (rec != null) rec.record(l, Stage.ATTENTION_NORMED, act.xbRows, n, h);
             matmul.apply(act.xbRows, n, ar, w.q(), act.qRows, w.k(), act.kRows, w.v(), act.vRows);
             adapt(b, l, Projection.Q, act.xbRows, act.qRows);
@@ -353,11 +353,7 @@ public final class Gemma3Model implements AutoCloseable {
             matmul.apply(w.o(), act.attRows, act.oRows, n, ar);
             adapt(b, l, Projection.O, act.attRows, act.oRows);
             if (rec != null) rec.record(l, Stage.ATTENTION_PROJECTED, act.oRows, n, h);
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(o, t * h, o, t * h, w.postAttnNorm(), h, c.rmsEps());
-                Ops.addInPlace(x, t * h, o, t * h, h);
-                Ops.rmsNorm(xb, t * h, x, t * h, w.ffnNorm(), h, c.rmsEps());
-            }
+            tokenSteps.run(TokenSteps.AFTER_ATTENTION, w, n);
             if (rec != null) {
                 rec.record(l, Stage.FFN_INPUT, act.xRows, n, h);
                 rec.record(l, Stage.FFN_NORMED, act.xbRows, n, h);
@@ -369,20 +365,63 @@ public final class Gemma3Model implements AutoCloseable {
                 rec.record(l, Stage.GATE, act.gateRows, n, ffn);
                 rec.record(l, Stage.UP, act.upRows, n, ffn);
             }
-            Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), n * ffn);
+            tokenSteps.run(TokenSteps.GELU, w, n);
             if (rec != null) rec.record(l, Stage.FFN_ACTIVATION, act.gateRows, n, ffn);
             matmul.apply(w.down(), act.gateRows, act.oRows, n, ar);
             adapt(b, l, Projection.DOWN, act.gateRows, act.oRows);
             if (rec != null) rec.record(l, Stage.FFN_OUTPUT, act.oRows, n, h);
-            for (int t = 0; t < n; t++) {
-                Ops.rmsNorm(o, t * h, o, t * h, w.postFfnNorm(), h, c.rmsEps());
-                Ops.addInPlace(x, t * h, o, t * h, h);
-            }
+            tokenSteps.run(TokenSteps.AFTER_FFN, w, n);
         }
-        for (int t = 0; t < n; t++) Ops.rmsNorm(act.hiddenRows.data(), t * h, x, t * h, weights.outputNorm, h, c.rmsEps());
+        tokenSteps.run(TokenSteps.OUTPUT_NORM, null, n);
         if (rec != null) rec.record(-1, Stage.OUTPUT_HIDDEN, act.hiddenRows, n, h);
         for (int seg = 0; seg < b.segments; seg++) b.segs[seg].state.position += b.segs[seg].rows;
         logits(b);
+    }
+
+    private final TokenSteps tokenSteps = new TokenSteps();
+
+    /**
+     * The element-wise steps between the products (norms, residual additions, GELU), split by tokens across the pool
+     * from {@link #MIN_TOKENS} tokens on. Each token's arithmetic is its own, so the split changes no bit.
+     */
+    private final class TokenSteps implements WorkerPool.RangeTask {
+        static final int ATTENTION_NORM = 0, AFTER_ATTENTION = 1, GELU = 2, AFTER_FFN = 3, OUTPUT_NORM = 4;
+        /** fewer tokens run on the calling thread: a dispatch would cost more than it saves */
+        static final int MIN_TOKENS = 8;
+        private int step;
+        private GemmaWeights.Layer w;
+
+        void run(int step, GemmaWeights.Layer w, int n) {
+            this.step = step;
+            this.w = w;
+            if (n < MIN_TOKENS) run(0, 0, n);
+            else pool.run(n, this);
+            this.w = null;
+        }
+
+        @Override
+        public void run(int worker, int start, int end) {
+            GemmaConfig c = config;
+            int h = c.hidden();
+            float eps = c.rmsEps();
+            float[] x = act.xRows.data(), xb = act.xbRows.data(), o = act.oRows.data();
+            for (int t = start; t < end; t++) {
+                switch (step) {
+                    case ATTENTION_NORM -> Ops.rmsNorm(xb, t * h, x, t * h, w.attnNorm(), h, eps);
+                    case AFTER_ATTENTION -> {
+                        Ops.rmsNorm(o, t * h, o, t * h, w.postAttnNorm(), h, eps);
+                        Ops.addInPlace(x, t * h, o, t * h, h);
+                        Ops.rmsNorm(xb, t * h, x, t * h, w.ffnNorm(), h, eps);
+                    }
+                    case GELU -> Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), t * c.ffn(), (t + 1) * c.ffn());
+                    case AFTER_FFN -> {
+                        Ops.rmsNorm(o, t * h, o, t * h, w.postFfnNorm(), h, eps);
+                        Ops.addInPlace(x, t * h, o, t * h, h);
+                    }
+                    default -> Ops.rmsNorm(act.hiddenRows.data(), t * h, x, t * h, weights.outputNorm, h, eps);
+                }
+            }
+        }
     }
 
     /** Each segment's adapter, if any, on its own rows of a projection's input and output. */

@@ -11,11 +11,15 @@ import dev.jemma.model.KVType;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.Kernels;
+import dev.jemma.tensor.VectorMath;
 import dev.jemma.tensor.WeightMatrix;
 import dev.jemma.tensor.WorkerPool;
 import dev.jemma.train.data.TrainingExample;
 
 import java.util.Arrays;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Loss and gradients of a micro-batch: the core's forward pass (batch-invariant arithmetic, so runs reproduce bit
@@ -190,15 +194,7 @@ final class Backward implements AutoCloseable {
         for (int t = 0; t < n; t++) Norm.backward(d, t * h, lw.postFfnNorm(), dx, t * h, dOut, t * h, norm(norms, Norm.POST_FFN), h, eps, false);
         linear(l, Projection.DOWN, lw.down(), tape.get(l, Stage.FFN_ACTIVATION), dOut, dAct, n, g);
         float[] gate = tape.get(l, Stage.GATE), up = tape.get(l, Stage.UP);
-        for (int i = 0; i < n * ffn; i++) {
-            float x = gate[i];
-            double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
-            double th = Math.tanh(u);
-            double gelu = 0.5 * x * (1 + th);
-            double dgelu = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x);
-            dGate[i] = (float) (dAct[i] * up[i] * dgelu);
-            dUp[i] = (float) (dAct[i] * gelu);
-        }
+        gemm.split(n, (worker, s, e) -> geluBackward(gate, up, dAct, dGate, dUp, s * ffn, e * ffn));
         float[] f = tape.get(l, Stage.FFN_NORMED);
         linear(l, Projection.GATE, lw.gate(), f, dGate, dIn, n, g);
         linearAccumulate(l, Projection.UP, lw.up(), f, dUp, dIn, n, g);
@@ -216,6 +212,40 @@ final class Backward implements AutoCloseable {
         linearAccumulate(l, Projection.V, lw.v(), a, dV, dIn, n, g);
         float[] x0 = tape.get(l, Stage.LAYER_INPUT);
         for (int t = 0; t < n; t++) Norm.backward(x0, t * h, lw.attnNorm(), dIn, t * h, dx, t * h, norm(norms, Norm.ATTENTION), h, eps, true);
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final float GELU_C = 0.7978845608028654f, GELU_A = 0.044715f, GELU_3A = 3 * 0.044715f;
+
+    /**
+     * dGate = dAct · up · gelu'(gate) and dUp = dAct · gelu(gate) on [from, to). With e = e^(−2u) and
+     * s = 1 / (1 + e) = 0.5·(1 + tanh u): gelu = x·s and gelu' = s + 2x·s·(1 − s)·u', where 1 − s = e·s keeps its
+     * precision as s nears 1 (docs/TRAINING.md). The vector loop and the scalar tail do the same operations.
+     */
+    static void geluBackward(float[] gate, float[] up, float[] dAct, float[] dGate, float[] dUp, int from, int to) {
+        int i = from;
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, gate, i), x2 = x.mul(x);
+            FloatVector u = x2.fma(GELU_A, 1f).mul(x).mul(GELU_C);
+            FloatVector e = VectorMath.exp(u.mul(-2f));
+            FloatVector s = one.div(e.add(1f));
+            FloatVector du = x2.fma(GELU_3A, 1f).mul(GELU_C);
+            FloatVector dg = x.mul(2f).mul(s).mul(e.mul(s)).mul(du).add(s);
+            FloatVector da = FloatVector.fromArray(F, dAct, i);
+            da.mul(FloatVector.fromArray(F, up, i)).mul(dg).intoArray(dGate, i);
+            da.mul(x.mul(s)).intoArray(dUp, i);
+        }
+        for (; i < to; i++) {
+            float x = gate[i], x2 = x * x;
+            float u = Math.fma(x2, GELU_A, 1f) * x * GELU_C;
+            float e = VectorMath.exp(u * -2f);
+            float s = 1f / (e + 1f);
+            float du = Math.fma(x2, GELU_3A, 1f) * GELU_C;
+            float dg = x * 2f * s * (e * s) * du + s;
+            dGate[i] = dAct[i] * up[i] * dg;
+            dUp[i] = dAct[i] * (x * s);
+        }
     }
 
     private static float[] norm(float[][] norms, Norm n) {

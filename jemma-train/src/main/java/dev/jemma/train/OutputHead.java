@@ -1,6 +1,7 @@
 package dev.jemma.train;
 
 import dev.jemma.model.GemmaConfig;
+import dev.jemma.tensor.VectorMath;
 import dev.jemma.tensor.WeightMatrix;
 
 import java.util.Arrays;
@@ -134,8 +135,9 @@ final class OutputHead {
     }
 
     /**
-     * Without a soft-cap: one pass of exponentials (kept in the row), then one vector pass scaling them by
-     * lossScale / Σ. The maximum is exact in any order (no lane reduction needed); the sum is formed in index order.
+     * Without a soft-cap: one vector pass of exponentials ({@link VectorMath#exp}, kept in the row), their sum in
+     * index order, then one vector pass scaling them by lossScale / Σ. The maximum is exact in any order (no lane
+     * reduction needed).
      */
     private double softmaxMinusTargetUncapped(int off, int target, float lossScale) {
         int end = off + vocab;
@@ -146,12 +148,14 @@ final class OutputHead {
         for (float x : mv.toArray()) max = Math.max(max, x);
         for (; v < end; v++) max = Math.max(max, logits[v]);
         float zt = logits[off + target];
-        double sum = 0;
-        for (v = off; v < end; v++) {
-            float e = (float) Math.exp(logits[v] - max);
-            logits[v] = e;
-            sum += e;
+        FloatVector maxv = FloatVector.broadcast(F, max);
+        v = off;
+        for (int bound = off + F.loopBound(vocab); v < bound; v += F.length()) {
+            VectorMath.exp(FloatVector.fromArray(F, logits, v).sub(maxv)).intoArray(logits, v);
         }
+        for (; v < end; v++) logits[v] = VectorMath.exp(logits[v] - max);
+        double sum = 0;
+        for (v = off; v < end; v++) sum += logits[v];
         double ce = max + Math.log(sum) - zt;
         float scale = (float) (lossScale / sum);
         FloatVector sv = FloatVector.broadcast(F, scale);
