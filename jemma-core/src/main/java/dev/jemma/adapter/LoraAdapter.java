@@ -58,7 +58,8 @@ public final class LoraAdapter implements LinearAdapter {
     private final float[][][] bt;
     private final int[] inputs = new int[PROJECTIONS], outputs = new int[PROJECTIONS];
     /** A·x of the current call's rows (rows × rank), grown when a call has more rows; guarded by this */
-    private float[] mid = new float[0];
+    /** each calling thread's A·in rows (the forward pass's workers call at once, on disjoint rows) */
+    private final ThreadLocal<float[]> mid = ThreadLocal.withInitial(() -> new float[0]);
 
     private LoraAdapter(GemmaConfig base, int rank, float alpha, float userScale, float[][][] a, float[][][] b, float[][][] bt) {
         this.base = base;
@@ -163,8 +164,8 @@ public final class LoraAdapter implements LinearAdapter {
 
     /**
      * out[t] += scale · B·(A·in[t]): first A·in for every row (rank dot products of the input width), then B.
-     * Synchronized on the scratch row, which makes one adapter safe to share between models whose passes run
-     * at once; within one model passes take turns anyway, so the lock is uncontended.
+     * Thread-safe: each thread has its own scratch rows, so the forward pass's workers can take disjoint rows at
+     * once, and one adapter can be shared between models. Each row's arithmetic is its own.
      */
     @Override
     public void addTo(int layer, Projection p, Rows in, Rows out, int rows) {
@@ -174,9 +175,12 @@ public final class LoraAdapter implements LinearAdapter {
         float[] Bt = bt == null ? null : bt[layer][p.ordinal()];
         int nIn = inputs[p.ordinal()], nOut = outputs[p.ordinal()], r = rank;
         float[] x = in.data(), y = out.data();
-        synchronized (this) {
-            if (mid.length < rows * r) mid = new float[rows * r];
-            float[] m = mid;
+        {
+            float[] m = mid.get();
+            if (m.length < rows * r) {
+                m = new float[rows * r];
+                mid.set(m);
+            }
             for (int t = 0; t < rows; t++) {
                 int xo = in.start(t);
                 for (int k = 0; k < r; k++) m[t * r + k] = scale * dot(A, k * nIn, x, xo, nIn);

@@ -424,14 +424,59 @@ public final class Gemma3Model implements AutoCloseable {
         }
     }
 
-    /** Each segment's adapter, if any, on its own rows of a projection's input and output. */
+    /**
+     * Each segment's adapter, if any, on its own rows of a projection's input and output; from
+     * {@link TokenSteps#MIN_TOKENS} rows on, split across the pool.
+     */
     private void adapt(ForwardBatch b, int layer, Projection p, Rows in, Rows out) {
         for (int seg = 0; seg < b.segments; seg++) {
             LinearAdapter a = b.segs[seg].adapter;
             if (a == null) continue;
-            int first = b.segs[seg].firstRow;
-            a.addTo(layer, p, act.sliceIn.at(in.data(), in.start(first), in.stride()),
-                    act.sliceOut.at(out.data(), out.start(first), out.stride()), b.segs[seg].rows);
+            int first = b.segs[seg].firstRow, rows = b.segs[seg].rows;
+            if (rows < TokenSteps.MIN_TOKENS) {
+                a.addTo(layer, p, act.sliceIn.at(in.data(), in.start(first), in.stride()),
+                        act.sliceOut.at(out.data(), out.start(first), out.stride()), rows);
+            } else {
+                adaptRows.bind(a, layer, p, in, out, first);
+                pool.run(rows, adaptRows);
+                adaptRows.bind(null, 0, null, null, null, 0);
+            }
+        }
+    }
+
+    private final AdaptRows adaptRows = new AdaptRows();
+
+    /** One adapter on a range of a segment's rows, with each worker's own views of them. */
+    private final class AdaptRows implements WorkerPool.RangeTask {
+        // made at the first use: this object is built before the constructor sets the pool
+        private Rows[] ins, outs;
+        private LinearAdapter adapter;
+        private int layer, first;
+        private Projection projection;
+        private Rows in, out;
+
+        void bind(LinearAdapter a, int layer, Projection p, Rows in, Rows out, int first) {
+            if (ins == null) {
+                ins = new Rows[pool.size()];
+                outs = new Rows[pool.size()];
+                for (int i = 0; i < ins.length; i++) {
+                    ins[i] = Rows.packed(null, 0);
+                    outs[i] = Rows.packed(null, 0);
+                }
+            }
+            this.adapter = a;
+            this.layer = layer;
+            this.projection = p;
+            this.in = in;
+            this.out = out;
+            this.first = first;
+        }
+
+        @Override
+        public void run(int worker, int start, int end) {
+            if (start == end) return;
+            adapter.addTo(layer, projection, ins[worker].at(in.data(), in.start(first + start), in.stride()),
+                    outs[worker].at(out.data(), out.start(first + start), out.stride()), end - start);
         }
     }
 

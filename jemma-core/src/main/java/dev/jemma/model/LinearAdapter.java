@@ -13,7 +13,8 @@ public interface LinearAdapter {
 
     /**
      * out[t] += Δ(in[t]) for t < rows, where in holds the layer's input rows and out its output rows.
-     * Must not keep the views: they are re-pointed after the call.
+     * Must not keep the views: they are re-pointed after the call. The forward pass calls it from several workers
+     * at once on disjoint rows, so it must be thread-safe, and a row's result must not depend on the others.
      */
     void addTo(int layer, Projection projection, Rows in, Rows out, int rows);
 }
