@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The f32 matrix products of the backward pass, split across a fixed pool. Row-major arrays with explicit offsets
+ * The f32 matrix products of the output head and the backward pass, split across a fixed pool. Row-major arrays with explicit offsets
  * and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
  * {@link LaneSum}), so a training run is reproducible bit for bit, which resuming from a checkpoint relies on.
  *
@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** rows of C one register tile takes: 6 × 2 accumulators, two B loads and a broadcast fit AVX2's 16 registers */
+    /** rows of C one register tile takes: 6 × 2 accumulators, two B vectors and one A vector fit AVX2's 16 registers */
     private static final int MR = 6;
     /** columns of one register tile, and the grain of the column split */
     private static final int NR = 2 * L;
@@ -172,8 +172,8 @@ final class Gemm {
     }
 
     /**
-     * B's rows [0, kk) from {@code bOff}: {@code wide} panels of NR columns (panel q's row p at q·kk·NR + p·NR), then
-     * {@code narrow} panels of L columns after them.
+     * B's rows [0, kk) from {@code bOff} (B(p, j) at bOff + p·ldb + j·bCol): {@code wide} panels of NR columns
+     * (panel q's row p at q·kk·NR + p·NR), then {@code narrow} panels of L columns after them.
      */
     private static void packB(int kk, int wide, int narrow, float[] b, int bOff, int ldb, int bCol, float[] bp) {
         if (bCol != 1) {
