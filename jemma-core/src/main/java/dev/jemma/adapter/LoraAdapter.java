@@ -57,8 +57,7 @@ public final class LoraAdapter implements LinearAdapter {
     /** [layer][projection] → B transposed (rank × outputs), for adapters read from a file; null for trainable ones */
     private final float[][][] bt;
     private final int[] inputs = new int[PROJECTIONS], outputs = new int[PROJECTIONS];
-    /** A·x of the current call's rows (rows × rank), grown when a call has more rows; guarded by this */
-    /** each calling thread's A·in rows (the forward pass's workers call at once, on disjoint rows) */
+    /** each calling thread's A·x rows (rows × rank), grown when a call has more rows: workers call at once */
     private final ThreadLocal<float[]> mid = ThreadLocal.withInitial(() -> new float[0]);
 
     private LoraAdapter(GemmaConfig base, int rank, float alpha, float userScale, float[][][] a, float[][][] b, float[][][] bt) {
@@ -175,23 +174,21 @@ public final class LoraAdapter implements LinearAdapter {
         float[] Bt = bt == null ? null : bt[layer][p.ordinal()];
         int nIn = inputs[p.ordinal()], nOut = outputs[p.ordinal()], r = rank;
         float[] x = in.data(), y = out.data();
-        {
-            float[] m = mid.get();
-            if (m.length < rows * r) {
-                m = new float[rows * r];
-                mid.set(m);
-            }
+        float[] m = mid.get();
+        if (m.length < rows * r) {
+            m = new float[rows * r];
+            mid.set(m);
+        }
+        for (int t = 0; t < rows; t++) {
+            int xo = in.start(t);
+            for (int k = 0; k < r; k++) m[t * r + k] = scale * dot(A, k * nIn, x, xo, nIn);
+        }
+        if (Bt != null) {
+            for (int t = 0; t < rows; t++) addTransposed(Bt, m, t * r, r, y, out.start(t), nOut);
+        } else {
             for (int t = 0; t < rows; t++) {
-                int xo = in.start(t);
-                for (int k = 0; k < r; k++) m[t * r + k] = scale * dot(A, k * nIn, x, xo, nIn);
-            }
-            if (Bt != null) {
-                for (int t = 0; t < rows; t++) addTransposed(Bt, m, t * r, r, y, out.start(t), nOut);
-            } else {
-                for (int t = 0; t < rows; t++) {
-                    int yo = out.start(t);
-                    for (int o = 0; o < nOut; o++) y[yo + o] += dot(B, o * r, m, t * r, r);
-                }
+                int yo = out.start(t);
+                for (int o = 0; o < nOut; o++) y[yo + o] += dot(B, o * r, m, t * r, r);
             }
         }
     }

@@ -16,8 +16,8 @@ final class Activations {
     /** the row buffers, as packed views (each view owns its array) */
     final Rows xRows = view(), xbRows = view(), qRows = view(), kRows = view(), vRows = view(), attRows = view();
     final Rows oRows = view(), gateRows = view(), upRows = view(), hiddenRows = view(), logitInputRows = view();
-    /** views re-pointed per call: a segment's slice, the logits' destination */
-    final Rows sliceIn = view(), sliceOut = view(), logitRows = view();
+    /** a view re-pointed per call: the logits' destination */
+    final Rows logitRows = view();
     AttentionScratch[] attention;
 
     /** One worker's key/value block and online-softmax state. */

@@ -68,6 +68,7 @@ public final class Gemma3Model implements AutoCloseable {
         matmul.kernels(kernels);
         this.attention = new Attention(config);
         this.act = new Activations(config, pool.size());
+        this.adaptRows = new AdaptRows(pool.size());
     }
 
     /** Opens, validates and maps a Gemma 3 GGUF file. */
@@ -432,38 +433,34 @@ public final class Gemma3Model implements AutoCloseable {
         for (int seg = 0; seg < b.segments; seg++) {
             LinearAdapter a = b.segs[seg].adapter;
             if (a == null) continue;
-            int first = b.segs[seg].firstRow, rows = b.segs[seg].rows;
-            if (rows < TokenSteps.MIN_TOKENS) {
-                a.addTo(layer, p, act.sliceIn.at(in.data(), in.start(first), in.stride()),
-                        act.sliceOut.at(out.data(), out.start(first), out.stride()), rows);
-            } else {
-                adaptRows.bind(a, layer, p, in, out, first);
-                pool.run(rows, adaptRows);
-                adaptRows.bind(null, 0, null, null, null, 0);
-            }
+            int rows = b.segs[seg].rows;
+            adaptRows.bind(a, layer, p, in, out, b.segs[seg].firstRow);
+            if (rows < TokenSteps.MIN_TOKENS) adaptRows.run(0, 0, rows);
+            else pool.run(rows, adaptRows);
+            adaptRows.bind(null, 0, null, null, null, 0);
         }
     }
 
-    private final AdaptRows adaptRows = new AdaptRows();
+    private final AdaptRows adaptRows;
 
     /** One adapter on a range of a segment's rows, with each worker's own views of them. */
-    private final class AdaptRows implements WorkerPool.RangeTask {
-        // made at the first use: this object is built before the constructor sets the pool
-        private Rows[] ins, outs;
+    private static final class AdaptRows implements WorkerPool.RangeTask {
+        private final Rows[] ins, outs;
         private LinearAdapter adapter;
         private int layer, first;
         private Projection projection;
         private Rows in, out;
 
-        void bind(LinearAdapter a, int layer, Projection p, Rows in, Rows out, int first) {
-            if (ins == null) {
-                ins = new Rows[pool.size()];
-                outs = new Rows[pool.size()];
-                for (int i = 0; i < ins.length; i++) {
-                    ins[i] = Rows.packed(null, 0);
-                    outs[i] = Rows.packed(null, 0);
-                }
+        AdaptRows(int workers) {
+            ins = new Rows[workers];
+            outs = new Rows[workers];
+            for (int i = 0; i < workers; i++) {
+                ins[i] = Rows.packed(null, 0);
+                outs[i] = Rows.packed(null, 0);
             }
+        }
+
+        void bind(LinearAdapter a, int layer, Projection p, Rows in, Rows out, int first) {
             this.adapter = a;
             this.layer = layer;
             this.projection = p;

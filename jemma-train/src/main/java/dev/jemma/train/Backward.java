@@ -22,11 +22,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Loss and gradients of a micro-batch: the core's forward pass (batch-invariant arithmetic, so runs reproduce bit
- * for bit) with a {@link Tape} attached, the loss through the {@link OutputHead} at labelled positions only, then
- * back through the layers, as transformers' Gemma3ForCausalLM defines them (docs/GEMMA3.md; docs/TRAINING.md for
- * the gradients). Gradients are added, times {@code lossScale}, to a {@link Gradients}: full-model buffers get every
- * weight's gradient, LoRA buffers the adapter's. Not thread-safe; one instance per training run.
+ * Loss and gradients of a micro-batch: the core's forward pass (FAST arithmetic, one path for a micro-batch's
+ * number of rows, so runs reproduce bit for bit) with a {@link Tape} attached, the loss through the
+ * {@link OutputHead} at labelled positions only, then back through the layers, as transformers' Gemma3ForCausalLM
+ * defines them (docs/GEMMA3.md; docs/TRAINING.md for the gradients). Gradients are added, times {@code lossScale},
+ * to a {@link Gradients}: full-model buffers get every weight's gradient, LoRA buffers the adapter's. Not thread-safe; one instance per training run.
  */
 final class Backward implements AutoCloseable {
     private final Gemma3Model model;
