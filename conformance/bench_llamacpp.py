@@ -1,6 +1,8 @@
 """llama.cpp (llama-cpp-python) speed on one GGUF, measured like llama-bench, for scripts/bench-compare.sh.
 
-pp: P random tokens through an empty context in one batch; tg: N tokens one at a time from an empty context.
+pp: P random tokens through an empty context, in batches of 2,048 and micro-batches of 512 as llama-bench's defaults
+(one batch of P up to 512); tg: N tokens one at a time from an empty context. --flash-attn turns on llama.cpp's
+flash attention (off by default here, as in llama-cpp-python).
 One untimed warm-up of each, then R timed repetitions. Prints a JSON array with the same fields as
 `jemma bench --json`.
 Run: .venv/bin/python conformance/bench_llamacpp.py --model GGUF -p 512 -n 128 -r 5 -t 2
@@ -21,9 +23,11 @@ def main():
     ap.add_argument("-n", type=int, default=128)
     ap.add_argument("-r", type=int, default=5)
     ap.add_argument("-t", type=int, default=2)
+    ap.add_argument("--flash-attn", action="store_true")
     a = ap.parse_args()
-    llm = Llama(model_path=a.model, n_ctx=max(a.p, a.n) + 8, n_batch=max(a.p, 1), n_ubatch=max(a.p, 1),
-                n_threads=a.t, n_threads_batch=a.t, verbose=False)
+    batch = max(min(a.p, 2048), 1)
+    llm = Llama(model_path=a.model, n_ctx=max(a.p, a.n) + 8, n_batch=batch, n_ubatch=min(batch, 512),
+                n_threads=a.t, n_threads_batch=a.t, flash_attn=a.flash_attn, verbose=False)
     tokens = [int(t) for t in np.random.default_rng(42).integers(0, llm.n_vocab(), size=max(a.p, a.n))]
 
     def pp():

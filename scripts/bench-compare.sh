@@ -3,7 +3,8 @@
 # way (llama-bench style: pp = P tokens in an empty context, tg = N tokens one at a time; warm-up, then R
 # timed repetitions), the two engines interleaved for ROUNDS rounds. Prints medians and the ratio, for each of
 # Jemma's kernels in $KERNELS (default "native java": the native integer kernels, where built, and the Java ones).
-# Usage: [KERNELS="native java"] scripts/bench-compare.sh [MODEL] [ROUNDS] [P] [N] [R] [THREADS]
+# LLAMACPP_ARGS passes options to conformance/bench_llamacpp.py (e.g. --flash-attn).
+# Usage: [KERNELS="native java"] [LLAMACPP_ARGS=...] scripts/bench-compare.sh [MODEL] [ROUNDS] [P] [N] [R] [THREADS]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -17,7 +18,7 @@ echo "model: $model  threads: $t  pp$p / tg$n, $r repetitions per round"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs) | flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512f|avx512_vnni|avx512vnni|avx_vnni|avx512bw|avx512vl)$' | sort -u | xargs)"
 printf '%-6s %-16s %-6s %14s %14s %8s\n' round kernels test "jemma t/s" "llama.cpp t/s" ratio
 for round in $(seq "$rounds"); do
-  l=$(.venv/bin/python conformance/bench_llamacpp.py --model "$model" -p "$p" -n "$n" -r "$r" -t "$t" 2>/dev/null)
+  l=$(.venv/bin/python conformance/bench_llamacpp.py --model "$model" -p "$p" -n "$n" -r "$r" -t "$t" ${LLAMACPP_ARGS:-} 2>/dev/null)
   for k in $kernels; do
     j=$(./jemma bench --json --kernels "$k" --model "$model" -p "$p" -n "$n" -r "$r" -t "$t" 2>/dev/null) || continue
     .venv/bin/python - "$round" "$j" "$l" <<'PY'

@@ -20,6 +20,7 @@ public final class Main {
 
     public static void main(String[] args) {
         dev.jemma.Trace.mark("main entered");
+        dev.jemma.tensor.Kernels.loadInBackground(); // beside the parsing of the command line
         System.setOut(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(run(args));

@@ -103,6 +103,7 @@ public final class GGUFFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new ModelFormatException("model file not found: " + path);
         }
+        String identity = identity(path);
         Arena arena = Arena.ofShared();
         try (ch) {
             size = ch.size();
@@ -111,11 +112,36 @@ public final class GGUFFile implements AutoCloseable {
             }
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             GGUFParser parser = new GGUFParser(seg, path.toString());
+            // the identity names what was mapped only if the path still shows the same file afterwards
+            parser.identity = identity != null && identity.equals(identity(path)) ? identity : null;
             GGUFFile f = parser.parse(path, arena);
             return f;
         } catch (RuntimeException | IOException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** A file modified more recently than this is given no identity (see {@link #identity}). */
+    private static final java.time.Duration SETTLED = java.time.Duration.ofSeconds(3);
+
+    /**
+     * The file's real path, size, modification time (ns) and file key (device and inode): what changes when a model
+     * file is replaced or rewritten. Null when it cannot be read, and for a file modified in the last few seconds:
+     * file systems keep modification times in ticks (a few ms, up to 2 s on FAT), so a file rewritten in place within
+     * one tick would look unchanged (as git treats "racily clean" entries).
+     */
+    private static String identity(Path path) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(path,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            Object key = a.fileKey();
+            if (key == null) return null;
+            java.time.Instant t = a.lastModifiedTime().toInstant();
+            if (t.isAfter(java.time.Instant.now().minus(SETTLED))) return null;
+            return path.toRealPath() + "\0" + a.size() + "\0" + t.getEpochSecond() + "." + t.getNano() + "\0" + key;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -200,6 +226,8 @@ public final class GGUFFile implements AutoCloseable {
         private final MemorySegment seg;
         private final long size;
         private final String where;
+        /** see {@link GGUFMetadata#sourceIdentity()} */
+        String identity;
         private long pos;
         /** reused for every string read (decoding copies out of it) */
         private byte[] stringBytes = new byte[64];
@@ -241,7 +269,7 @@ public final class GGUFFile implements AutoCloseable {
                 kv.put(key, value(key));
                 encoded.put(key, seg.asSlice(valueAt, pos - valueAt));
             }
-            GGUFMetadata md = new GGUFMetadata(kv, encoded);
+            GGUFMetadata md = new GGUFMetadata(kv, encoded, identity);
             int alignment = alignment(md);
 
             List<TensorInfo> raw = new ArrayList<>((int) nTensors);

@@ -19,15 +19,28 @@ public final class GGUFMetadata {
     private final Map<String, Entry> entries;
     /** Each entry's value as stored in the file it was read from (type id onwards); empty when built in memory. */
     private final Map<String, MemorySegment> encoded;
+    private final String sourceIdentity;
 
-    GGUFMetadata(LinkedHashMap<String, Entry> entries, Map<String, MemorySegment> encoded) {
+    GGUFMetadata(LinkedHashMap<String, Entry> entries, Map<String, MemorySegment> encoded, String sourceIdentity) {
         this.entries = Collections.unmodifiableMap(entries);
         this.encoded = encoded;
+        this.sourceIdentity = sourceIdentity;
     }
 
     /** Metadata built in memory (a model assembled from another format), in the given order. */
     public static GGUFMetadata of(Map<String, Entry> entries) {
-        return new GGUFMetadata(new LinkedHashMap<>(entries), Map.of());
+        return new GGUFMetadata(new LinkedHashMap<>(entries), Map.of(), null);
+    }
+
+    /**
+     * For metadata read from a file: a string that changes whenever that file is replaced or rewritten (its real
+     * path, size, modification time and inode), so a cache of something derived from the metadata can skip hashing
+     * it on later loads of the same file. Null for metadata built in memory, when the file could not be stat'ed, and
+     * when it was modified in the last few seconds (a rewrite within one tick of the file system's clock would not
+     * change it).
+     */
+    public String sourceIdentity() {
+        return sourceIdentity;
     }
 
     /**

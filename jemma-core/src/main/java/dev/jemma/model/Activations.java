@@ -34,6 +34,16 @@ final class Activations {
             sum = new float[q];
             lastKey = new int[Attention.TOKEN_BLOCK];
         }
+
+        /** Another scratch's softmax state over other key and value blocks (for {@link ForwardWarmup}). */
+        AttentionScratch(AttentionScratch other, float[] keys, float[] values) {
+            this.keys = keys;
+            this.values = values;
+            scores = other.scores;
+            max = other.max;
+            sum = other.sum;
+            lastKey = other.lastKey;
+        }
     }
 
     Activations(GemmaConfig c, int workers) {

@@ -84,7 +84,7 @@ final class Attention implements WorkerPool.RangeTask {
         }
     }
 
-    private static void rope(float[] x, int off, float[] cos, float[] sin, int tOff, int half) {
+    static void rope(float[] x, int off, float[] cos, float[] sin, int tOff, int half) {
         for (int i = 0; i < half; i++) {
             float p = x[off + i], r = x[off + i + half];
             float co = cos[tOff + i], si = sin[tOff + i];
@@ -212,7 +212,7 @@ final class Attention implements WorkerPool.RangeTask {
      * One query against key rows [from, to) of the block: scores, then the online-softmax update of
      * its running max and sum, rescaling the output accumulated so far when the max grows.
      */
-    private static void accumulate(Activations.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
+    static void accumulate(Activations.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
                                    int from, int to, float scale, int hd) {
         float[] sc = w.scores;
         float[] keys = w.keys, values = w.values;
@@ -300,7 +300,7 @@ final class Attention implements WorkerPool.RangeTask {
         return sum;
     }
 
-    private static void scale(float[] x, int off, int n, float f) {
+    static void scale(float[] x, int off, int n, float f) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector.fromArray(F, x, off + i).mul(f).intoArray(x, off + i);

@@ -101,9 +101,11 @@ public final class Gemma3Model implements AutoCloseable {
             throw e;
         }
         Trace.mark("GGUF opened");
+        ForwardWarmup forwardWarmup = null;
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
             check.accept(config);
+            forwardWarmup = ForwardWarmup.start(config);
             GemmaWeights weights = GemmaWeights.load(file, config);
             Trace.mark("weights mapped");
             KernelWarmup warmup = KernelWarmup.start(weights, resolved);
@@ -117,6 +119,7 @@ public final class Gemma3Model implements AutoCloseable {
                 if (warmup != null) warmup.stop();
             }
         } catch (RuntimeException e) {
+            if (forwardWarmup != null) forwardWarmup.stop();
             file.close();
             throw e;
         }

@@ -4,6 +4,7 @@ import dev.jemma.JemmaException;
 import dev.jemma.tensor.RowKernel;
 import dev.jemma.tensor.RowKernels;
 import dev.jemma.tensor.RowQuantizer;
+import dev.jemma.tensor.ZeroedMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,8 +66,8 @@ public final class KVCache implements AutoCloseable {
             for (int l = 0; l < layers; l++) {
                 int len = positions(c, l, contextLength, maxChunk);
                 length[l] = len;
-                keys[l] = a.allocate(Math.multiplyExact(len, rowBytes), 64);
-                values[l] = a.allocate(Math.multiplyExact(len, rowBytes), 64);
+                keys[l] = ZeroedMemory.allocate(a, Math.multiplyExact(len, rowBytes));
+                values[l] = ZeroedMemory.allocate(a, Math.multiplyExact(len, rowBytes));
             }
         } catch (OutOfMemoryError e) {
             cleanable.clean();

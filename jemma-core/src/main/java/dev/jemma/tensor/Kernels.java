@@ -52,6 +52,24 @@ public enum Kernels {
         };
     }
 
+    /**
+     * Loads the native library and links its calls (~100 ms on a cold JVM) on a daemon thread, so that a command
+     * line can do it while it parses its arguments; whoever then needs the library waits for that thread instead
+     * of doing the work again (class initialization runs once).
+     */
+    public static void loadInBackground() {
+        Thread t = new Thread(() -> {
+            NativeKernels.available();
+            try { // links its calls too, used when the first KV cache is made
+                Class.forName(ZeroedMemory.class.getName(), true, Kernels.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new AssertionError(e);
+            }
+        }, "jemma-native-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** What runs, for logs, {@code jemma info} and benchmark rows: "java", or "native (avx2)" and the like. */
     public String describe() {
         Kernels k = resolve();

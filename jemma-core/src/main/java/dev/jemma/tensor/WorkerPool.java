@@ -24,6 +24,9 @@ public final class WorkerPool implements AutoCloseable {
     private volatile boolean closed;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
+    /** the calling thread while it sleeps in {@link #run} waiting for the workers, else null */
+    private volatile Thread waiter;
+    private static final int WAIT_SPINS = 4000;
 
     public WorkerPool(int size) {
         if (size < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + size);
@@ -61,10 +64,18 @@ public final class WorkerPool implements AutoCloseable {
         } catch (Throwable e) {
             own = e;
         }
+        // Spin briefly (the slices usually end within microseconds of each other), then sleep until the last worker
+        // wakes this thread: spinning longer takes a core from the JIT's compiler threads while the code is still
+        // cold, and on two cores that delayed the first token of a one-shot run.
         int spins = 0;
         while (pending.get() != 0) {
-            if (++spins < 20000) Thread.onSpinWait();
-            else Thread.yield();
+            if (++spins < WAIT_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                waiter = Thread.currentThread();
+                while (pending.get() != 0) LockSupport.park(this);
+                waiter = null;
+            }
         }
         task = null;
         Throwable f = own != null ? own : failure;
@@ -94,7 +105,10 @@ public final class WorkerPool implements AutoCloseable {
             } catch (Throwable e) {
                 failure = e;
             } finally {
-                pending.decrementAndGet();
+                if (pending.decrementAndGet() == 0) {
+                    Thread w = waiter;
+                    if (w != null) LockSupport.unpark(w);
+                }
             }
         }
     }

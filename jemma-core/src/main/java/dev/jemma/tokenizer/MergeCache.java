@@ -58,6 +58,44 @@ final class MergeCache {
         }
     }
 
+    /**
+     * {@link #key(String[], float[], int[])}, remembered per model file: the key of a file whose
+     * {@link dev.jemma.gguf.GGUFMetadata#sourceIdentity() identity} (path, size, modification time, inode) was seen
+     * before is read back instead of hashing the vocabulary again, which costs ~0.3 s of CPU on a cold JVM (most of
+     * a one-shot command's tokenizer time). The entries themselves stay keyed by content: the memo only finds the
+     * key. A file changed in place with its size and modification time restored would keep its old key; the memo
+     * trusts the file system there, as build tools do.
+     */
+    byte[] key(String sourceIdentity, String[] tokens, float[] scores, int[] types) {
+        if (sourceIdentity == null) return key(tokens, scores, types);
+        Path memo = dir.resolve("file-" + HexFormat.of().formatHex(sha256(sourceIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0, 16) + ".key");
+        try {
+            if (Files.isRegularFile(memo) && Files.size(memo) == 36) {
+                ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(memo)).order(ByteOrder.LITTLE_ENDIAN);
+                CRC32C crc = new CRC32C();
+                crc.update(b.array(), 0, 32);
+                if ((int) crc.getValue() == b.getInt(32)) return Arrays.copyOf(b.array(), 32);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot read " + memo + ": " + e);
+        }
+        byte[] key = key(tokens, scores, types);
+        ByteBuffer b = ByteBuffer.allocate(36).order(ByteOrder.LITTLE_ENDIAN).put(key);
+        CRC32C crc = new CRC32C();
+        crc.update(key);
+        b.putInt((int) crc.getValue());
+        writeAtomically(memo, b.array(), "file-");
+        return key;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
+        }
+    }
+
     /** SHA-256 of the derivation's inputs and {@link #FORMAT}. */
     static byte[] key(String[] tokens, float[] scores, int[] types) {
         MessageDigest sha;
@@ -165,12 +203,17 @@ final class MergeCache {
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
+        return writeAtomically(file(key), b.array(), "merges-");
+    }
+
+    /** Writes to a temporary file and renames it into place; best effort (false when it could not be written). */
+    private boolean writeAtomically(Path target, byte[] bytes, String prefix) {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "merges-", ".tmp");
-            Files.write(tmp, b.array());
-            Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            tmp = Files.createTempFile(dir, prefix, ".tmp");
+            Files.write(tmp, bytes);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot write into " + dir + ": " + e);
@@ -184,4 +227,5 @@ final class MergeCache {
             return false;
         }
     }
+
 }

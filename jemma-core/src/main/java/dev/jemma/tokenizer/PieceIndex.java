@@ -12,6 +12,8 @@ final class PieceIndex {
     private final int[] slots;
     private final int shift;
     private int size;
+    /** the ids that are in the table (for a duplicate text, only the first) */
+    private final java.util.BitSet indexed;
 
     /** An empty index over {@code pieces} (by id) with room for all of them; add ids with {@link #putIfAbsent}. */
     PieceIndex(String[] pieces) {
@@ -20,6 +22,7 @@ final class PieceIndex {
         int bits = Math.max(4, 32 - Integer.numberOfLeadingZeros(2 * pieces.length - 1)); // at most half full
         slots = new int[1 << bits];
         shift = 32 - bits;
+        indexed = new java.util.BitSet(pieces.length);
     }
 
     /** An index of every piece, the first id winning for duplicate texts; duplicate ids go to {@code duplicates}. */
@@ -44,6 +47,7 @@ final class PieceIndex {
             if (e == 0) {
                 slots[i] = id + 1;
                 size++;
+                indexed.set(id);
                 return true;
             }
             if (pieces[e - 1].equals(p)) return false;
@@ -71,6 +75,11 @@ final class PieceIndex {
             String p = pieces[e - 1];
             if (p.length() == len && s.regionMatches(from, p, 0, len)) return e - 1;
         }
+    }
+
+    /** Whether looking up pieces[id]'s text gives id (false for a later duplicate or an id never added). */
+    boolean owns(int id) {
+        return indexed.get(id);
     }
 
     int size() {

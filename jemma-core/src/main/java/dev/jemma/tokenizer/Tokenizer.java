@@ -36,6 +36,7 @@ public final class Tokenizer {
     private static final char SPACE_MARK = '\u2581';
 
     private final String[] pieces;
+    /** pieces with "▁" as space, made on first use (most of a vocabulary is never decoded; a racing duplicate is harmless) */
     private final String[] decodedPieces;
     private final byte[] kinds;
     private final short[] byteValue;        // 0..255 for byte tokens, -1 otherwise
@@ -87,9 +88,8 @@ public final class Tokenizer {
                 decodedPieces[id] = p;
                 continue;
             }
-            decodedPieces[id] = p.replace(SPACE_MARK, ' ');
             if (kinds[id] == SPECIAL || kinds[id] == ADDED) addedChars += p.length();
-            if (pieceToId.get(p) != id) continue;
+            if (!pieceToId.owns(id)) continue;
             if (p.length() == 1) {
                 bmpCharIds[p.charAt(0)] = id;
             } else if (p.length() == 2 && Character.isSurrogatePair(p.charAt(0), p.charAt(1))) {
@@ -363,7 +363,7 @@ public final class Tokenizer {
                 run.add(b);
             } else {
                 run.flushTo(sb);
-                sb.append(decodedPieces[id]);
+                sb.append(decodedPiece(id));
             }
         }
         run.flushTo(sb);
@@ -383,7 +383,9 @@ public final class Tokenizer {
 
     /** Text of a non-byte token as it appears in decoded output. Id must be valid. */
     String decodedPiece(int id) {
-        return decodedPieces[id];
+        String d = decodedPieces[id];
+        if (d == null) decodedPieces[id] = d = pieces[id].replace(SPACE_MARK, ' ');
+        return d;
     }
 
     /** Bytes of a run of byte tokens, decoded the Hugging Face way when the run ends. */
@@ -463,7 +465,7 @@ public final class Tokenizer {
         checkId(id);
         if (kinds[id] == SPECIAL || kinds[id] == UNUSED) return null;
         if (byteValue[id] >= 0) return new byte[] {(byte) byteValue[id]};
-        return decodedPieces[id].getBytes(StandardCharsets.UTF_8);
+        return decodedPiece(id).getBytes(StandardCharsets.UTF_8);
     }
 
     /** True for byte-fallback tokens {@code <0xNN>}. */

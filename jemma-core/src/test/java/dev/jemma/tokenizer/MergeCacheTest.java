@@ -41,8 +41,76 @@ class MergeCacheTest {
     private List<Path> cacheFiles() throws IOException {
         if (!Files.isDirectory(cacheDir())) return List.of();
         try (Stream<Path> s = Files.list(cacheDir())) {
-            return s.sorted().toList();
+            return s.filter(p -> p.getFileName().toString().startsWith("merges-")).sorted().toList();
         }
+    }
+
+    private List<Path> memoFiles() throws IOException {
+        if (!Files.isDirectory(cacheDir())) return List.of();
+        try (Stream<Path> s = Files.list(cacheDir())) {
+            return s.filter(p -> p.getFileName().toString().startsWith("file-")).sorted().toList();
+        }
+    }
+
+    /** The synthetic vocabulary written to {@code file}, dated an hour ago plus {@code seconds} (a settled file). */
+    private Path settledFile(float lastScore, Path file, int seconds) throws IOException {
+        SyntheticTokenizerTest.Vocab v = SyntheticTokenizerTest.syntheticVocab();
+        v.scores.set(v.scores.size() - 1, lastScore);
+        Path dir = Files.createDirectories(tmp.resolve("w" + System.nanoTime()));
+        Path written = v.gguf().write(dir);
+        Files.write(file, Files.readAllBytes(written)); // in place when file exists: same inode, same size
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(3600).plusSeconds(seconds)));
+        return file;
+    }
+
+    private static GGUFMetadata open(Path file) throws IOException {
+        try (GGUFFile f = GGUFFile.open(file)) {
+            return f.metadata();
+        }
+    }
+
+    @Test
+    void aSettledFileRemembersItsKeyAndARewriteGetsANewOne() throws IOException {
+        Path model = tmp.resolve("model.gguf");
+        MergeCache cache = new MergeCache(cacheDir());
+        GGUFMetadata a = open(settledFile(-22, model, 0));
+        assertNotNull(a.sourceIdentity(), "a settled file has an identity");
+        Tokenizer freshA = GgufTokenizerLoader.load(a, DERIVED, null);
+        assertSameTable(freshA.merges(), GgufTokenizerLoader.load(a, DERIVED, cache).merges());
+        assertEquals(1, memoFiles().size(), "the file's key is remembered");
+        assertSameTable(freshA.merges(), GgufTokenizerLoader.load(open(model), DERIVED, cache).merges());
+
+        // the same path rewritten in place (same size and inode) with another vocabulary and a new date
+        GGUFMetadata b = open(settledFile(-1.5f, model, 60));
+        assertNotEquals(a.sourceIdentity(), b.sourceIdentity());
+        Tokenizer freshB = GgufTokenizerLoader.load(b, DERIVED, null);
+        Tokenizer cachedB = GgufTokenizerLoader.load(b, DERIVED, cache);
+        assertSameTable(freshB.merges(), cachedB.merges());
+        assertNotEquals(freshA.merges().get(freshA.idOf("▁"), freshA.idOf("hello")),
+                cachedB.merges().get(freshA.idOf("▁"), freshA.idOf("hello")));
+        assertEquals(2, cacheFiles().size(), "one entry per vocabulary");
+    }
+
+    @Test
+    void aDamagedKeyMemoIsIgnoredAndRewritten() throws IOException {
+        Path model = settledFile(-22, tmp.resolve("model.gguf"), 0);
+        MergeCache cache = new MergeCache(cacheDir());
+        GGUFMetadata md = open(model);
+        Tokenizer fresh = GgufTokenizerLoader.load(md, DERIVED, null);
+        GgufTokenizerLoader.load(md, DERIVED, cache);
+        Path memo = memoFiles().getFirst();
+        byte[] good = Files.readAllBytes(memo);
+        for (byte[] bad : List.of(flip(good, 3), flip(good, good.length - 1), Arrays.copyOf(good, 20), new byte[0])) {
+            Files.write(memo, bad);
+            assertSameTable(fresh.merges(), GgufTokenizerLoader.load(md, DERIVED, cache).merges());
+            assertArrayEquals(good, Files.readAllBytes(memo), "the damaged memo is rewritten");
+        }
+    }
+
+    @Test
+    void aFreshlyWrittenFileHasNoIdentity() {
+        assertNull(synthetic(-22).sourceIdentity(), "modified seconds ago: a rewrite in the same clock tick would look the same");
     }
 
     static void assertSameTable(PairTable expected, PairTable actual) {

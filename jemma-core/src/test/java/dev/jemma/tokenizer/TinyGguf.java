@@ -21,6 +21,11 @@ final class TinyGguf {
     TinyGguf ints(String key, int... v) { g.ints(key, v); return this; }
     TinyGguf remove(String key) { g.remove(key); return this; }
 
+    /** Writes the file into dir and returns its path. */
+    Path write(Path dir) {
+        return g.write(dir);
+    }
+
     /** Writes the file into dir and returns its metadata. */
     GGUFMetadata metadata(Path dir) {
         try (GGUFFile f = GGUFFile.open(g.write(dir))) {
