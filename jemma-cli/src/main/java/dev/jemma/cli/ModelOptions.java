@@ -19,6 +19,11 @@ public final class ModelOptions {
             + "present) or auto (native where available; default, or $JEMMA_KERNELS)")
     String kernels;
 
+    @Option(names = "--no-mmap", description = "copy the weights into memory (huge pages where the system gives them) "
+            + "instead of reading the mapped file: a longer load and a larger resident set for faster decoding of "
+            + "larger models (as llama.cpp's --no-mmap)")
+    boolean noMmap;
+
     /** --kernels, else the configured default. */
     public dev.jemma.tensor.Kernels kernels() {
         return kernels == null ? dev.jemma.tensor.Kernels.configured() : dev.jemma.tensor.Kernels.parse(kernels);
@@ -79,7 +84,7 @@ public final class ModelOptions {
         choice.resolve(); // a native choice this machine cannot run fails before the load (and the default model's install)
         Path p = resolve();
         long t0 = System.nanoTime();
-        Gemma3Model m = Gemma3Model.load(p, threads, check, choice);
+        Gemma3Model m = Gemma3Model.load(p, threads, check, choice, noMmap);
         Log.info(String.format("loaded %s in %.0f ms (%d threads, %s kernels)", p.getFileName(), (System.nanoTime() - t0) / 1e6, threads,
                 choice.describe()));
         return m;

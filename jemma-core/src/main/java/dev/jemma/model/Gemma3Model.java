@@ -90,6 +90,15 @@ public final class Gemma3Model implements AutoCloseable {
      */
     public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check, Kernels kernels)
             throws IOException {
+        return load(path, threads, check, kernels, false);
+    }
+
+    /**
+     * As above; with {@code inMemory} the file's weights are copied into memory instead of read from the mapping
+     * (llama.cpp's {@code --no-mmap}; see {@link GGUFFile#loadIntoMemory()}).
+     */
+    public static Gemma3Model load(Path path, int threads, java.util.function.Consumer<GemmaConfig> check, Kernels kernels,
+                                   boolean inMemory) throws IOException {
         Kernels resolved = kernels.resolve();
         // a Hugging Face folder runs as the GGUF model llama.cpp's converter would make of it
         dev.jemma.hf.HuggingFaceModel hf = java.nio.file.Files.isDirectory(path) ? dev.jemma.hf.HuggingFaceModel.open(path) : null;
@@ -106,6 +115,15 @@ public final class Gemma3Model implements AutoCloseable {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
             check.accept(config);
             forwardWarmup = ForwardWarmup.start(config);
+            if (inMemory) {
+                try {
+                    file.loadIntoMemory();
+                } catch (OutOfMemoryError e) {
+                    throw new InsufficientMemoryException("cannot copy the model's " + file.fileSize()
+                            + " bytes into memory (--no-mmap): use the mapped file", file.fileSize(), -1, -1);
+                }
+                Trace.mark("weights copied into memory");
+            }
             GemmaWeights weights = GemmaWeights.load(file, config);
             Trace.mark("weights mapped");
             KernelWarmup warmup = KernelWarmup.start(weights, resolved);

@@ -30,10 +30,26 @@ class ZeroedMemoryTest {
     }
 
     @Test
+    void streamingBuffersAreAlignedWritableAndFreedWithTheirArena() {
+        MemorySegment s;
+        try (Arena arena = Arena.ofShared()) {
+            s = ZeroedMemory.allocateForStreaming(arena, (5L << 20) + 3);
+            assertEquals((5L << 20) + 3, s.byteSize());
+            assertEquals(0, s.address() % 64, "vector-aligned at least");
+            s.set(ValueLayout.JAVA_BYTE, s.byteSize() - 1, (byte) 7);
+            assertEquals(7, s.get(ValueLayout.JAVA_BYTE, s.byteSize() - 1));
+            assertThrows(IndexOutOfBoundsException.class, () -> s.get(ValueLayout.JAVA_BYTE, s.byteSize()));
+        }
+        assertFalse(s.scope().isAlive(), "freed with the arena");
+    }
+
+    @Test
     void impossibleSizesFailAsAnArenaDoes() {
         try (Arena arena = Arena.ofConfined()) {
             assertThrows(IllegalArgumentException.class, () -> ZeroedMemory.allocate(arena, -1));
             assertThrows(OutOfMemoryError.class, () -> ZeroedMemory.allocate(arena, Long.MAX_VALUE / 2));
+            assertThrows(IllegalArgumentException.class, () -> ZeroedMemory.allocateForStreaming(arena, -1));
+            assertThrows(OutOfMemoryError.class, () -> ZeroedMemory.allocateForStreaming(arena, Long.MAX_VALUE / 2));
         }
     }
 }
