@@ -12,16 +12,25 @@ import java.util.Arrays;
  * q and k, as the forward pass computes them (NeoX RoPE, base and linear scale by layer type; a local layer's
  * query at p sees keys p − window &lt; k ≤ p). Work items are (sequence, KV head); each owns its rows of dq, dk and
  * dv, and QK-norm weight gradients go to per-worker partials summed after in worker order.
+ *
+ * <p>Within an item, queries go in blocks of {@link #QB} rows against the keys they can see, and every step is a
+ * matrix product on the worker's thread ({@link Gemm#multiplyAddSerial}): scores S = Q·Kᵀ, dP = dO·Vᵀ, then
+ * dV += Pᵀ·dO, dQ = dS·K and dK += dSᵀ·Q. Per pair of positions that is five products of head-dim length, as
+ * before, but in register tiles instead of one dot or axpy at a time.
  */
 final class AttentionBackward {
+    /** query rows per block: bounds the scratch to QB × sequence length scores whatever the length */
+    private static final int QB = 64;
+
     private final GemmaConfig c;
     private final Gemm gemm;
-    private final float[] invFreqLocal, invFreqGlobal;
     private final Scratch[] scratch;
+    /** RoPE's cos and sin by position, [maxRows × headDim/2], for local and global layers */
+    private final float[] cosLocal, sinLocal, cosGlobal, sinGlobal;
 
     /** One worker's buffers, for sequences up to {@code maxRows} long. */
     private static final class Scratch {
-        final float[] kr, dkr, dv, qr, dq, p, cos, sin;
+        final float[] kr, dkr, dv, qr, dq, s, dp;
         final float[] dqNorm, dkNorm;
 
         Scratch(GemmaConfig c, int maxRows) {
@@ -29,11 +38,10 @@ final class AttentionBackward {
             kr = new float[maxRows * hd];
             dkr = new float[maxRows * hd];
             dv = new float[maxRows * hd];
-            qr = new float[hd];
-            dq = new float[hd];
-            p = new float[maxRows];
-            cos = new float[maxRows * hd / 2];
-            sin = new float[maxRows * hd / 2];
+            qr = new float[QB * hd];
+            dq = new float[QB * hd];
+            s = new float[QB * maxRows];
+            dp = new float[QB * maxRows];
             dqNorm = new float[hd];
             dkNorm = new float[hd];
         }
@@ -42,8 +50,21 @@ final class AttentionBackward {
     AttentionBackward(GemmaConfig c, Gemm gemm, int maxRows) {
         this.c = c;
         this.gemm = gemm;
-        invFreqLocal = c.ropeInverseFrequencies(false);
-        invFreqGlobal = c.ropeInverseFrequencies(true);
+        float[] invFreqLocal = c.ropeInverseFrequencies(false), invFreqGlobal = c.ropeInverseFrequencies(true);
+        int half = c.headDim() / 2;
+        cosLocal = new float[maxRows * half];
+        sinLocal = new float[maxRows * half];
+        cosGlobal = new float[maxRows * half];
+        sinGlobal = new float[maxRows * half];
+        for (int i = 0; i < maxRows; i++) {
+            for (int j = 0; j < half; j++) {
+                float local = i * invFreqLocal[j], global = i * invFreqGlobal[j];
+                cosLocal[i * half + j] = (float) Math.cos(local);
+                sinLocal[i * half + j] = (float) Math.sin(local);
+                cosGlobal[i * half + j] = (float) Math.cos(global);
+                sinGlobal[i * half + j] = (float) Math.sin(global);
+            }
+        }
         scratch = new Scratch[gemm.threads()];
         for (int w = 0; w < scratch.length; w++) scratch[w] = new Scratch(c, maxRows);
     }
@@ -63,8 +84,8 @@ final class AttentionBackward {
         int kvHeads = c.kvHeads();
         gemm.split(sequences * kvHeads, (worker, start, end) -> {
             for (int item = start; item < end; item++) {
-                item(layer, w, first[item / kvHeads], length[item / kvHeads], item % kvHeads, scratch[worker],
-                        q, k, v, att, dAtt, dq, dk, dv);
+                item(worker, layer, w, first[item / kvHeads], length[item / kvHeads], item % kvHeads,
+                        scratch[worker], q, k, v, att, dAtt, dq, dk, dv);
             }
         });
         for (Scratch s : scratch) {
@@ -73,7 +94,7 @@ final class AttentionBackward {
         }
     }
 
-    private void item(int layer, GemmaWeights.Layer w, int row0, int n, int g, Scratch s,
+    private void item(int worker, int layer, GemmaWeights.Layer w, int row0, int n, int g, Scratch s,
                       float[] q, float[] k, float[] v, float[] att, float[] dAtt,
                       float[] dq, float[] dk, float[] dv) {
         int hd = c.headDim(), half = hd / 2, qd = c.qDim(), kvd = c.kvDim();
@@ -81,56 +102,71 @@ final class AttentionBackward {
         boolean global = c.isGlobal(layer);
         int window = c.slidingWindow();
         float scale = c.attentionScale(), eps = c.rmsEps();
-        float[] invFreq = global ? invFreqGlobal : invFreqLocal;
+        float[] cos = global ? cosGlobal : cosLocal, sin = global ? sinGlobal : sinLocal;
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < half; j++) {
-                float angle = i * invFreq[j];
-                s.cos[i * half + j] = (float) Math.cos(angle);
-                s.sin[i * half + j] = (float) Math.sin(angle);
-            }
             int kOff = (row0 + i) * kvd + g * hd;
             Norm.forward(k, kOff, w.kNorm(), s.kr, i * hd, hd, eps);
-            rope(s.kr, i * hd, s.cos, s.sin, i * half, half);
+            rope(s.kr, i * hd, cos, sin, i * half, half);
         }
         Arrays.fill(s.dkr, 0, n * hd, 0f);
         Arrays.fill(s.dv, 0, n * hd, 0f);
         for (int hh = 0; hh < group; hh++) {
             int head = g * group + hh;
-            for (int i = 0; i < n; i++) {
-                int qOff = (row0 + i) * qd + head * hd;
-                Norm.forward(q, qOff, w.qNorm(), s.qr, 0, hd, eps);
-                rope(s.qr, 0, s.cos, s.sin, i * half, half);
-                int lo = global ? 0 : Math.max(0, i - window + 1);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = lo; j <= i; j++) {
-                    s.p[j] = scale * Gemm.dot(s.qr, 0, s.kr, j * hd, hd);
-                    max = Math.max(max, s.p[j]);
+            for (int i0 = 0; i0 < n; i0 += QB) {
+                int rows = Math.min(QB, n - i0);
+                // keys this block sees: [lo, hi)
+                int lo = global ? 0 : Math.max(0, i0 - window + 1), hi = i0 + rows, keys = hi - lo;
+                for (int r = 0; r < rows; r++) {
+                    Norm.forward(q, (row0 + i0 + r) * qd + head * hd, w.qNorm(), s.qr, r * hd, hd, eps);
+                    rope(s.qr, r * hd, cos, sin, (i0 + r) * half, half);
                 }
-                double sum = 0;
-                for (int j = lo; j <= i; j++) {
-                    s.p[j] = (float) Math.exp(s.p[j] - max);
-                    sum += s.p[j];
+                int dAttOff = (row0 + i0) * qd + head * hd;
+                // S = Qr·Krᵀ and dP = dO·Vᵀ, [rows × keys]
+                Arrays.fill(s.s, 0, rows * keys, 0f);
+                Arrays.fill(s.dp, 0, rows * keys, 0f);
+                gemm.multiplyAddSerial(worker, rows, hd, keys, s.qr, 0, hd, 1, s.kr, lo * hd, 1, hd, s.s, 0, keys);
+                gemm.multiplyAddSerial(worker, rows, hd, keys, dAtt, dAttOff, qd, 1,
+                        v, (row0 + lo) * kvd + g * hd, 1, kvd, s.dp, 0, keys);
+                for (int r = 0; r < rows; r++) {
+                    int i = i0 + r, from = global ? 0 : Math.max(0, i - window + 1) - lo, to = i - lo; // inclusive
+                    int so = r * keys;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = from; j <= to; j++) {
+                        s.s[so + j] *= scale;
+                        max = Math.max(max, s.s[so + j]);
+                    }
+                    double sum = 0;
+                    for (int j = from; j <= to; j++) {
+                        s.s[so + j] = (float) Math.exp(s.s[so + j] - max);
+                        sum += s.s[so + j];
+                    }
+                    float inv = (float) (1 / sum);
+                    // Σ_j p_j (dO·v_j) = dO · o
+                    int qOff = (row0 + i) * qd + head * hd;
+                    float d = Gemm.dot(dAtt, qOff, att, qOff, hd);
+                    for (int j = 0; j < from; j++) s.s[so + j] = s.dp[so + j] = 0f;
+                    for (int j = from; j <= to; j++) {
+                        float p = s.s[so + j] * inv;
+                        s.s[so + j] = p;
+                        s.dp[so + j] = p * (s.dp[so + j] - d) * scale; // dS
+                    }
+                    for (int j = to + 1; j < keys; j++) s.s[so + j] = s.dp[so + j] = 0f;
                 }
-                float inv = (float) (1 / sum);
-                // Σ_j p_j (dAtt·v_j) = dAtt · att
-                float d = Gemm.dot(dAtt, qOff, att, qOff, hd);
-                Arrays.fill(s.dq, 0f);
-                for (int j = lo; j <= i; j++) {
-                    float p = s.p[j] * inv;
-                    int vOff = (row0 + j) * kvd + g * hd;
-                    float dp = Gemm.dot(dAtt, qOff, v, vOff, hd);
-                    float ds = p * (dp - d) * scale;
-                    Gemm.axpy(p, dAtt, qOff, s.dv, j * hd, hd);
-                    Gemm.axpy(ds, s.kr, j * hd, s.dq, 0, hd);
-                    Gemm.axpy(ds, s.qr, 0, s.dkr, j * hd, hd);
+                // dV += Pᵀ·dO, dQ = dS·Kr, dKr += dSᵀ·Qr
+                gemm.multiplyAddSerial(worker, keys, rows, hd, s.s, 0, 1, keys, dAtt, dAttOff, qd, 1, s.dv, lo * hd, hd);
+                Arrays.fill(s.dq, 0, rows * hd, 0f);
+                gemm.multiplyAddSerial(worker, rows, keys, hd, s.dp, 0, keys, 1, s.kr, lo * hd, hd, 1, s.dq, 0, hd);
+                gemm.multiplyAddSerial(worker, keys, rows, hd, s.dp, 0, 1, keys, s.qr, 0, hd, 1, s.dkr, lo * hd, hd);
+                for (int r = 0; r < rows; r++) {
+                    int qOff = (row0 + i0 + r) * qd + head * hd;
+                    unrope(s.dq, r * hd, cos, sin, (i0 + r) * half, half);
+                    Norm.backward(q, qOff, w.qNorm(), s.dq, r * hd, dq, qOff, s.dqNorm, hd, eps, false);
                 }
-                unrope(s.dq, 0, s.cos, s.sin, i * half, half);
-                Norm.backward(q, qOff, w.qNorm(), s.dq, 0, dq, qOff, s.dqNorm, hd, eps, false);
             }
         }
         for (int j = 0; j < n; j++) {
             int kOff = (row0 + j) * kvd + g * hd;
-            unrope(s.dkr, j * hd, s.cos, s.sin, j * half, half);
+            unrope(s.dkr, j * hd, cos, sin, j * half, half);
             Norm.backward(k, kOff, w.kNorm(), s.dkr, j * hd, dk, kOff, s.dkNorm, hd, eps, false);
             System.arraycopy(s.dv, j * hd, dv, kOff, hd);
         }
