@@ -16,8 +16,9 @@ import java.util.Iterator;
  * Image file bytes → 8-bit RGB, as transformers' Gemma 3 processor prepares an image with Pillow: the first frame,
  * EXIF orientation applied (JPEG), then converted to RGB the transformers 5.x way: an image that is not plain RGB
  * goes through RGBA and is alpha-composited onto white with Pillow's integer arithmetic (so transparent pixels become
- * white; palette and grey images expand). PNG, JPEG, GIF, BMP and TIFF come from ImageIO, WebP from TwelveMonkeys'
- * plug-in. The size is read from the header and checked against a pixel budget before anything is decoded, so a
+ * white; palette and grey images expand). PNG, JPEG, GIF, BMP and TIFF come from ImageIO, lossless WebP from
+ * TwelveMonkeys' plug-in, lossy WebP from {@link Vp8Decoder} and {@link YuvToRgb} (libwebp's output, which the
+ * plug-in's VP8 decoder is not). The size is read from the header and checked against a pixel budget before anything is decoded, so a
  * decompression bomb costs nothing.
  */
 public final class ImageDecoder {
@@ -32,6 +33,22 @@ public final class ImageDecoder {
 
     public static RgbImage decode(byte[] bytes, long maxPixels) {
         if (bytes == null || bytes.length == 0) throw new ImageInputException("the image is empty");
+        // a lossy WebP's colour comes from Jemma's VP8 decoder (libwebp's output bit for bit); its alpha, when it
+        // has any, from the plug-in (lossless, so exact)
+        WebPLossy.Frame lossy = WebPLossy.find(bytes);
+        RgbImage lossyRgb = null;
+        if (lossy != null) {
+            int[] wh = Vp8Decoder.size(bytes, lossy.offset(), lossy.length());
+            checkSize(wh[0], wh[1], maxPixels);
+            try {
+                lossyRgb = YuvToRgb.convert(Vp8Decoder.decode(bytes, lossy.offset(), lossy.length()));
+            } catch (ImageInputException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new ImageInputException("the WebP image is corrupt: " + e, e);
+            }
+            if (!lossy.alpha()) return lossyRgb;
+        }
         BufferedImage img;
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -41,12 +58,7 @@ public final class ImageDecoder {
             ImageReader r = readers.next();
             try {
                 r.setInput(in, true, true);
-                int w = r.getWidth(0), h = r.getHeight(0);
-                if (w < 1 || h < 1) throw new ImageInputException("the image has no pixels (" + w + "×" + h + ")");
-                if ((long) w * h > maxPixels) {
-                    throw new ImageInputException("the image is " + w + "×" + h + " = " + ((long) w * h)
-                            + " pixels, more than the limit of " + maxPixels + "; scale it down first");
-                }
+                checkSize(r.getWidth(0), r.getHeight(0), maxPixels);
                 img = r.read(0);
             } finally {
                 r.dispose();
@@ -56,10 +68,37 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException e) {
             throw new ImageInputException("the image is corrupt or truncated: " + e.getMessage(), e);
         }
+        if (lossyRgb != null) return withAlpha(lossyRgb, img);
         // transformers composites anything with alpha (or a transparency key) onto white; for opaque pixels that is
         // the identity, so every image goes through it
         RgbImage rgb = toRgb(img);
         return isJpeg(bytes) ? ExifOrientation.apply(rgb, ExifOrientation.ofJpeg(bytes)) : rgb;
+    }
+
+    private static void checkSize(int w, int h, long maxPixels) {
+        if (w < 1 || h < 1) throw new ImageInputException("the image has no pixels (" + w + "×" + h + ")");
+        if ((long) w * h > maxPixels) {
+            throw new ImageInputException("the image is " + w + "×" + h + " = " + ((long) w * h)
+                    + " pixels, more than the limit of " + maxPixels + "; scale it down first");
+        }
+    }
+
+    /** The lossy colour composited onto white by the alpha of the plug-in's decoding of the same file. */
+    private static RgbImage withAlpha(RgbImage rgb, BufferedImage img) {
+        int w = rgb.width(), h = rgb.height();
+        if (img.getWidth() != w || img.getHeight() != h || !img.getColorModel().hasAlpha()) {
+            throw new ImageInputException("the WebP image's alpha does not match its colour (" + img.getWidth() + "×"
+                    + img.getHeight() + " against " + w + "×" + h + ")");
+        }
+        byte[] out = rgb.rgb().clone();
+        Raster alpha = img.getAlphaRaster();
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int a = alpha.getSample(x, y, 0), o = (y * w + x) * 3;
+                for (int c = 0; c < 3; c++) out[o + c] = (byte) onWhite(out[o + c] & 0xFF, a);
+            }
+        }
+        return new RgbImage(w, h, out);
     }
 
     static boolean isJpeg(byte[] b) {
