@@ -1,16 +1,14 @@
 package dev.jemma.vision;
 
-import java.lang.foreign.MemorySegment;
+import dev.jemma.tensor.Gemm;
+import dev.jemma.tensor.WeightMatrix;
+import dev.jemma.tensor.WorkerPool;
 
-import dev.jemma.tensor.Arithmetic;
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import dev.jemma.tensor.GGMLType;
-import dev.jemma.tensor.MatMul;
-import dev.jemma.tensor.Rows;
-import dev.jemma.tensor.WeightMatrix;
-import dev.jemma.tensor.WorkerPool;
 
 /**
  * Gemma 3's image encoder: the SigLIP tower and the multimodal projector, in f32 as transformers computes them.
@@ -19,22 +17,30 @@ import dev.jemma.tensor.WorkerPool;
  * patch grid → Gemma RMSNorm → projection to the text width. The result is the image's soft tokens, in raster
  * order of the pooled grid, entered into the text model unscaled.
  *
+ * <p>Every product is a packed, register-tiled {@link Gemm}: the linear layers read their weights (F16, BF16, Q8_0 or
+ * F32) as rows dequantized once per product, and attention is two products per head, scores = Q·Kᵀ and out = P·V.
+ *
  * <p>One encoder holds its buffers (sized for one image) and its worker pool; {@link #encode} is not thread-safe.
  */
 public final class SiglipEncoder implements AutoCloseable {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * queries per attention block: their scores against all 4,096 patches (768 KiB) stay in L2 from the product
+     * that makes them through the softmax to the product that uses them, instead of streaming 64 MiB a head
+     */
+    private static final int QB = 48;
     private final VisionWeights w;
     private final VisionConfig c;
     private final WorkerPool pool;
-    private final MatMul mm;
+    private final Gemm gemm;
     private final int n, d, ffn;
+    /** the head width rounded up to whole vectors, so that P·V has no scalar columns */
+    private final int hdPad;
     private final float[] x, h, q, k, v, att, up;
-    /** one head's keys [patch][headDim] and values transposed [headDim][patch]: the two products' "weights" */
-    private final float[] kh, vt;
-    private final WeightMatrix keys, values;
-    /** one head's attention weights [query][key] */
-    private final float[] scores;
-    private final WorkerPool.RangeTask softmax = this::softmaxRows;
+    /** one head's keys transposed, [headDim][patch], and values, [patch][hdPad] zero beyond the head width */
+    private final float[] kt, vh;
+    /** per worker: a block of queries' scores [QB][patch] and outputs [QB][hdPad] */
+    private final float[][] blockScores, blockOut;
     private final WorkerPool.RangeTask gelu = this::geluRows;
 
     public SiglipEncoder(VisionWeights weights, int threads) {
@@ -44,8 +50,7 @@ public final class SiglipEncoder implements AutoCloseable {
         d = c.hidden();
         ffn = c.ffn();
         pool = new WorkerPool(threads);
-        int cols = Math.max(Math.max(Math.max(d, ffn), 3 * c.patchSize() * c.patchSize()), n);
-        mm = new MatMul(pool, cols);
+        gemm = new Gemm(pool);
         x = new float[n * d];
         h = new float[n * Math.max(d, 3 * c.patchSize() * c.patchSize())];
         q = new float[n * d];
@@ -53,11 +58,11 @@ public final class SiglipEncoder implements AutoCloseable {
         v = new float[n * d];
         att = new float[n * d];
         up = new float[n * ffn];
-        kh = new float[n * c.headDim()];
-        vt = new float[n * c.headDim()];
-        keys = new WeightMatrix("k", GGMLType.F32, n, c.headDim(), MemorySegment.ofArray(kh));
-        values = new WeightMatrix("v", GGMLType.F32, c.headDim(), n, MemorySegment.ofArray(vt));
-        scores = new float[n * n];
+        hdPad = (c.headDim() + F.length() - 1) / F.length() * F.length();
+        kt = new float[c.headDim() * n];
+        vh = new float[n * hdPad];
+        blockScores = new float[pool.size()][QB * n];
+        blockOut = new float[pool.size()][QB * hdPad];
     }
 
     public VisionConfig config() {
@@ -113,14 +118,11 @@ public final class SiglipEncoder implements AutoCloseable {
         return out;
     }
 
-    /** out[t] = W · in[t] + bias for every patch t. */
+    /** out[t] = bias + W · in[t] for every patch t. */
     private void linear(WeightMatrix m, float[] in, int inWidth, float[] bias, float[] out) {
-        mm.apply(m, Rows.packed(in, inWidth), Rows.packed(out, m.rows), n, Arithmetic.FAST);
         int o = m.rows;
-        for (int t = 0; t < n; t++) {
-            int base = t * o;
-            for (int i = 0; i < o; i++) out[base + i] += bias[i];
-        }
+        for (int t = 0; t < n; t++) System.arraycopy(bias, 0, out, t * o, o);
+        gemm.multiplyAddTransposed(n, in, 0, inWidth, m, out, 0, o);
     }
 
     private void layerNorm(float[] in, float[] out, float[] weight, float[] bias) {
@@ -140,56 +142,63 @@ public final class SiglipEncoder implements AutoCloseable {
     }
 
     /**
-     * One head, as two products on the pooled kernels: scores = Q·Kᵀ (the keys as a matrix of patches × headDim),
-     * softmax of each row scaled by 1/√headDim, then out = P·V (the values transposed as headDim × patches).
+     * One head, as two products per block of QB queries (the blocks split across the pool): scores = Q·Kᵀ, each
+     * row's softmax scaled by 1/√headDim, then out = P·V. K is transposed once a head (so every block packs it with
+     * whole vectors) and V copied into a zero-padded, whole-vector-wide block (so P·V has no scalar columns).
      */
     private void attend(int hh) {
         int hd = c.headDim();
+        float scale = (float) (1.0 / Math.sqrt(hd));
         for (int t = 0; t < n; t++) {
-            System.arraycopy(k, t * d + hh * hd, kh, t * hd, hd);
-            for (int i = 0; i < hd; i++) vt[i * n + t] = v[t * d + hh * hd + i];
+            System.arraycopy(v, t * d + hh * hd, vh, t * hdPad, hd);
+            for (int i = 0; i < hd; i++) kt[i * n + t] = k[t * d + hh * hd + i];
         }
-        mm.apply(keys, Rows.of(q, hh * hd, d), Rows.packed(scores, n), n, Arithmetic.FAST);
-        pool.run(n, softmax);
-        mm.apply(values, Rows.packed(scores, n), Rows.of(att, hh * hd, d), n, Arithmetic.FAST);
+        pool.run((n + QB - 1) / QB, (worker, start, end) -> {
+            float[] sc = blockScores[worker], o = blockOut[worker];
+            for (int b = start; b < end; b++) {
+                int i0 = b * QB, rows = Math.min(QB, n - i0);
+                Arrays.fill(sc, 0, rows * n, 0f);
+                gemm.multiplyAddSerial(worker, rows, hd, n, q, i0 * d + hh * hd, d, 1, kt, 0, n, 1, sc, 0, n);
+                for (int r = 0; r < rows; r++) softmax(sc, r * n, n, scale);
+                Arrays.fill(o, 0, rows * hdPad, 0f);
+                gemm.multiplyAddSerial(worker, rows, n, hdPad, sc, 0, n, 1, vh, 0, hdPad, 1, o, 0, hdPad);
+                for (int r = 0; r < rows; r++) System.arraycopy(o, r * hdPad, att, (i0 + r) * d + hh * hd, hd);
+            }
+        });
     }
 
-    /** Each row: scaled, max subtracted, exponentiated (the Vector API's exp, SVML on x86), normalised. */
-    private void softmaxRows(int worker, int start, int end) {
-        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        int bound = F.loopBound(n);
-        for (int t = start; t < end; t++) {
-            int o = t * n;
-            FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector x = FloatVector.fromArray(F, scores, o + j).mul(scale);
-                x.intoArray(scores, o + j);
-                mx = mx.max(x);
-            }
-            float max = mx.reduceLanes(VectorOperators.MAX);
-            for (; j < n; j++) {
-                scores[o + j] *= scale;
-                max = Math.max(max, scores[o + j]);
-            }
-            FloatVector acc = FloatVector.zero(F);
-            j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, scores, o + j).sub(max).lanewise(VectorOperators.EXP);
-                e.intoArray(scores, o + j);
-                acc = acc.add(e);
-            }
-            double sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < n; j++) {
-                float e = (float) Math.exp(scores[o + j] - max);
-                scores[o + j] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            j = 0;
-            for (; j < bound; j += F.length()) FloatVector.fromArray(F, scores, o + j).mul(inv).intoArray(scores, o + j);
-            for (; j < n; j++) scores[o + j] *= inv;
+    /** One row: scaled, max subtracted, exponentiated (the Vector API's exp, SVML on x86), normalised. */
+    private static void softmax(float[] s, int o, int len, float scale) {
+        int bound = F.loopBound(len);
+        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, s, o + j).mul(scale);
+            x.intoArray(s, o + j);
+            mx = mx.max(x);
         }
+        float max = mx.reduceLanes(VectorOperators.MAX);
+        for (; j < len; j++) {
+            s[o + j] *= scale;
+            max = Math.max(max, s[o + j]);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, s, o + j).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(s, o + j);
+            acc = acc.add(e);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < len; j++) {
+            float e = (float) Math.exp(s[o + j] - max);
+            s[o + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        j = 0;
+        for (; j < bound; j += F.length()) FloatVector.fromArray(F, s, o + j).mul(inv).intoArray(s, o + j);
+        for (; j < len; j++) s[o + j] *= inv;
     }
 
     /** Average of each pool × pool block of the patch grid, in raster order of the blocks. */

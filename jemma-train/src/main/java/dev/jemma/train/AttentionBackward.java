@@ -2,6 +2,7 @@ package dev.jemma.train;
 
 import dev.jemma.model.GemmaConfig;
 import dev.jemma.model.GemmaWeights;
+import dev.jemma.tensor.Gemm;
 
 import java.util.Arrays;
 

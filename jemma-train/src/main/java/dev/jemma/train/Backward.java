@@ -10,6 +10,7 @@ import dev.jemma.model.InferenceState;
 import dev.jemma.model.KVType;
 import dev.jemma.model.Projection;
 import dev.jemma.tensor.Arithmetic;
+import dev.jemma.tensor.Gemm;
 import dev.jemma.tensor.Kernels;
 import dev.jemma.tensor.VectorMath;
 import dev.jemma.tensor.WeightMatrix;

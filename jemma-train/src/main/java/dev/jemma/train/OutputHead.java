@@ -1,6 +1,7 @@
 package dev.jemma.train;
 
 import dev.jemma.model.GemmaConfig;
+import dev.jemma.tensor.Gemm;
 import dev.jemma.tensor.VectorMath;
 import dev.jemma.tensor.WeightMatrix;
 

@@ -1,12 +1,10 @@
-package dev.jemma.train;
+package dev.jemma.tensor;
 
-import dev.jemma.tensor.LaneSum;
-import dev.jemma.tensor.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The f32 matrix products of the output head and the backward pass, split across a fixed pool. Row-major arrays with explicit offsets
+ * f32 matrix products for large operands (training's output head and backward pass, the vision tower), split across a fixed pool. Row-major arrays with explicit offsets
  * and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
  * {@link LaneSum}), so a training run is reproducible bit for bit, which resuming from a checkpoint relies on.
  *
@@ -17,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * apart, which would map a strided strip onto a few L1 sets). Packing moves values and adds nothing, so it does
  * not change a single sum.
  */
-final class Gemm {
+public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     /** rows of C one register tile takes: 6 × 2 accumulators, two B vectors and one A vector fit AVX2's 16 registers */
@@ -26,6 +24,8 @@ final class Gemm {
     private static final int NR = 2 * L;
     /** depth of one pass over K: a tile's broadcast A (MR × KC × L floats) is 24 KiB and stays in L1 */
     private static final int KC = 1024 / L;
+    /** a last pass over K may run to 1.5 KC rather than leave a short tail pass (depth 72, a vision head: one pass) */
+    private static final int KC_MAX = KC + KC / 2;
     /** rows of A packed at once, a multiple of MR; each block runs over the whole packed strip of B */
     private static final int MC = 12;
     /** columns of B packed at once: KC × NC floats, 256 KiB on AVX2, stay in L2 while the blocks of A go by */
@@ -35,15 +35,18 @@ final class Gemm {
 
     private final WorkerPool pool;
     private final float[][] aPack, bPack, cTile;
+    /** per worker: weight rows dequantized for {@link #multiplyAddTransposed}, made on first use */
+    private final float[][] weightRows;
 
-    Gemm(WorkerPool pool) {
+    public Gemm(WorkerPool pool) {
         this.pool = pool;
-        this.aPack = new float[pool.size()][MC * KC * L];
-        this.bPack = new float[pool.size()][KC * NC];
+        this.aPack = new float[pool.size()][MC * KC_MAX * L];
+        this.bPack = new float[pool.size()][KC_MAX * NC];
         this.cTile = new float[pool.size()][MR * NR];
+        this.weightRows = new float[pool.size()][];
     }
 
-    int threads() {
+    public int threads() {
         return pool.size();
     }
 
@@ -54,39 +57,72 @@ final class Gemm {
      * fused multiply-adds over k in order, starting from C's value, whatever the tile, the split or the path
      * (vector or scalar), so results depend neither on the thread count nor on the JIT.
      */
-    void multiplyAdd(int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
+    public void multiplyAdd(int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        multiplyAddStrided(m, k, n, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc);
+    }
+
+    /**
+     * {@link #multiplyAdd} with B(k, j) = b[bOff + k·bRow + j·bCol], so B may also be the transpose of a row-major
+     * [N×K] (bRow = 1, bCol = ldb).
+     */
+    public void multiplyAddStrided(int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
+                                   float[] b, int bOff, int bRow, int bCol, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0 || k == 0) return;
         int threads = pool.size();
         if (threads == 1 || (long) m * n * k < 32_768) {
-            kernel(0, 0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc);
+            kernel(0, 0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
             return;
         }
         int colBlocks = (n + NR - 1) / NR;
         if (colBlocks >= 2 * threads || m < MR * threads || (colBlocks >= threads && colBlocks % threads == 0)) {
             pool.run(colBlocks, (w, s, e) -> {
                 int j0 = s * NR, j1 = Math.min(n, e * NR);
-                kernel(w, 0, m, j0, j1, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc);
+                kernel(w, 0, m, j0, j1, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
             });
         } else {
             int rowBlocks = (m + MR - 1) / MR;
             pool.run(rowBlocks, (w, s, e) ->
-                    kernel(w, s * MR, Math.min(m, e * MR), 0, n, k, a, aOff, aRow, aCol, b, bOff, ldb, 1, c, cOff, ldc));
+                    kernel(w, s * MR, Math.min(m, e * MR), 0, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc));
         }
+    }
+
+    /**
+     * C[m × W.rows] += A[m × W.cols]·Wᵀ for a weight matrix of any stored type: each worker takes a range of W's
+     * rows (C's columns) and dequantizes them NC at a time into f32, once per call, then multiplies them as a
+     * transposed B. Sums as {@link #multiplyAdd}'s: one fused multiply-add chain per element, k in order.
+     */
+    public void multiplyAddTransposed(int m, float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc) {
+        int n = w.rows, k = w.cols;
+        if (m == 0 || n == 0 || k == 0) return;
+        pool.run((n + NR - 1) / NR, (worker, s, e) -> {
+            float[] rows = weightRows(worker, NC * k);
+            int end = Math.min(n, e * NR);
+            for (int j0 = s * NR; j0 < end; j0 += NC) {
+                int j1 = Math.min(end, j0 + NC);
+                for (int r = j0; r < j1; r++) w.dequantizeRow(r, rows, (r - j0) * k);
+                kernel(worker, 0, m, 0, j1 - j0, k, a, aOff, lda, 1, rows, 0, 1, k, c, cOff + j0, ldc);
+            }
+        });
+    }
+
+    private float[] weightRows(int worker, int size) {
+        if (weightRows[worker] == null || weightRows[worker].length < size) weightRows[worker] = new float[size];
+        return weightRows[worker];
     }
 
     /**
      * {@link #multiplyAdd} on the calling thread, which is pool worker {@code worker}, for work already split; B(k, j)
      * = b[bOff + k·bRow + j·bCol], so B may also be the transpose of a row-major [N×K] (bRow = 1, bCol = ldb).
      */
-    void multiplyAddSerial(int worker, int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
+    public void multiplyAddSerial(int worker, int m, int k, int n, float[] a, int aOff, int aRow, int aCol,
                            float[] b, int bOff, int bRow, int bCol, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0 || k == 0) return;
         kernel(worker, 0, m, 0, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
     }
 
     /** Runs {@code task} over items [0, n) split between the workers. */
-    void split(int n, WorkerPool.RangeTask task) {
+    public void split(int n, WorkerPool.RangeTask task) {
         pool.run(n, task);
     }
 
@@ -104,8 +140,8 @@ final class Gemm {
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             int wide = nc / NR, narrow = (nc - wide * NR) / L, vectorCols = wide * NR + narrow * L;
-            for (int p0 = 0; p0 < k; p0 += KC) {
-                int kk = Math.min(KC, k - p0);
+            for (int p0 = 0, kk; p0 < k; p0 += kk) {
+                kk = k - p0 <= KC_MAX ? k - p0 : KC;
                 int bRow = bOff + p0 * ldb + jc * bCol;
                 packB(kk, wide, narrow, b, bRow, ldb, bCol, bp);
                 for (int ib = i0; ib < i1; ib += MC) {
@@ -357,7 +393,7 @@ final class Gemm {
         s0.intoArray(c, c0);
     }
 
-    static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+    public static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L) {
@@ -369,7 +405,7 @@ final class Gemm {
     }
 
     /** y[0..n) += alpha · x[0..n) */
-    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector a = FloatVector.broadcast(F, alpha);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L) {
