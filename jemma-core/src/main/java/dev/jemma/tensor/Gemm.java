@@ -21,7 +21,16 @@ public final class Gemm {
     /** rows of C one register tile takes: 6 × 2 accumulators, two B vectors and one A vector fit AVX2's 16 registers */
     private static final int MR = 6;
     /** columns of one register tile, and the grain of the column split */
-    private static final int NR = 2 * L;
+    private static final int NR = L >= 16 ? 4 * L : 2 * L;
+    /** vectors across one register tile: 2 on AVX2 (12 accumulators of its 16 registers), 4 on AVX-512 (24 of 32) */
+    private static final int NV = NR / L;
+    /** columns of {@link #narrowKernel}'s tiles */
+    private static final int NW = 2 * L;
+    /**
+     * the widest product {@link #narrowKernel} takes: with few columns, A broadcast into a packed panel is used for
+     * too few multiply-adds to pay for its stores (a vision head's P·V, 80 columns: 36 GFLOPS packed)
+     */
+    private static final int NARROW_MAX = 3 * NW;
     /** depth of one pass over K: a tile's broadcast A (MR × KC × L floats) is 24 KiB and stays in L1 */
     private static final int KC = 1024 / L;
     /** a last pass over K may run to 1.5 KC rather than leave a short tail pass (depth 72, a vision head: one pass) */
@@ -97,9 +106,12 @@ public final class Gemm {
         if (m == 0 || n == 0 || k == 0) return;
         pool.run((n + NR - 1) / NR, (worker, s, e) -> {
             float[] rows = weightRows(worker, NC * k);
-            int end = Math.min(n, e * NR);
-            for (int j0 = s * NR; j0 < end; j0 += NC) {
-                int j1 = Math.min(end, j0 + NC);
+            int start = s * NR, end = Math.min(n, e * NR);
+            // equal chunks of at most NC columns: a narrow last chunk would repack all of A for a few columns
+            int chunks = (end - start + NC - 1) / NC;
+            int chunk = ((end - start + chunks - 1) / chunks + NR - 1) / NR * NR;
+            for (int j0 = start; j0 < end; j0 += chunk) {
+                int j1 = Math.min(end, j0 + chunk);
                 for (int r = j0; r < j1; r++) w.dequantizeRow(r, rows, (r - j0) * k);
                 kernel(worker, 0, m, 0, j1 - j0, k, a, aOff, lda, 1, rows, 0, 1, k, c, cOff + j0, ldc);
             }
@@ -132,7 +144,7 @@ public final class Gemm {
      */
     private void kernel(int worker, int i0, int i1, int j0, int j1, int k, float[] a, int aOff, int aRow, int aCol,
                         float[] b, int bOff, int ldb, int bCol, float[] c, int cOff, int ldc) {
-        if (j1 - j0 <= NR && bCol == 1) {
+        if (j1 - j0 <= NARROW_MAX && bCol == 1) {
             narrowKernel(i0, i1, j0, j1, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc);
             return;
         }
@@ -151,11 +163,11 @@ public final class Gemm {
                     int ci = cOff + ib * ldc + jc;
                     for (int q = 0; q < wide; q++) {
                         int bq = q * kk * NR, cq = ci + q * NR;
-                        for (int i = 0; i < full; i += MR) tile6x2(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
+                        for (int i = 0; i < full; i += MR) tileWide(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
                         if (full < mc) {
                             // the last rows through a whole tile on a copy (the padding rows' sums are dropped)
                             copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, true);
-                            tile6x2(ap, full * kk * L, bp, bq, kk, ct, 0, NR);
+                            tileWide(ap, full * kk * L, bp, bq, kk, ct, 0, NR);
                             copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, false);
                         }
                     }
@@ -225,13 +237,91 @@ public final class Gemm {
             int src = bOff + p * ldb;
             for (int q = 0; q < wide; q++, src += NR) {
                 int dst = q * kk * NR + p * NR;
-                FloatVector.fromArray(F, b, src).intoArray(bp, dst);
-                FloatVector.fromArray(F, b, src + L).intoArray(bp, dst + L);
+                for (int v = 0; v < NV; v++) FloatVector.fromArray(F, b, src + v * L).intoArray(bp, dst + v * L);
             }
             for (int q = 0; q < narrow; q++, src += L) {
                 FloatVector.fromArray(F, b, src).intoArray(bp, wide * kk * NR + q * kk * L + p * L);
             }
         }
+    }
+
+    private static void tileWide(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
+        if (NV == 4) tile6x4(ap, a, bp, b, kk, c, c0, ldc);
+        else tile6x2(ap, a, bp, b, kk, c, c0, ldc);
+    }
+
+    private static void tile6x4(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
+        FloatVector s02 = FloatVector.fromArray(F, c, c0 + 2 * L), s03 = FloatVector.fromArray(F, c, c0 + 3 * L);
+        FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
+        FloatVector s12 = FloatVector.fromArray(F, c, c1 + 2 * L), s13 = FloatVector.fromArray(F, c, c1 + 3 * L);
+        FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
+        FloatVector s22 = FloatVector.fromArray(F, c, c2 + 2 * L), s23 = FloatVector.fromArray(F, c, c2 + 3 * L);
+        FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
+        FloatVector s32 = FloatVector.fromArray(F, c, c3 + 2 * L), s33 = FloatVector.fromArray(F, c, c3 + 3 * L);
+        FloatVector s40 = FloatVector.fromArray(F, c, c4), s41 = FloatVector.fromArray(F, c, c4 + L);
+        FloatVector s42 = FloatVector.fromArray(F, c, c4 + 2 * L), s43 = FloatVector.fromArray(F, c, c4 + 3 * L);
+        FloatVector s50 = FloatVector.fromArray(F, c, c5), s51 = FloatVector.fromArray(F, c, c5 + L);
+        FloatVector s52 = FloatVector.fromArray(F, c, c5 + 2 * L), s53 = FloatVector.fromArray(F, c, c5 + 3 * L);
+        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += NR, ai += MR * L) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L), b3 = FloatVector.fromArray(F, bp, bi + 3 * L);
+            FloatVector x = FloatVector.fromArray(F, ap, ai);
+            s00 = b0.fma(x, s00);
+            s01 = b1.fma(x, s01);
+            s02 = b2.fma(x, s02);
+            s03 = b3.fma(x, s03);
+            x = FloatVector.fromArray(F, ap, ai + L);
+            s10 = b0.fma(x, s10);
+            s11 = b1.fma(x, s11);
+            s12 = b2.fma(x, s12);
+            s13 = b3.fma(x, s13);
+            x = FloatVector.fromArray(F, ap, ai + 2 * L);
+            s20 = b0.fma(x, s20);
+            s21 = b1.fma(x, s21);
+            s22 = b2.fma(x, s22);
+            s23 = b3.fma(x, s23);
+            x = FloatVector.fromArray(F, ap, ai + 3 * L);
+            s30 = b0.fma(x, s30);
+            s31 = b1.fma(x, s31);
+            s32 = b2.fma(x, s32);
+            s33 = b3.fma(x, s33);
+            x = FloatVector.fromArray(F, ap, ai + 4 * L);
+            s40 = b0.fma(x, s40);
+            s41 = b1.fma(x, s41);
+            s42 = b2.fma(x, s42);
+            s43 = b3.fma(x, s43);
+            x = FloatVector.fromArray(F, ap, ai + 5 * L);
+            s50 = b0.fma(x, s50);
+            s51 = b1.fma(x, s51);
+            s52 = b2.fma(x, s52);
+            s53 = b3.fma(x, s53);
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s03.intoArray(c, c0 + 3 * L);
+        s10.intoArray(c, c1);
+        s11.intoArray(c, c1 + L);
+        s12.intoArray(c, c1 + 2 * L);
+        s13.intoArray(c, c1 + 3 * L);
+        s20.intoArray(c, c2);
+        s21.intoArray(c, c2 + L);
+        s22.intoArray(c, c2 + 2 * L);
+        s23.intoArray(c, c2 + 3 * L);
+        s30.intoArray(c, c3);
+        s31.intoArray(c, c3 + L);
+        s32.intoArray(c, c3 + 2 * L);
+        s33.intoArray(c, c3 + 3 * L);
+        s40.intoArray(c, c4);
+        s41.intoArray(c, c4 + L);
+        s42.intoArray(c, c4 + 2 * L);
+        s43.intoArray(c, c4 + 3 * L);
+        s50.intoArray(c, c5);
+        s51.intoArray(c, c5 + L);
+        s52.intoArray(c, c5 + 2 * L);
+        s53.intoArray(c, c5 + 3 * L);
     }
 
     private static void tile6x2(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
@@ -309,7 +399,7 @@ public final class Gemm {
             int kk = Math.min(NARROW_KC, k - p0);
             int ap0 = aOff + p0 * aCol, bp0 = bOff + p0 * ldb;
             int j = j0;
-            for (; j + NR <= j1; j += NR) {
+            for (; j + NW <= j1; j += NW) {
                 int i = i0;
                 for (; i + 4 <= i1; i += 4) tile4x2(i, j, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
                 for (; i < i1; i++) for (int v = 0; v < 2; v++) tile1x1(i, j + v * L, kk, a, ap0, aRow, aCol, b, bp0, ldb, c, cOff, ldc);
