@@ -4,8 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * f32 matrix products for large operands (training's output head and backward pass, the vision tower), split across a fixed pool. Row-major arrays with explicit offsets
- * and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
+ * f32 matrix products for large operands (training's output head and backward pass, the vision tower), split
+ * across a fixed pool. Row-major arrays with explicit offsets and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
  * {@link LaneSum}), so a training run is reproducible bit for bit, which resuming from a checkpoint relies on.
  *
  * <p>The product packs its operands before the register tiles read them (as BLIS does). A block of A's rows goes
@@ -18,7 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** rows of C one register tile takes: 6 × 2 accumulators, two B vectors and one A vector fit AVX2's 16 registers */
+    /**
+     * rows of C one register tile takes: 6 × {@link #NV} accumulators, NV B vectors and one A vector fit the register
+     * file
+     */
     private static final int MR = 6;
     /** columns of one register tile, and the grain of the column split */
     private static final int NR = L >= 16 ? 4 * L : 2 * L;
