@@ -1,5 +1,7 @@
 package dev.jemma.model;
 
+import dev.jemma.tensor.Kernels;
+import dev.jemma.tensor.NativeKernels;
 import dev.jemma.testutil.Assets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,13 +69,20 @@ class KVTypeRealModelTest {
     void smallerCachesAgreeWithF32OnAtLeast99PercentOfPositions() throws Exception {
         int[] tokens = realText(model, POSITIONS);
         int[] exact = argmaxes(model, tokens, KVType.F32);
+        // The integer kernels quantize activations to 8 bits before every product (llama.cpp's numerics), so a KV
+        // type's rounding can carry an activation across a quantization step and the difference grows: where the
+        // prefill takes them (AVX-512 VNNI), f16 agreed at 96.05% and q8_0 at 95.35% on an Intel Xeon (f32 kernels:
+        // 99.95% and 99.10%). The f16 and q8_0 storage code is the same on both paths, and the f32-kernel run holds
+        // it to 99%; the integer path is held to 94%.
+        boolean integer = model.kernels() == Kernels.NATIVE && NativeKernels.integerPrefill(Gemma3Model.DEFAULT_CHUNK);
+        double bound = integer ? 0.94 : 0.99;
         for (KVType type : new KVType[] {KVType.F16, KVType.Q8_0}) {
             int[] ours = argmaxes(model, tokens, type);
             int same = 0;
             for (int i = 0; i < POSITIONS; i++) if (ours[i] == exact[i]) same++;
             double agreement = same / (double) POSITIONS;
             System.out.printf("kv %s: argmax agrees with f32 at %d/%d positions (%.2f%%)%n", type.id(), same, POSITIONS, 100 * agreement);
-            assertTrue(agreement >= 0.99, type.id() + ": " + same + "/" + POSITIONS);
+            assertTrue(agreement >= bound, type.id() + ": " + same + "/" + POSITIONS + " (bound " + bound + ")");
         }
     }
 
