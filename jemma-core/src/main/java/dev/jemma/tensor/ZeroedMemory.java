@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -34,8 +35,7 @@ public final class ZeroedMemory {
             free = linker.downcallHandle(libc.findOrThrow("free"), FunctionDescriptor.ofVoid(ADDRESS));
             aligned = linker.downcallHandle(libc.findOrThrow("aligned_alloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG));
             madvise = libc.find("madvise").map(f -> linker.downcallHandle(f,
-                    FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, ADDRESS, JAVA_LONG,
-                            java.lang.foreign.ValueLayout.JAVA_INT))).orElse(null);
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT))).orElse(null);
         } catch (RuntimeException | Error e) {
             calloc = free = aligned = madvise = null;
         }

@@ -63,6 +63,8 @@ final class Vp8Decoder {
     private final int[] nzLeftY = new int[4], nzLeftU = new int[2], nzLeftV = new int[2];
     private int nzLeftDc;
     private final int[] coeffs = new int[384];
+    /** scratch: the second-order DC block, the transforms' intermediate rows, a macroblock's top-right samples */
+    private final int[] dc = new int[16], tmp = new int[16], topRight = new int[4];
     private final int[] modes = new int[16];
     /** per macroblock: segment, 4×4 or not, has coefficients (for the loop filter) */
     private byte[] mbSegment;
@@ -268,7 +270,7 @@ final class Vp8Decoder {
         int first;
         int acType;
         if (!i4) {
-            int[] dc = new int[16];
+            Arrays.fill(dc, 0);
             int nz = tokens(t, 1, nzTopDc[mx] + nzLeftDc, y2[segment], 0, dc, 0);
             nzTopDc[mx] = nzLeftDc = nz > 0 ? 1 : 0;
             inverseWalshHadamard(dc);
@@ -349,7 +351,6 @@ final class Vp8Decoder {
 
     /** The inverse Walsh–Hadamard transform of the second-order DC block into each luma block's coefficient 0. */
     private void inverseWalshHadamard(int[] in) {
-        int[] tmp = new int[16];
         for (int i = 0; i < 4; i++) {
             int a0 = in[i] + in[12 + i], a1 = in[4 + i] + in[8 + i];
             int a2 = in[4 + i] - in[8 + i], a3 = in[i] - in[12 + i];
@@ -378,19 +379,18 @@ final class Vp8Decoder {
     private void reconstruct(int mx, int my, boolean i4, int yMode, int uvMode) {
         int x0 = mx * 16, y0 = my * 16;
         if (!i4) {
-            edges(yp, ys, x0, y0, 16, my == 0);
+            edges(yp, ys, x0, y0, 16);
             predict(yMode, 16, mx == 0, my == 0);
             store(yp, ys, x0, y0, 16);
             for (int b = 0; b < 16; b++) inverseDct(coeffs, b * 16, yp, ys, x0 + (b & 3) * 4, y0 + (b >> 2) * 4);
         } else {
             // the macroblock's top-right 4 pixels serve every right-column subblock
-            int[] topRight = new int[4];
             for (int i = 0; i < 4; i++) {
                 topRight[i] = my == 0 ? 127 : mx == mbW - 1 ? yp[(y0 - 1) * ys + x0 + 15] & 0xFF : yp[(y0 - 1) * ys + x0 + 16 + i] & 0xFF;
             }
             for (int b = 0; b < 16; b++) {
                 int bx = x0 + (b & 3) * 4, by = y0 + (b >> 2) * 4;
-                edges(yp, ys, bx, by, 4, by == 0);
+                edges(yp, ys, bx, by, 4);
                 for (int i = 0; i < 4; i++) {
                     top[5 + i] = (b & 3) == 3 ? topRight[i] : by == 0 ? 127 : yp[(by - 1) * ys + bx + 4 + i] & 0xFF;
                 }
@@ -402,7 +402,7 @@ final class Vp8Decoder {
         for (int plane = 0; plane < 2; plane++) {
             byte[] p = plane == 0 ? up : vp;
             int cx = mx * 8, cy = my * 8;
-            edges(p, uvs, cx, cy, 8, my == 0);
+            edges(p, uvs, cx, cy, 8);
             predict(uvMode, 8, mx == 0, my == 0);
             store(p, uvs, cx, cy, 8);
             for (int b = 0; b < 4; b++) inverseDct(coeffs, 256 + plane * 64 + b * 16, p, uvs, cx + (b & 1) * 4, cy + (b >> 1) * 4);
@@ -414,7 +414,7 @@ final class Vp8Decoder {
      * left[0..size) the column to the left. Above the frame they are 127, left of it 129 (the corner above the
      * frame's first row 127 too), as the specification extends the frame.
      */
-    private void edges(byte[] p, int stride, int x0, int y0, int size, boolean firstRow) {
+    private void edges(byte[] p, int stride, int x0, int y0, int size) {
         for (int i = -1; i < size; i++) {
             int x = x0 + i;
             top[1 + i] = y0 == 0 ? 127 : x < 0 ? 129 : p[(y0 - 1) * stride + x] & 0xFF;
@@ -570,11 +570,10 @@ final class Vp8Decoder {
     }
 
     /** Adds the inverse DCT of a 4×4 block of dequantized coefficients to the prediction at (x0, y0). */
-    private static void inverseDct(int[] in, int off, byte[] p, int stride, int x0, int y0) {
+    private void inverseDct(int[] in, int off, byte[] p, int stride, int x0, int y0) {
         boolean any = false;
         for (int i = 0; i < 16; i++) if (in[off + i] != 0) { any = true; break; }
         if (!any) return;
-        int[] tmp = new int[16];
         for (int i = 0; i < 4; i++) { // vertical pass
             int a = in[off + i] + in[off + 8 + i];
             int b = in[off + i] - in[off + 8 + i];
