@@ -114,6 +114,17 @@ final class GgufTokenizerLoader {
         int bos = specialId(md, KEY_BOS, n), eos = specialId(md, KEY_EOS, n),
                 pad = specialId(md, KEY_PAD, n), unk = specialId(md, KEY_UNK, n);
 
+        // a model file loaded before: its finished tables, read in one go (no warnings: they were given then)
+        String identity = md.sourceIdentity();
+        boolean snapshot = order == MergeOrder.DERIVED_RANKS && cache != null && identity != null;
+        if (snapshot) {
+            TableSnapshot.Tables stored = TableSnapshot.read(cache.dir(), identity, tokens);
+            if (stored != null) {
+                Trace.mark("tokenizer: tables read from cache");
+                return new Tokenizer(tokens, kinds, stored.pieces(), stored.merges(), bos, eos, pad, unk, false, false);
+            }
+        }
+
         // The cached merges (a hash of the vocabulary, a file read, a table) need only what is read so far: on a
         // cold JVM they take ~150 ms, so a second thread fetches them while this one indexes the pieces.
         java.util.concurrent.FutureTask<CachedMerges> cached = null;
@@ -153,6 +164,7 @@ final class GgufTokenizerLoader {
             table = deriveMerges(tokens, scores, kinds, types, pieceToId, order);
         }
         Trace.mark("tokenizer: merge table built");
+        if (snapshot) TableSnapshot.write(cache.dir(), identity, n, pieceToId, table);
         return new Tokenizer(tokens, kinds, pieceToId, table, bos, eos, pad, unk, false, false);
     }
 

@@ -206,8 +206,17 @@ final class MergeCache {
         return writeAtomically(file(key), b.array(), "merges-");
     }
 
-    /** Writes to a temporary file and renames it into place; best effort (false when it could not be written). */
+    /** The directory the entries live in. */
+    Path dir() {
+        return dir;
+    }
+
     private boolean writeAtomically(Path target, byte[] bytes, String prefix) {
+        return writeAtomically(dir, target, bytes, prefix);
+    }
+
+    /** Writes {@code bytes} to a temporary file in dir and renames it to target; best effort (false when it could not). */
+    static boolean writeAtomically(Path dir, Path target, byte[] bytes, String prefix) {
         Path tmp = null;
         try {
             Files.createDirectories(dir);

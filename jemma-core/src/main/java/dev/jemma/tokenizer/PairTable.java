@@ -24,6 +24,46 @@ final class PairTable {
         mask = cap - 1;
     }
 
+    private PairTable(long[] keys, long[] values, int size) {
+        this.keys = keys;
+        this.values = values;
+        this.mask = keys.length - 1;
+        this.size = size;
+    }
+
+    /**
+     * A table from stored {@link #keys()} and {@link #values()} (see {@link TableSnapshot}), or null when they do not
+     * form one over a vocabulary of {@code vocabSize} ids: a size that is not a power of two, an id or rank out of
+     * range, or a pair count that differs from {@code size}. (Whether each pair sits where its hash leads is not
+     * checked: a misplaced pair is only never found.)
+     */
+    static PairTable restore(long[] keys, long[] values, int size, int vocabSize) {
+        int cap = keys.length;
+        if (cap < 16 || Integer.bitCount(cap) != 1 || values.length != cap || size > cap * 3L / 4) return null;
+        int count = 0;
+        for (int i = 0; i < cap; i++) {
+            long k = keys[i];
+            if (k == EMPTY) continue;
+            int left = (int) (k >>> 32), right = (int) k, rank = (int) (values[i] >>> 32), merged = (int) values[i];
+            if (left < 0 || left >= vocabSize || right < 0 || right >= vocabSize || merged < 0 || merged >= vocabSize
+                    || rank < 0) {
+                return null;
+            }
+            count++;
+        }
+        return count == size ? new PairTable(keys, values, size) : null;
+    }
+
+    /** The key slots as stored ({@link TableSnapshot}); not a copy. */
+    long[] keys() {
+        return keys;
+    }
+
+    /** The value slots, beside {@link #keys()}. */
+    long[] values() {
+        return values;
+    }
+
     private static long key(int left, int right) {
         return ((long) left << 32) | (right & 0xFFFFFFFFL);
     }

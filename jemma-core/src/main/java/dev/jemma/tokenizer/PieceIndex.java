@@ -1,5 +1,7 @@
 package dev.jemma.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * Piece text → id, an open-addressing table of ids over the pieces array. Unlike a {@code HashMap<String,
  * Integer>} it holds one int per slot (no entries, no boxed ids), builds in a fraction of the time at start-up,
@@ -19,10 +21,52 @@ final class PieceIndex {
     PieceIndex(String[] pieces) {
         this.pieces = pieces;
         if (pieces.length > 1 << 29) throw new TokenizerFormatException("vocabulary too large: " + pieces.length + " pieces");
-        int bits = Math.max(4, 32 - Integer.numberOfLeadingZeros(2 * pieces.length - 1)); // at most half full
-        slots = new int[1 << bits];
-        shift = 32 - bits;
+        slots = new int[slotCount(pieces.length)];
+        shift = Integer.numberOfLeadingZeros(slots.length) + 1;
         indexed = new java.util.BitSet(pieces.length);
+    }
+
+    private PieceIndex(String[] pieces, int[] slots, java.util.BitSet indexed, int size) {
+        this.pieces = pieces;
+        this.slots = slots;
+        this.shift = Integer.numberOfLeadingZeros(slots.length) + 1;
+        this.indexed = indexed;
+        this.size = size;
+    }
+
+    /** The table size for a vocabulary of n pieces: a power of two, at most half full. */
+    static int slotCount(int n) {
+        return 1 << Math.max(4, 32 - Integer.numberOfLeadingZeros(2 * n - 1));
+    }
+
+    /**
+     * An index over {@code pieces} from a stored {@link #slots()} and {@link #indexedWords()} (see
+     * {@link TableSnapshot}), or null when they do not fit the vocabulary: a wrong slot count, an id out of range, a
+     * slot whose id is not marked indexed, or marks and filled slots that differ in number.
+     */
+    static PieceIndex restore(String[] pieces, int[] slots, long[] indexedWords) {
+        int n = pieces.length;
+        if (slots.length != slotCount(n) || indexedWords.length != (n + 63) / 64) return null;
+        java.util.BitSet indexed = java.util.BitSet.valueOf(indexedWords);
+        if (indexed.length() > n) return null;
+        int size = 0;
+        for (int e : slots) {
+            if (e == 0) continue;
+            if (e < 0 || e > n || !indexed.get(e - 1)) return null;
+            size++;
+        }
+        if (size != indexed.cardinality()) return null;
+        return new PieceIndex(pieces, slots, indexed, size);
+    }
+
+    /** The slots as stored ({@link TableSnapshot}); not a copy. */
+    int[] slots() {
+        return slots;
+    }
+
+    /** The indexed-id bit set as (n + 63) / 64 words. */
+    long[] indexedWords() {
+        return Arrays.copyOf(indexed.toLongArray(), (pieces.length + 63) / 64);
     }
 
     /** An index of every piece, the first id winning for duplicate texts; duplicate ids go to {@code duplicates}. */
