@@ -8,12 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
  * across a fixed pool. Row-major arrays with explicit offsets and strides. Every sum is formed in one fixed order whatever the thread or JIT state (lanes summed with
  * {@link LaneSum}), so a training run is reproducible bit for bit, which resuming from a checkpoint relies on.
  *
- * <p>The product packs its operands before the register tiles read them (as BLIS does). A block of A's rows goes
- * into a panel where each value is already broadcast to a whole vector: the tile then loads it like any vector,
- * where a broadcast in the loop costs a shuffle on the pipes the multiply-adds need (measured on Zen 2: 44 against
- * 75 GFLOPS a core). Each KC-deep strip of B goes into contiguous NR-wide panels (B's rows may be a power of two
- * apart, which would map a strided strip onto a few L1 sets). Packing moves values and adds nothing, so it does
- * not change a single sum.
+ * <p>The product packs its operands before the register tiles read them (as BLIS does). Each KC-deep strip of B goes
+ * into contiguous NR-wide panels (B's rows may be a power of two apart, which would map a strided strip onto a few
+ * L1 sets). A block of A's rows goes into a panel read in tile order. How A's values reach the tile depends on the
+ * vector width: with AVX2 each value is stored already broadcast to a whole vector and loaded like any vector, since
+ * a broadcast in the loop cost a shuffle on the pipes the multiply-adds need (Zen 2: 44 against 75 GFLOPS a core);
+ * with AVX-512 the tile broadcasts each value from memory, which is a plain load there, so the panel is 16 times
+ * smaller and deeper passes over K fit (Intel Xeon, 2 threads: 105–119 against 65–70 GMAC/s, {@code GemmBench}).
+ * Packing moves values and adds nothing, so it does not change a single sum.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -34,12 +36,19 @@ public final class Gemm {
      * too few multiply-adds to pay for its stores (a vision head's P·V, 80 columns: 36 GFLOPS packed)
      */
     private static final int NARROW_MAX = 3 * NW;
-    /** depth of one pass over K: a tile's broadcast A (MR × KC × L floats) is 24 KiB and stays in L1 */
-    private static final int KC = 1024 / L;
+    /** whether the tiles broadcast A's values from memory (AVX-512) rather than read them pre-broadcast (AVX2) */
+    private static final boolean BROADCAST_A = L >= 16;
+    /** floats one value of A takes in the packed panel */
+    private static final int AL = BROADCAST_A ? 1 : L;
+    /**
+     * depth of one pass over K: with AVX2 a tile's pre-broadcast A (MR × KC × L floats) is 24 KiB and stays in L1;
+     * with AVX-512 deeper passes load and store C less often (128 to 384 measured alike, 64 a third slower)
+     */
+    private static final int KC = BROADCAST_A ? 256 : 1024 / L;
     /** a last pass over K may run to 1.5 KC rather than leave a short tail pass (depth 72, a vision head: one pass) */
     private static final int KC_MAX = KC + KC / 2;
     /** rows of A packed at once, a multiple of MR; each block runs over the whole packed strip of B */
-    private static final int MC = 12;
+    private static final int MC = BROADCAST_A ? 48 : 12;
     /** columns of B packed at once: KC × NC floats, 256 KiB on AVX2, stay in L2 while the blocks of A go by */
     private static final int NC = 512;
     /** depth of one pass of {@link #narrowKernel} */
@@ -52,7 +61,7 @@ public final class Gemm {
 
     public Gemm(WorkerPool pool) {
         this.pool = pool;
-        this.aPack = new float[pool.size()][MC * KC_MAX * L];
+        this.aPack = new float[pool.size()][MC * KC_MAX * AL];
         this.bPack = new float[pool.size()][KC_MAX * NC];
         this.cTile = new float[pool.size()][MR * NR];
         this.weightRows = new float[pool.size()][];
@@ -166,29 +175,29 @@ public final class Gemm {
                     int ci = cOff + ib * ldc + jc;
                     for (int q = 0; q < wide; q++) {
                         int bq = q * kk * NR, cq = ci + q * NR;
-                        for (int i = 0; i < full; i += MR) tileWide(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
+                        for (int i = 0; i < full; i += MR) tileWide(ap, i * kk * AL, bp, bq, kk, c, cq + i * ldc, ldc);
                         if (full < mc) {
                             // the last rows through a whole tile on a copy (the padding rows' sums are dropped)
                             copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, true);
-                            tileWide(ap, full * kk * L, bp, bq, kk, ct, 0, NR);
+                            tileWide(ap, full * kk * AL, bp, bq, kk, ct, 0, NR);
                             copyRows(c, cq + full * ldc, ldc, ct, NR, mc - full, NR, false);
                         }
                     }
                     for (int q = 0; q < narrow; q++) {
                         int bq = wide * kk * NR + q * kk * L, cq = ci + wide * NR + q * L;
-                        for (int i = 0; i < full; i += MR) tile6x1(ap, i * kk * L, bp, bq, kk, c, cq + i * ldc, ldc);
+                        for (int i = 0; i < full; i += MR) tile6x1(ap, i * kk * AL, bp, bq, kk, c, cq + i * ldc, ldc);
                         if (full < mc) {
                             copyRows(c, cq + full * ldc, ldc, ct, L, mc - full, L, true);
-                            tile6x1(ap, full * kk * L, bp, bq, kk, ct, 0, L);
+                            tile6x1(ap, full * kk * AL, bp, bq, kk, ct, 0, L);
                             copyRows(c, cq + full * ldc, ldc, ct, L, mc - full, L, false);
                         }
                     }
                     for (int j = vectorCols; j < nc; j++) {
                         for (int i = 0; i < mc; i++) {
-                            int at = ((i / MR * MR) * kk + i % MR) * L;
+                            int at = ((i / MR * MR) * kk + i % MR) * AL;
                             int cc = ci + i * ldc + j;
                             float s = c[cc];
-                            for (int p = 0, bi = bRow + j * bCol; p < kk; p++, bi += ldb) s = Math.fma(ap[at + p * MR * L], b[bi], s);
+                            for (int p = 0, bi = bRow + j * bCol; p < kk; p++, bi += ldb) s = Math.fma(ap[at + p * MR * AL], b[bi], s);
                             c[cc] = s;
                         }
                     }
@@ -198,15 +207,18 @@ public final class Gemm {
     }
 
     /**
-     * A's rows [0, mc) × columns [0, kk) from {@code aOff} into {@code ap}, each value as L copies: tile t's element
-     * (r, p) at (t·MR·kk + p·MR + r)·L. A last, partial tile is padded with zero rows.
+     * A's rows [0, mc) × columns [0, kk) from {@code aOff} into {@code ap}, each value as AL copies: tile t's element
+     * (r, p) at (t·MR·kk + p·MR + r)·AL. A last, partial tile is padded with zero rows.
      */
     private static void packA(int mc, int kk, float[] a, int aOff, int aRow, int aCol, float[] ap) {
         int padded = (mc + MR - 1) / MR * MR;
         FloatVector zero = FloatVector.zero(F);
         for (int i = 0; i < padded; i++) {
-            int base = ((i / MR * MR) * kk + i % MR) * L, src = aOff + i * aRow;
-            if (i < mc) {
+            int base = ((i / MR * MR) * kk + i % MR) * AL, src = aOff + i * aRow;
+            if (BROADCAST_A) {
+                if (i < mc) for (int p = 0; p < kk; p++) ap[base + p * MR] = a[src + p * aCol];
+                else for (int p = 0; p < kk; p++) ap[base + p * MR] = 0f;
+            } else if (i < mc) {
                 for (int p = 0; p < kk; p++) FloatVector.broadcast(F, a[src + p * aCol]).intoArray(ap, base + p * MR * L);
             } else {
                 for (int p = 0; p < kk; p++) zero.intoArray(ap, base + p * MR * L);
@@ -253,6 +265,7 @@ public final class Gemm {
         else tile6x2(ap, a, bp, b, kk, c, c0, ldc);
     }
 
+    /** AVX-512 only: A's values broadcast from the packed panel (a load, on the load ports) */
     private static void tile6x4(float[] ap, int a, float[] bp, int b, int kk, float[] c, int c0, int ldc) {
         int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
@@ -267,35 +280,35 @@ public final class Gemm {
         FloatVector s42 = FloatVector.fromArray(F, c, c4 + 2 * L), s43 = FloatVector.fromArray(F, c, c4 + 3 * L);
         FloatVector s50 = FloatVector.fromArray(F, c, c5), s51 = FloatVector.fromArray(F, c, c5 + L);
         FloatVector s52 = FloatVector.fromArray(F, c, c5 + 2 * L), s53 = FloatVector.fromArray(F, c, c5 + 3 * L);
-        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += NR, ai += MR * L) {
+        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += NR, ai += MR) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L), b3 = FloatVector.fromArray(F, bp, bi + 3 * L);
-            FloatVector x = FloatVector.fromArray(F, ap, ai);
+            FloatVector x = FloatVector.broadcast(F, ap[ai]);
             s00 = b0.fma(x, s00);
             s01 = b1.fma(x, s01);
             s02 = b2.fma(x, s02);
             s03 = b3.fma(x, s03);
-            x = FloatVector.fromArray(F, ap, ai + L);
+            x = FloatVector.broadcast(F, ap[ai + 1]);
             s10 = b0.fma(x, s10);
             s11 = b1.fma(x, s11);
             s12 = b2.fma(x, s12);
             s13 = b3.fma(x, s13);
-            x = FloatVector.fromArray(F, ap, ai + 2 * L);
+            x = FloatVector.broadcast(F, ap[ai + 2]);
             s20 = b0.fma(x, s20);
             s21 = b1.fma(x, s21);
             s22 = b2.fma(x, s22);
             s23 = b3.fma(x, s23);
-            x = FloatVector.fromArray(F, ap, ai + 3 * L);
+            x = FloatVector.broadcast(F, ap[ai + 3]);
             s30 = b0.fma(x, s30);
             s31 = b1.fma(x, s31);
             s32 = b2.fma(x, s32);
             s33 = b3.fma(x, s33);
-            x = FloatVector.fromArray(F, ap, ai + 4 * L);
+            x = FloatVector.broadcast(F, ap[ai + 4]);
             s40 = b0.fma(x, s40);
             s41 = b1.fma(x, s41);
             s42 = b2.fma(x, s42);
             s43 = b3.fma(x, s43);
-            x = FloatVector.fromArray(F, ap, ai + 5 * L);
+            x = FloatVector.broadcast(F, ap[ai + 5]);
             s50 = b0.fma(x, s50);
             s51 = b1.fma(x, s51);
             s52 = b2.fma(x, s52);
@@ -375,14 +388,26 @@ public final class Gemm {
         FloatVector s0 = FloatVector.fromArray(F, c, c0), s1 = FloatVector.fromArray(F, c, c1);
         FloatVector s2 = FloatVector.fromArray(F, c, c2), s3 = FloatVector.fromArray(F, c, c3);
         FloatVector s4 = FloatVector.fromArray(F, c, c4), s5 = FloatVector.fromArray(F, c, c5);
-        for (int p = 0, bi = b, ai = a; p < kk; p++, bi += L, ai += MR * L) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
-            s0 = b0.fma(FloatVector.fromArray(F, ap, ai), s0);
-            s1 = b0.fma(FloatVector.fromArray(F, ap, ai + L), s1);
-            s2 = b0.fma(FloatVector.fromArray(F, ap, ai + 2 * L), s2);
-            s3 = b0.fma(FloatVector.fromArray(F, ap, ai + 3 * L), s3);
-            s4 = b0.fma(FloatVector.fromArray(F, ap, ai + 4 * L), s4);
-            s5 = b0.fma(FloatVector.fromArray(F, ap, ai + 5 * L), s5);
+        if (BROADCAST_A) {
+            for (int p = 0, bi = b, ai = a; p < kk; p++, bi += L, ai += MR) {
+                FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+                s0 = b0.fma(FloatVector.broadcast(F, ap[ai]), s0);
+                s1 = b0.fma(FloatVector.broadcast(F, ap[ai + 1]), s1);
+                s2 = b0.fma(FloatVector.broadcast(F, ap[ai + 2]), s2);
+                s3 = b0.fma(FloatVector.broadcast(F, ap[ai + 3]), s3);
+                s4 = b0.fma(FloatVector.broadcast(F, ap[ai + 4]), s4);
+                s5 = b0.fma(FloatVector.broadcast(F, ap[ai + 5]), s5);
+            }
+        } else {
+            for (int p = 0, bi = b, ai = a; p < kk; p++, bi += L, ai += MR * L) {
+                FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+                s0 = b0.fma(FloatVector.fromArray(F, ap, ai), s0);
+                s1 = b0.fma(FloatVector.fromArray(F, ap, ai + L), s1);
+                s2 = b0.fma(FloatVector.fromArray(F, ap, ai + 2 * L), s2);
+                s3 = b0.fma(FloatVector.fromArray(F, ap, ai + 3 * L), s3);
+                s4 = b0.fma(FloatVector.fromArray(F, ap, ai + 4 * L), s4);
+                s5 = b0.fma(FloatVector.fromArray(F, ap, ai + 5 * L), s5);
+            }
         }
         s0.intoArray(c, c0);
         s1.intoArray(c, c1);
