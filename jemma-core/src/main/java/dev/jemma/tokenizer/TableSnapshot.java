@@ -13,21 +13,28 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
  * The finished lookup tables of one GGUF model file's vocabulary, piece → id ({@link PieceIndex}) and the merge
  * pairs ({@link PairTable}), stored beside {@link MergeCache}'s entries so that a later start of the same file reads
  * them back in one go. Building them hashes a quarter of a million pieces and half a million pairs, in code the JIT
- * has not compiled yet: about a fifth of a second of a one-shot command's start on two cores.
+ * has not compiled yet: about a tenth of a second of a one-shot command's start on two cores.
  *
  * <p>An entry is named and keyed by the file's {@link dev.jemma.gguf.GGUFMetadata#sourceIdentity() identity} (real
  * path, size, modification time, inode), which changes whenever the file is replaced or rewritten, and by this
- * class's and {@link MergeCache}'s formats; a file without one gets no entry. The magic, {@link #FORMAT}, the vocabulary size, the table sizes, the identity, a CRC-32C of
- * the whole file and every id in the tables are checked on reading, and an entry that fails any check is ignored
- * (and rewritten). Entries are written to a temporary file and renamed into place. Failing to read or write is never
- * an error: the tables are built instead.
+ * class's and {@link MergeCache}'s formats; a file without one gets no entry. The magic, {@link #FORMAT}, the
+ * vocabulary size, the table sizes, the identity, a CRC-32C of the whole file and every id in the tables are checked
+ * on reading, and an entry that fails any check is ignored (and rewritten); a file over {@link #MAX_BYTES} is not
+ * read at all. Entries are written to a temporary file and renamed into place, and only the {@link #KEEP} most
+ * recently used are kept (a replaced model file leaves its entry behind). Failing to read or write is never an
+ * error: the tables are built instead.
  *
  * <p>File layout, little-endian: magic "JTBL", format, vocabulary size, piece slots, pair slots, pairs, 32-byte
  * SHA-256 of the identity, then the piece slots (int each), the indexed-id bit set ((vocabulary + 63) / 64 longs),
@@ -38,6 +45,10 @@ final class TableSnapshot {
     static final int FORMAT = 1;
     static final int MAGIC = 0x4C42544A; // "JTBL" read as a little-endian int
     static final int HEADER_BYTES = 24 + 32;
+    /** Gemma 3's 262,144 pieces take 19 MB; a larger entry is not read into memory */
+    static final long MAX_BYTES = 256L << 20;
+    /** entries kept in the directory, the most recently used first */
+    static final int KEEP = 8;
 
     private static final System.Logger LOG = System.getLogger("dev.jemma.tokenizer");
 
@@ -71,7 +82,7 @@ final class TableSnapshot {
             MemorySegment s;
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
                 long size = ch.size();
-                if (size < HEADER_BYTES + 4 || size > Integer.MAX_VALUE) return reject(f, "size " + size);
+                if (size < HEADER_BYTES + 4 || size > MAX_BYTES) return reject(f, "size " + size);
                 s = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             }
             ValueLayout.OfInt i32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -108,6 +119,7 @@ final class TableSnapshot {
             if (index == null) return reject(f, "piece ids");
             PairTable table = PairTable.restore(keys, values, pairs, n);
             if (table == null) return reject(f, "pair ids");
+            touch(f);
             return new Tables(index, table);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot read " + f + ": " + e);
@@ -126,7 +138,7 @@ final class TableSnapshot {
         long[] indexed = pieces.indexedWords();
         long[] keys = merges.keys(), values = merges.values();
         long bytes = HEADER_BYTES + 4L * slots.length + 8L * indexed.length + 16L * keys.length + 4;
-        if (bytes > Integer.MAX_VALUE - 16) return false;
+        if (bytes > MAX_BYTES) return false;
         ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(MAGIC).putInt(FORMAT).putInt(vocabSize).putInt(slots.length).putInt(keys.length).putInt(merges.size());
         b.put(identityHash(sourceIdentity));
@@ -137,6 +149,35 @@ final class TableSnapshot {
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
-        return MergeCache.writeAtomically(dir, file(dir, sourceIdentity), b.array(), "tables-");
+        if (!MergeCache.writeAtomically(dir, file(dir, sourceIdentity), b.array(), "tables-")) return false;
+        prune(dir);
+        return true;
+    }
+
+    /** Marks an entry used now, for {@link #prune}; best effort. */
+    private static void touch(Path f) {
+        try {
+            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot touch " + f + ": " + e);
+        }
+    }
+
+    /** Deletes all but the {@link #KEEP} most recently used entries; best effort. */
+    static void prune(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            List<Path> entries = files.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.startsWith("tables-") && name.endsWith(".bin");
+            }).toList();
+            if (entries.size() <= KEEP) return;
+            Map<Path, Long> used = new HashMap<>();
+            for (Path p : entries) used.put(p, Files.getLastModifiedTime(p).toMillis());
+            List<Path> newestFirst = new ArrayList<>(entries);
+            newestFirst.sort(Comparator.comparing((Path p) -> used.get(p)).reversed());
+            for (Path old : newestFirst.subList(KEEP, newestFirst.size())) Files.deleteIfExists(old);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot prune " + dir + ": " + e);
+        }
     }
 }

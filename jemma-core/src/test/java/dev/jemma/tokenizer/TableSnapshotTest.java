@@ -153,6 +153,23 @@ class TableSnapshotTest {
     }
 
     @Test
+    void onlyTheMostRecentlyUsedEntriesAreKept() throws IOException {
+        MergeCache cache = new MergeCache(cacheDir());
+        GGUFMetadata first = null;
+        for (int i = 0; i <= TableSnapshot.KEEP + 2; i++) {
+            GGUFMetadata md = open(settledFile(-22, tmp.resolve("model" + i + ".gguf"), i));
+            if (i == 0) first = md;
+            GgufTokenizerLoader.load(md, DERIVED, cache);
+            // the first file's entry is used again after each other load: it must survive
+            if (i > 0) assertNotNull(TableSnapshot.read(cacheDir(), first.sourceIdentity(), piecesOf(GgufTokenizerLoader.load(first, DERIVED, null))));
+            Files.setLastModifiedTime(TableSnapshot.file(cacheDir(), md.sourceIdentity()),
+                    java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000L * (20 - i)));
+        }
+        assertEquals(TableSnapshot.KEEP, files("tables-").size());
+        assertTrue(Files.exists(TableSnapshot.file(cacheDir(), first.sourceIdentity())), "the entry in use is kept");
+    }
+
+    @Test
     void aFileWithoutIdentityGetsNoTables() throws IOException {
         SyntheticTokenizerTest.Vocab v = SyntheticTokenizerTest.syntheticVocab();
         GGUFMetadata md = v.gguf().metadata(tmp); // written just now: no identity
