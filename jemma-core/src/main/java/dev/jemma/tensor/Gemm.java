@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vector width: with AVX2 each value is stored already broadcast to a whole vector and loaded like any vector, since
  * a broadcast in the loop cost a shuffle on the pipes the multiply-adds need (Zen 2: 44 against 75 GFLOPS a core);
  * with AVX-512 the tile broadcasts each value from memory, which is a plain load there, so the panel is 16 times
- * smaller and deeper passes over K fit (Intel Xeon, 2 threads: 105–119 against 65–70 GMAC/s, {@code GemmBench}).
+ * smaller and deeper passes over K fit (Intel Xeon, 2 threads: 96–121 against 65–70 GMAC/s, {@code GemmBench}).
  * Packing moves values and adds nothing, so it does not change a single sum.
  */
 public final class Gemm {
@@ -42,14 +42,14 @@ public final class Gemm {
     private static final int AL = BROADCAST_A ? 1 : L;
     /**
      * depth of one pass over K: with AVX2 a tile's pre-broadcast A (MR × KC × L floats) is 24 KiB and stays in L1;
-     * with AVX-512 deeper passes load and store C less often (128 to 384 measured alike, 64 a third slower)
+     * with AVX-512 deeper passes load and store C less often (128 to 384 measured alike, 64 about 10% slower)
      */
     private static final int KC = BROADCAST_A ? 256 : 1024 / L;
     /** a last pass over K may run to 1.5 KC rather than leave a short tail pass (depth 72, a vision head: one pass) */
     private static final int KC_MAX = KC + KC / 2;
     /** rows of A packed at once, a multiple of MR; each block runs over the whole packed strip of B */
     private static final int MC = BROADCAST_A ? 48 : 12;
-    /** columns of B packed at once: KC × NC floats, 256 KiB on AVX2, stay in L2 while the blocks of A go by */
+    /** columns of B packed at once: KC × NC floats (256 KiB on AVX2, 512 KiB on AVX-512) stay in L2 while A's blocks go by */
     private static final int NC = 512;
     /** depth of one pass of {@link #narrowKernel} */
     private static final int NARROW_KC = 128;
