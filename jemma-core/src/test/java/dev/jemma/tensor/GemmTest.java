@@ -32,7 +32,7 @@ class GemmTest {
 
     private static final int[][] SHAPES = { // m, k, n
             {1, 1, 1}, {5, 7, 3}, {6, 64, 16}, {13, 300, 33}, {50, 1000, 100}, {97, 129, 700},
-            {7, 40, 1100}, {49, 520, 64}, {12, 3, 47}, {31, 385, 150}};
+            {7, 40, 1100}, {49, 520, 64}, {12, 3, 47}, {31, 385, 150}, {50, 300, 80}, {9, 130, 96}, {48, 4096, 80}};
 
     private static float[] random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
