@@ -60,7 +60,11 @@ final class TableSnapshot {
     }
 
     static Path file(Path dir, String sourceIdentity) {
-        return dir.resolve("tables-" + HexFormat.of().formatHex(identityHash(sourceIdentity), 0, 16) + ".bin");
+        return file(dir, identityHash(sourceIdentity));
+    }
+
+    private static Path file(Path dir, byte[] identityHash) {
+        return dir.resolve("tables-" + HexFormat.of().formatHex(identityHash, 0, 16) + ".bin");
     }
 
     private static byte[] identityHash(String sourceIdentity) {
@@ -75,7 +79,8 @@ final class TableSnapshot {
 
     /** The tables stored for this file over {@code pieces}, or null when there are none or they fail a check. */
     static Tables read(Path dir, String sourceIdentity, String[] pieces) {
-        Path f = file(dir, sourceIdentity);
+        byte[] id = identityHash(sourceIdentity);
+        Path f = file(dir, id);
         int n = pieces.length;
         try (Arena arena = Arena.ofConfined()) {
             if (!Files.isRegularFile(f)) return null;
@@ -97,7 +102,6 @@ final class TableSnapshot {
             int words = (n + 63) / 64;
             long expected = HEADER_BYTES + 4L * pieceSlots + 8L * words + 16L * pairSlots + 4;
             if (s.byteSize() != expected) return reject(f, "length");
-            byte[] id = identityHash(sourceIdentity);
             for (int k = 0; k < 32; k++) if (s.get(ValueLayout.JAVA_BYTE, 24 + k) != id[k]) return reject(f, "identity");
             CRC32C crc = new CRC32C();
             crc.update(s.asSlice(0, expected - 4).asByteBuffer());
@@ -141,7 +145,8 @@ final class TableSnapshot {
         if (bytes > MAX_BYTES) return false;
         ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(MAGIC).putInt(FORMAT).putInt(vocabSize).putInt(slots.length).putInt(keys.length).putInt(merges.size());
-        b.put(identityHash(sourceIdentity));
+        byte[] id = identityHash(sourceIdentity);
+        b.put(id);
         b.asIntBuffer().put(slots);
         b.position(b.position() + 4 * slots.length);
         b.asLongBuffer().put(indexed).put(keys).put(values);
@@ -149,7 +154,7 @@ final class TableSnapshot {
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
-        if (!MergeCache.writeAtomically(dir, file(dir, sourceIdentity), b.array(), "tables-")) return false;
+        if (!MergeCache.writeAtomically(dir, file(dir, id), b.array(), "tables-")) return false;
         prune(dir);
         return true;
     }

@@ -52,19 +52,26 @@ class MergeCacheTest {
         }
     }
 
-    /** The synthetic vocabulary written to {@code file}, dated an hour ago plus {@code seconds} (a settled file). */
     private Path settledFile(float lastScore, Path file, int seconds) throws IOException {
+        return settledFile(tmp, lastScore, file, seconds);
+    }
+
+    /**
+     * The synthetic vocabulary with its last score set to {@code lastScore}, written to {@code file} (in place when it
+     * exists: same inode, same size) and dated an hour ago plus {@code seconds}, so that it has an identity.
+     */
+    static Path settledFile(Path scratch, float lastScore, Path file, int seconds) throws IOException {
         SyntheticTokenizerTest.Vocab v = SyntheticTokenizerTest.syntheticVocab();
         v.scores.set(v.scores.size() - 1, lastScore);
-        Path dir = Files.createDirectories(tmp.resolve("w" + System.nanoTime()));
+        Path dir = Files.createDirectories(scratch.resolve("w" + System.nanoTime()));
         Path written = v.gguf().write(dir);
-        Files.write(file, Files.readAllBytes(written)); // in place when file exists: same inode, same size
+        Files.write(file, Files.readAllBytes(written));
         Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
                 java.time.Instant.now().minusSeconds(3600).plusSeconds(seconds)));
         return file;
     }
 
-    private static GGUFMetadata open(Path file) throws IOException {
+    static GGUFMetadata open(Path file) throws IOException {
         try (GGUFFile f = GGUFFile.open(file)) {
             return f.metadata();
         }

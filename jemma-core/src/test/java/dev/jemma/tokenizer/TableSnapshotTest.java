@@ -1,6 +1,5 @@
 package dev.jemma.tokenizer;
 
-import dev.jemma.gguf.GGUFFile;
 import dev.jemma.gguf.GGUFMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,21 +45,12 @@ class TableSnapshotTest {
         }
     }
 
-    /** The synthetic vocabulary (last score changed) at {@code file}, dated an hour ago plus {@code seconds}. */
     private Path settledFile(float lastScore, Path file, int seconds) throws IOException {
-        SyntheticTokenizerTest.Vocab v = SyntheticTokenizerTest.syntheticVocab();
-        v.scores.set(v.scores.size() - 1, lastScore);
-        Path dir = Files.createDirectories(tmp.resolve("w" + System.nanoTime()));
-        Files.write(file, Files.readAllBytes(v.gguf().write(dir)));
-        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
-                java.time.Instant.now().minusSeconds(3600).plusSeconds(seconds)));
-        return file;
+        return MergeCacheTest.settledFile(tmp, lastScore, file, seconds);
     }
 
     private static GGUFMetadata open(Path file) throws IOException {
-        try (GGUFFile f = GGUFFile.open(file)) {
-            return f.metadata();
-        }
+        return MergeCacheTest.open(file);
     }
 
     private static void assertSameTokenizer(Tokenizer expected, Tokenizer actual) {
