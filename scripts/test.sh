@@ -32,6 +32,13 @@ if command -v "${CC:-cc}" >/dev/null 2>&1 && [ "$(uname -s)-$(uname -m)" = Linux
 echo "== maven test (native kernels required: $require_native) ==" >&2
 mvn -B -Djemma.requireAssets=true -Djemma.requireNative=$require_native test
 
+# on a CPU with AVX-512 VNNI the run above took the VNNI build of the native kernels; their AVX2 build is checked too
+if [ "$require_native" = true ] && grep -qw avx512_vnni /proc/cpuinfo; then
+  echo "== native kernels, AVX2 build ==" >&2
+  mvn -B -pl jemma-core -Djemma.requireAssets=true -Djemma.requireNative=true -Djemma.native.noVnni=true \
+    -Dtest='NativeKernelsTest,NativeConformanceTest' -Dsurefire.failIfNoSpecifiedTests=false test
+fi
+
 echo "== clients against jemma serve: official openai package ==" >&2
 bash scripts/test-clients.sh
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* The library's interface version: the Java side refuses a library of another version. */
-int32_t jk_version(void) { return 1; }
+int32_t jk_version(void) { return 2; }
 
 /* Bit 0: the AVX2 kernels can run (AVX2, FMA and F16C). Bit 1: AVX-512 VNNI with 256-bit vectors is present too. */
 int32_t jk_features(void) {

@@ -25,7 +25,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The optional native kernel library (C source in jemma-core/src/main/c, compiled by the Maven build when the
  * machine has a C compiler), called through FFM. It holds leaf kernels only: activation quantization to Q8_0 /
  * Q8_K blocks and integer row-by-token products for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K weights, in an AVX2 and an
- * AVX-512 VNNI build that give the same bits. Threads, buffers and everything else stay in Java.
+ * AVX-512 VNNI build (two rows per 512-bit vector) that give the same bits. Threads, buffers and everything else
+ * stay in Java.
  *
  * <p>The calls are "critical" downcalls, so they take Java arrays directly (no copies) and must be short: one
  * call covers one worker's rows of one product. The library is found as a class-path resource; from a jar it is
@@ -33,7 +34,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * another file. When anything is missing, {@link #available()} is false and {@link #unavailableReason()} says why.
  */
 public final class NativeKernels {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     /** activation block kinds */
     static final int Q8_0 = 0, Q8_K = 1;
     private static final String RESOURCE = "native/linux-x86_64/libjemma_kernels.so";
@@ -136,10 +137,11 @@ public final class NativeKernels {
 
     /**
      * Bytes of one token's quantized activations of {@code cols} columns: Q8_0 blocks as llama.cpp's with the f16
-     * scale widened to f32 (36 bytes), Q8_K blocks as llama.cpp's (292 bytes).
+     * scale widened to f32 and −8 × each four quants' sum as int32 (68 bytes: the weights' unsigned codes then need
+     * no sign operations), Q8_K blocks as llama.cpp's (292 bytes).
      */
     static long activationBytes(int kind, int cols) {
-        return kind == Q8_0 ? cols / 32 * 36L : cols / 256 * 292L;
+        return kind == Q8_0 ? cols / 32 * 68L : cols / 256 * 292L;
     }
 
     /**

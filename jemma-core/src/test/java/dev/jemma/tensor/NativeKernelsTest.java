@@ -39,16 +39,22 @@ class NativeKernelsTest {
 
     /**
      * llama.cpp's x86 Q8_0 activation rule: d = max|x|/127 (rounded to f16), q = round-half-even(x · 127/max|x|);
-     * kept with d widened to f32 (36-byte blocks).
+     * kept with d widened to f32, and −8 × the sum of each four q (68-byte blocks).
      */
     static byte[] quantizeQ8_0(float[] x, int off, int cols) {
-        MemorySegment out = MemorySegment.ofArray(new byte[cols / 32 * 36]);
+        MemorySegment out = MemorySegment.ofArray(new byte[cols / 32 * 68]);
         for (int b = 0; b < cols / 32; b++) {
             float amax = 0;
             for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + 32 * b + j]));
             float d = amax / 127f, id = amax != 0 ? 127f / amax : 0f;
-            out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 36L * b, Float.float16ToFloat(Float.floatToFloat16(d)));
-            for (int j = 0; j < 32; j++) out.set(ValueLayout.JAVA_BYTE, 36L * b + 4 + j, (byte) (int) Math.rint(x[off + 32 * b + j] * id));
+            out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 68L * b, Float.float16ToFloat(Float.floatToFloat16(d)));
+            int[] sums = new int[8];
+            for (int j = 0; j < 32; j++) {
+                int q = (int) Math.rint(x[off + 32 * b + j] * id);
+                out.set(ValueLayout.JAVA_BYTE, 68L * b + 4 + j, (byte) q);
+                sums[j / 4] += q;
+            }
+            for (int g = 0; g < 8; g++) out.set(ValueLayout.JAVA_INT_UNALIGNED, 68L * b + 36 + 4 * g, -8 * sums[g]);
         }
         return out.toArray(ValueLayout.JAVA_BYTE);
     }
@@ -88,7 +94,7 @@ class NativeKernelsTest {
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) {
             x[i] = kind == NativeKernels.Q8_0
-                    ? s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 36L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 36L + 4 + i % 32)
+                    ? s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 68L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 68L + 4 + i % 32)
                     : s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 256 * 292L) * s.get(ValueLayout.JAVA_BYTE, i / 256 * 292L + 4 + i % 256);
         }
         return x;
