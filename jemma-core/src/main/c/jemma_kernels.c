@@ -150,6 +150,14 @@ INLINE __m256i minus8_sums(const uint8_t *xb) {
     return _mm256_loadu_si256((const __m256i *) (xb + 36));
 }
 
+/* each type's code offset k as 8 << shift */
+enum { Q4_0_SHIFT = 0, Q5_0_SHIFT = 1, Q8_0_SHIFT = 4 };
+
+/* −k·Σx of each four activations: where a multiply-add of codes against activations starts */
+INLINE __m256i code_start(const uint8_t *xb, int shift) {
+    return shift ? _mm256_slli_epi32(minus8_sums(xb), shift) : minus8_sums(xb);
+}
+
 INLINE __m256i activations(const uint8_t *xb) {
     return _mm256_loadu_si256((const __m256i *) (xb + 4));
 }
@@ -171,7 +179,7 @@ INLINE __m256i unpack_q4_0(const uint8_t *b) {
 }
 
 INLINE __m256i dot_q4_0(__m256i c, const uint8_t *xb) {
-    return dot_u_x(minus8_sums(xb), c, activations(xb));
+    return dot_u_x(code_start(xb, Q4_0_SHIFT), c, activations(xb));
 }
 
 /* bit j of the 32-bit word at p as byte j: 0xFF where set, 0 where clear */
@@ -193,7 +201,7 @@ INLINE __m256i unpack_q5_0(const uint8_t *b) {
 }
 
 INLINE __m256i dot_q5_0(__m256i c, const uint8_t *xb) {
-    return dot_u_x(_mm256_slli_epi32(minus8_sums(xb), 1), c, activations(xb));
+    return dot_u_x(code_start(xb, Q5_0_SHIFT), c, activations(xb));
 }
 
 #ifdef JK_VNNI
@@ -203,7 +211,7 @@ INLINE __m256i unpack_q8_0(const uint8_t *b) {
 }
 
 INLINE __m256i dot_q8_0(__m256i c, const uint8_t *xb) {
-    return _mm256_dpbusd_epi32(_mm256_slli_epi32(minus8_sums(xb), 4), c, activations(xb));
+    return _mm256_dpbusd_epi32(code_start(xb, Q8_0_SHIFT), c, activations(xb));
 }
 #else
 /* Without VNNI, codes up to 255 would saturate the 16-bit pairs: |w| against x with w's sign moved onto x. */
@@ -265,7 +273,7 @@ INLINE float hsum512_hi(__m512 v) {
     return hsum(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
-/* the activations' −8·Σx scaled to the code offset k = 8 << SHIFT, and the 32 activations, in both halves */
+/* the multiply-add's start for the code offset 8 << SHIFT, and the 32 activations, in both halves */
 #define DEFINE_ROWS2_Q8_0(NAME, UNPACK, SHIFT, BLOCK_BYTES)                                                      \
     INLINE void NAME(const uint8_t *w0, const uint8_t *w1, int32_t nb, const uint8_t *x, int64_t xStride, int T,  \
                      float *out, int64_t outStride) {                                                             \
@@ -277,8 +285,7 @@ INLINE float hsum512_hi(__m512 v) {
             __m512 dw = pair_ps(f16(wb0), f16(wb1));                                                              \
             for (int t = 0; t < T; t++) {                                                                         \
                 const uint8_t *xb = x + t * xStride + (int64_t) b * Q8_0_BYTES;                                   \
-                __m512i start = _mm512_broadcast_i64x4(minus8_sums(xb));                                          \
-                if (SHIFT) start = _mm512_slli_epi32(start, SHIFT);                                               \
+                __m512i start = _mm512_broadcast_i64x4(code_start(xb, SHIFT));                                    \
                 __m512i p = _mm512_dpbusd_epi32(start, c, _mm512_broadcast_i64x4(activations(xb)));               \
                 acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(f32(xb))), _mm512_cvtepi32_ps(p), acc[t]); \
             }                                                                                                     \
@@ -289,9 +296,9 @@ INLINE float hsum512_hi(__m512 v) {
         }                                                                                                         \
     }
 
-DEFINE_ROWS2_Q8_0(rows2_q4_0, unpack_q4_0, 0, 18)
-DEFINE_ROWS2_Q8_0(rows2_q5_0, unpack_q5_0, 1, 22)
-DEFINE_ROWS2_Q8_0(rows2_q8_0, unpack_q8_0, 4, 34)
+DEFINE_ROWS2_Q8_0(rows2_q4_0, unpack_q4_0, Q4_0_SHIFT, 18)
+DEFINE_ROWS2_Q8_0(rows2_q5_0, unpack_q5_0, Q5_0_SHIFT, 22)
+DEFINE_ROWS2_Q8_0(rows2_q8_0, unpack_q8_0, Q8_0_SHIFT, 34)
 #endif
 
 /* ---------------------------------------------------------------- K-quant weights against Q8_K activations */

@@ -11,14 +11,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
@@ -162,7 +165,7 @@ final class TableSnapshot {
     /** Marks an entry used now, for {@link #prune}; best effort. */
     private static void touch(Path f) {
         try {
-            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+            Files.setLastModifiedTime(f, FileTime.from(Instant.now()));
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot touch " + f + ": " + e);
         }
@@ -170,7 +173,7 @@ final class TableSnapshot {
 
     /** Deletes all but the {@link #KEEP} most recently used entries; best effort. */
     static void prune(Path dir) {
-        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        try (Stream<Path> files = Files.list(dir)) {
             List<Path> entries = files.filter(p -> {
                 String name = p.getFileName().toString();
                 return name.startsWith("tables-") && name.endsWith(".bin");
@@ -179,7 +182,7 @@ final class TableSnapshot {
             Map<Path, Long> used = new HashMap<>();
             for (Path p : entries) used.put(p, Files.getLastModifiedTime(p).toMillis());
             List<Path> newestFirst = new ArrayList<>(entries);
-            newestFirst.sort(Comparator.comparing((Path p) -> used.get(p)).reversed());
+            newestFirst.sort(Comparator.comparingLong((Path p) -> used.get(p)).reversed());
             for (Path old : newestFirst.subList(KEEP, newestFirst.size())) Files.deleteIfExists(old);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "tokenizer cache: cannot prune " + dir + ": " + e);
