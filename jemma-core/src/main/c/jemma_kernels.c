@@ -35,6 +35,10 @@ enum { T_Q4_0 = 2, T_Q5_0 = 6, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
 #define Q8_0_BYTES 68  /* f32 d (an f16 value, widened once here instead of per weight row), 32 × i8, 8 × i32 −8·Σ of each 4 */
 #define Q8_K_BYTES 292 /* f32 d, 256 × i8, 16 × i16 sums of 16 */
 #define MAX_TOKENS 4   /* tokens per micro-kernel call: the weight block is unpacked once for them */
+/* Weight bytes are prefetched this far ahead of the block being read. A row is only a few hundred bytes, so the
+ * hardware's streamer, which restarts at each row's end, left one decoding thread at 9 GB/s on the 178 MB Q8_0
+ * output head (a plain read runs at 15.5); 4 KiB ahead it reads at 13-16. */
+#define PREFETCH_AHEAD 4096
 
 INLINE float f16(const uint8_t *p) {
     uint16_t h;
@@ -233,6 +237,7 @@ INLINE __m256i dot_q8_0(__m256i w, const uint8_t *xb) {
         for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();                                                 \
         for (int32_t b = 0; b < nb; b++) {                                                                        \
             const uint8_t *wb = w + (int64_t) b * BLOCK_BYTES;                                                    \
+            _mm_prefetch((const char *) wb + PREFETCH_AHEAD, _MM_HINT_T0);                                      \
             __m256i c = UNPACK(wb);                                                                               \
             float dw = f16(wb);                                                                                   \
             for (int t = 0; t < T; t++) {                                                                         \
@@ -281,6 +286,7 @@ INLINE float hsum512_hi(__m512 v) {
         for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();                                                 \
         for (int32_t b = 0; b < nb; b++) {                                                                        \
             const uint8_t *wb0 = w0 + (int64_t) b * BLOCK_BYTES, *wb1 = w1 + (int64_t) b * BLOCK_BYTES;           \
+            _mm_prefetch((const char *) wb1 + PREFETCH_AHEAD, _MM_HINT_T0);                                       \
             __m512i c = pair_i(UNPACK(wb0), UNPACK(wb1));                                                         \
             __m512 dw = pair_ps(f16(wb0), f16(wb1));                                                              \
             for (int t = 0; t < T; t++) {                                                                         \
@@ -322,6 +328,8 @@ INLINE void row_q4_K(const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xSt
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *wb = w + (int64_t) b * 144;
+        _mm_prefetch((const char *) wb + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *) wb + PREFETCH_AHEAD + 64, _MM_HINT_T0);
         uint8_t sc[8], m[8];
         q4_K_scales(wb + 4, sc, m);
         float d = f16(wb), dmin = f16(wb + 2);
@@ -375,6 +383,9 @@ INLINE void row_q6_K(const uint8_t *w, int32_t nb, const uint8_t *x, int64_t xSt
     for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *wb = w + (int64_t) b * 210;
+        _mm_prefetch((const char *) wb + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *) wb + PREFETCH_AHEAD + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *) wb + PREFETCH_AHEAD + 128, _MM_HINT_T0);
         const int8_t *sc = (const int8_t *) (wb + 192);
         float d = f16(wb + 208);
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) sc));
