@@ -30,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 common="-O3 -fPIC -ffp-contract=off -fno-strict-aliasing -Wall"
 if "$cc" $common -c "$here/jemma_features.c" -o "$tmp/features.o" &&
    "$cc" $common -mavx2 -mfma -mf16c -c "$here/jemma_kernels.c" -o "$tmp/avx2.o" &&
-   "$cc" $common -mavx2 -mfma -mf16c -mavx512f -mavx512vl -mavx512vnni -DJK_VNNI -DJK_PREFIX=jk_vnni_ \
+   "$cc" $common -mavx2 -mfma -mf16c -mavx512f -mavx512vl -mavx512bw -mavx512vnni -DJK_VNNI -DJK_PREFIX=jk_vnni_ \
          -c "$here/jemma_kernels.c" -o "$tmp/vnni.o" &&
    "$cc" -shared -o "$tmp/libjemma_kernels.so" "$tmp/features.o" "$tmp/avx2.o" "$tmp/vnni.o"; then
   mv -f "$tmp/libjemma_kernels.so" "$lib.tmp" && mv -f "$lib.tmp" "$lib"

@@ -33,6 +33,7 @@
 enum { T_Q4_0 = 2, T_Q5_0 = 6, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
 
 #define Q8_0_BYTES 68  /* f32 d (an f16 value, widened once here instead of per weight row), 32 × i8, 8 × i32 −8·Σ of each 4 */
+#define Q8_0S_BYTES 40 /* f32 d, 32 × i8, i32 −8·Σ of all 32 */
 #define Q8_K_BYTES 292 /* f32 d, 256 × i8, 16 × i16 sums of 16 */
 #define MAX_TOKENS 4   /* tokens per micro-kernel call: the weight block is unpacked once for them */
 /* Weight bytes are prefetched this far ahead of the block being read. A row is only a few hundred bytes, so the
@@ -61,10 +62,12 @@ INLINE float hsum(__m256 v) {
 
 /* ---------------------------------------------------------------- activation quantization */
 
-/* One token's cols activations as Q8_0 blocks. */
-static void quantize_q8_0_row(const float *x, int32_t cols, uint8_t *out) {
+/* One token's cols activations as Q8_0 blocks: with −8·Σ of each four q (68 bytes), or, with total set, with −8·Σ of
+ * all 32 (40 bytes, for the interleaved weights below). */
+static void quantize_q8_0_row(const float *x, int32_t cols, uint8_t *out, int total) {
     const __m256 signBit = _mm256_set1_ps(-0.0f);
-    for (int32_t b = 0; b < cols / 32; b++, x += 32, out += Q8_0_BYTES) {
+    const int32_t bytes = total ? Q8_0S_BYTES : Q8_0_BYTES;
+    for (int32_t b = 0; b < cols / 32; b++, x += 32, out += bytes) {
         __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
         __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
                                  _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
@@ -86,7 +89,16 @@ static void quantize_q8_0_row(const float *x, int32_t cols, uint8_t *out) {
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
         _mm256_storeu_si256((__m256i *) (out + 4), p);
         __m256i sum4 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), p), _mm256_set1_epi16(1));
-        _mm256_storeu_si256((__m256i *) (out + 36), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum4, 3)));
+        __m256i minus8 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum4, 3));
+        if (total) {
+            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(minus8), _mm256_extracti128_si256(minus8, 1));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+            int32_t t = _mm_cvtsi128_si32(h);
+            memcpy(out + 36, &t, 4);
+        } else {
+            _mm256_storeu_si256((__m256i *) (out + 36), minus8);
+        }
     }
 }
 
@@ -128,15 +140,16 @@ static void quantize_q8_K_row(const float *x, int32_t cols, uint8_t *out) {
     }
 }
 
-/* x[xOff + t·xStride ..] for t < tokens (floats) → out[outOff + t·outStride ..] (bytes); kind 0: Q8_0, 1: Q8_K. Offsets are
+/* x[xOff + t·xStride ..] for t < tokens (floats) → out[outOff + t·outStride ..] (bytes); kind 0: Q8_0, 1: Q8_K, 2: Q8_0
+ * with block totals. Offsets are
  * separate arguments so the Java side can pass its arrays whole (a slice would be an allocation per call). */
 void JK(quantize)(int32_t kind, const float *x, int64_t xOff, int64_t xStride, int32_t tokens, int32_t cols, uint8_t *out,
                   int64_t outOff, int64_t outStride) {
     x += xOff;
     out += outOff;
     for (int32_t t = 0; t < tokens; t++) {
-        if (kind == 0) quantize_q8_0_row(x + t * xStride, cols, out + t * outStride);
-        else quantize_q8_K_row(x + t * xStride, cols, out + t * outStride);
+        if (kind == 1) quantize_q8_K_row(x + t * xStride, cols, out + t * outStride);
+        else quantize_q8_0_row(x + t * xStride, cols, out + t * outStride, kind == 2);
     }
 }
 
@@ -524,3 +537,192 @@ int32_t JK(matmul)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------- interleaved weights (AVX-512 VNNI build) */
+
+#ifdef JK_VNNI
+/*
+ * Q4_0, Q5_0 and Q8_0 weights repacked at load, sixteen rows at a time, so that one 512-bit vector holds four
+ * weights of each of sixteen rows: lane i of vector z is row i's codes 4z..4z+3. A token's four activations
+ * 4z..4z+3 are then broadcast to every lane, and eight multiply-adds leave each row's whole block sum in its own
+ * lane: no reduction across lanes, and one conversion and one scaled add per block serve sixteen rows. (The row
+ * kernels above spend those per row, and llama.cpp repacks its Q4_0 the same way for the same reason.)
+ *
+ * Per group of sixteen rows and block of 32 columns, in block order within the group and group after group:
+ *   32 bytes  the sixteen rows' f16 scales
+ *   Q4_0, Q5_0: 256 bytes, four vectors of nibbles: lane i of vector j is row i's quant bytes 4j..4j+3, whose low
+ *               nibbles are codes 4j..4j+3 and high nibbles codes 16+4j..; Q5_0 then 64 bytes, eight 64-bit masks:
+ *               bit 4i+m of mask z is row i's fifth bit of code 4z+m
+ *   Q8_0:       512 bytes, eight vectors of codes w + 128
+ * Rows past the last are zero (scale 0). Every (row, token) sum is formed the same way whatever a call covers.
+ */
+#define PACK_ROWS 16
+
+INLINE int32_t packed_block_bytes(int32_t type) {
+    switch (type) {
+        case T_Q4_0: return 32 + 256;
+        case T_Q5_0: return 32 + 256 + 64;
+        case T_Q8_0: return 32 + 512;
+        default: return -1;
+    }
+}
+
+/* Bytes of the interleaved form of rows × cols weights of this type, or -1 for a type without one. */
+int64_t JK(packed_bytes)(int32_t type, int32_t rows, int32_t cols) {
+    int32_t pb = packed_block_bytes(type);
+    if (pb < 0 || cols % 32 != 0) return -1;
+    return (int64_t) ((rows + PACK_ROWS - 1) / PACK_ROWS) * (cols / 32) * pb;
+}
+
+/* Groups g0 ≤ g < g1 of w (rows × cols, row r at byte wOff + r·rowBytes) into their places in out. */
+int32_t JK(repack)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowBytes, int32_t rows, int32_t cols, uint8_t *out,
+                   int32_t g0, int32_t g1) {
+    int32_t pb = packed_block_bytes(type);
+    if (pb < 0) return -1;
+    int32_t nb = cols / 32, bb = type == T_Q4_0 ? 18 : type == T_Q5_0 ? 22 : 34;
+    w += wOff;
+    for (int32_t g = g0; g < g1; g++) {
+        for (int32_t b = 0; b < nb; b++) {
+            uint8_t *dst = out + ((int64_t) g * nb + b) * pb;
+            memset(dst, 0, pb);
+            uint64_t masks[8] = {0};
+            for (int i = 0; i < PACK_ROWS; i++) {
+                int32_t r = g * PACK_ROWS + i;
+                if (r >= rows) break;
+                const uint8_t *src = w + r * rowBytes + (int64_t) b * bb;
+                memcpy(dst + 2 * i, src, 2);
+                if (type == T_Q8_0) {
+                    for (int z = 0; z < 8; z++)
+                        for (int m = 0; m < 4; m++) dst[32 + 64 * z + 4 * i + m] = src[2 + 4 * z + m] ^ 0x80;
+                } else {
+                    const uint8_t *qs = src + (type == T_Q5_0 ? 6 : 2);
+                    for (int j = 0; j < 4; j++) memcpy(dst + 32 + 64 * j + 4 * i, qs + 4 * j, 4);
+                    if (type == T_Q5_0) {
+                        uint32_t qh;
+                        memcpy(&qh, src + 2, 4);
+                        for (int z = 0; z < 8; z++) masks[z] |= (uint64_t) ((qh >> (4 * z)) & 0xF) << (4 * i);
+                    }
+                }
+            }
+            if (type == T_Q5_0) memcpy(dst + 32 + 256, masks, 64);
+        }
+    }
+    return 0;
+}
+
+/* the eight vectors of codes of one packed block (Q4_0: 0..15, Q5_0: 0..31, Q8_0: 0..255) */
+INLINE void packed_codes(int32_t type, const uint8_t *pb, __m512i c[8]) {
+    if (type == T_Q8_0) {
+        for (int z = 0; z < 8; z++) c[z] = _mm512_loadu_si512(pb + 32 + 64 * z);
+        return;
+    }
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int j = 0; j < 4; j++) {
+        __m512i raw = _mm512_loadu_si512(pb + 32 + 64 * j);
+        c[j] = _mm512_and_si512(raw, low);
+        c[j + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+    }
+    if (type == T_Q5_0) {
+        const __m512i fifth = _mm512_set1_epi8(0x10);
+        for (int z = 0; z < 8; z++) {
+            uint64_t m;
+            memcpy(&m, pb + 32 + 256 + 8 * z, 8);
+            c[z] = _mm512_mask_add_epi8(c[z], (__mmask64) m, c[z], fifth);
+        }
+    }
+}
+
+INLINE int32_t i32_at(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* One group's sixteen rows against T tokens' Q8_0-with-total activations; acc[t] holds token t's sixteen sums. */
+INLINE void group_tokens(int32_t type, const uint8_t *pg, int32_t nb, const uint8_t *x, int64_t xs, int T, __m512 *acc) {
+    const int32_t pbytes = packed_block_bytes(type);
+    const int shift = type == T_Q4_0 ? 0 : type == T_Q5_0 ? 1 : 4; /* code offset 8 << shift */
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pg + (int64_t) b * pbytes;
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) pb));
+        __m512i c[8];
+        packed_codes(type, pb, c);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *xb = x + t * xs + (int64_t) b * Q8_0S_BYTES;
+            /* −(8 << shift)·Σx: where the codes' multiply-adds start */
+            __m512i s = _mm512_set1_epi32((int32_t) ((uint32_t) i32_at(xb + 36) << shift));
+            for (int z = 0; z < 8; z++) s = _mm512_dpbusd_epi32(s, c[z], _mm512_set1_epi32(i32_at(xb + 4 + 4 * z)));
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(f32(xb))), _mm512_cvtepi32_ps(s), acc[t]);
+        }
+    }
+}
+
+#define PACKED_MAX_TOKENS 8
+
+/* rows r0 ≤ r < r1 of group g (lanes r − 16g) into out[t·os + r − rBase] */
+INLINE void store_group(const __m512 *acc, int T, int32_t g, int32_t r0, int32_t r1, int32_t rBase, float *out, int64_t os) {
+    int32_t first = g * PACK_ROWS;
+    int32_t lo = r0 > first ? r0 - first : 0, hi = r1 < first + PACK_ROWS ? r1 - first : PACK_ROWS;
+    __mmask16 m = (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
+    for (int t = 0; t < T; t++) {
+        float *o = out + t * os + (first - rBase);
+        if (m == 0xFFFF) _mm512_storeu_ps(o, acc[t]);
+        else _mm512_mask_storeu_ps(o, m, acc[t]); /* lanes outside the mask are not written, nor touched */
+    }
+}
+
+#define GROUP_N(N)                                                                                                    \
+    __attribute__((noinline)) static void group_##N(int32_t type, const uint8_t *pg, int32_t nb, const uint8_t *x,    \
+                                                    int64_t xs, int32_t g, int32_t r0, int32_t r1, float *o, int64_t os) { \
+        __m512 acc[N];                                                                                                \
+        group_tokens(type, pg, nb, x, xs, N, acc);                                                                    \
+        store_group(acc, N, g, r0, r1, r0, o, os);                                                                    \
+    }
+GROUP_N(1)
+GROUP_N(2)
+GROUP_N(3)
+GROUP_N(4)
+GROUP_N(5)
+GROUP_N(6)
+GROUP_N(7)
+GROUP_N(8)
+
+typedef void (*group_fn)(int32_t, const uint8_t *, int32_t, const uint8_t *, int64_t, int32_t, int32_t, int32_t, float *, int64_t);
+static const group_fn GROUP_FNS[PACKED_MAX_TOKENS + 1] = {0, group_1, group_2, group_3, group_4, group_5, group_6, group_7, group_8};
+
+/*
+ * out[outOff + t·outStride + (r − r0)] = row r · token t of xq (Q8_0 blocks with totals), for r0 ≤ r < r1, t < tokens,
+ * from the interleaved weights packed (as JK(repack) wrote them for the whole matrix). Returns 0, or -1 for a type
+ * without an interleaved form.
+ */
+int32_t JK(matmul_packed)(int32_t type, const uint8_t *packed, int32_t r0, int32_t r1, int32_t cols, const uint8_t *xq,
+                          int64_t xqStride, int32_t tokens, float *out, int64_t outOff, int64_t outStride) {
+    int32_t pbytes = packed_block_bytes(type);
+    if (pbytes < 0) return -1;
+    out += outOff;
+    int32_t nb = cols / 32;
+    int64_t groupBytes = (int64_t) nb * pbytes;
+    int32_t g0 = r0 / PACK_ROWS, g1 = (r1 + PACK_ROWS - 1) / PACK_ROWS;
+    /* a group of tokens whose activations stay in L1 (16 KiB), over groups of rows that stay in L2 (128 KiB) */
+    int32_t tokenGroup = (int32_t) (16384 / (xqStride > 0 ? xqStride : 1));
+    if (tokenGroup < PACKED_MAX_TOKENS) tokenGroup = PACKED_MAX_TOKENS;
+    tokenGroup -= tokenGroup % PACKED_MAX_TOKENS;
+    int32_t chunk = (int32_t) (131072 / groupBytes);
+    if (chunk < 1) chunk = 1;
+    for (int32_t c0 = g0; c0 < g1; c0 += chunk) {
+        int32_t c1 = c0 + chunk < g1 ? c0 + chunk : g1;
+        for (int32_t t0 = 0; t0 < tokens; t0 += tokenGroup) {
+            int32_t t1 = t0 + tokenGroup < tokens ? t0 + tokenGroup : tokens;
+            for (int32_t g = c0; g < c1; g++) {
+                const uint8_t *pg = packed + g * groupBytes;
+                for (int32_t t = t0; t < t1; t += PACKED_MAX_TOKENS) {
+                    int32_t n = t1 - t < PACKED_MAX_TOKENS ? t1 - t : PACKED_MAX_TOKENS;
+                    GROUP_FNS[n](type, pg, nb, xq + t * xqStride, xqStride, g, r0, r1, out + t * outStride, outStride);
+                }
+            }
+        }
+    }
+    return 0;
+}
+#endif

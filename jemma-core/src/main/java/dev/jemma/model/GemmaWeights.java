@@ -37,8 +37,8 @@ public final class GemmaWeights {
     public final int vocabRows;
 
     private GemmaWeights(WeightMatrix emb, WeightMatrix out, float[] outNorm, Layer[] layers) {
-        this.tokenEmbedding = emb;
-        this.output = out;
+        this.tokenEmbedding = emb.keepStoredLayout();
+        this.output = out.keepStoredLayout();
         this.outputNorm = outNorm;
         this.layers = layers;
         this.vocabRows = emb.rows;

@@ -61,9 +61,12 @@ public final class MatMul implements WorkerPool.RangeTask {
     private final MemorySegment[] outSegs = new MemorySegment[MAX_PARTS];
     private final WorkerPool.RangeTask quantizeTask = this::quantizeTokens;
     private final Arena arena = Arena.ofAuto();
-    private final MemorySegment[] quantized = {MemorySegment.NULL, MemorySegment.NULL};
-    private final long[] quantizedStride = new long[2];
-    private final boolean[] quantizeKind = new boolean[2];
+    private static final int KINDS = 3;
+    private final MemorySegment[] quantized = {MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL};
+    private final long[] quantizedStride = new long[KINDS];
+    private final boolean[] quantizeKind = new boolean[KINDS];
+    /** per part: its interleaved weights, or null for the stored layout */
+    private final MemorySegment[] partPacked = new MemorySegment[MAX_PARTS];
     private MemorySegment inSeg;
     private final float[][] segmentKeys = new float[8][];
     private final MemorySegment[] segmentValues = new MemorySegment[8];
@@ -154,6 +157,7 @@ public final class MatMul implements WorkerPool.RangeTask {
             for (int i = 0; i < parts; i++) {
                 outs[i] = null;
                 outSegs[i] = null;
+                partPacked[i] = null;
                 ws[i] = null;
             }
         }
@@ -164,7 +168,7 @@ public final class MatMul implements WorkerPool.RangeTask {
      * activations once for all of them. Returns whether any part still takes the Java kernels.
      */
     private boolean prepareNative(Arithmetic arithmetic) {
-        quantizeKind[0] = quantizeKind[1] = false;
+        java.util.Arrays.fill(quantizeKind, false);
         boolean anyJava = false, anyNative = false;
         int cols = ws[0].cols;
         // FAST prefill chunks take the f32 token tile where it is the faster of the two (NativeKernels.integerPrefill)
@@ -173,24 +177,27 @@ public final class MatMul implements WorkerPool.RangeTask {
         for (int i = 0; i < parts; i++) {
             int kind = use ? NativeKernels.activationKind(ws[i].type) : -1;
             partNative[i] = kind >= 0;
+            partPacked[i] = null;
             if (kind < 0) {
                 anyJava = true;
                 continue;
             }
-            anyNative = true;
-            quantizeKind[kind] = true;
             long last = outOffs[i] + (long) (tokens - 1) * outStrides[i] + ws[i].rows;
             if (outOffs[i] < 0 || outStrides[i] < 0 || last > outs[i].length) {
                 throw new IndexOutOfBoundsException(ws[i].name + ": output rows out of bounds");
             }
             outSegs[i] = segment(outs[i]);
+            anyNative = true;
+            if (ws[i].nativePacked()) kind = NativeKernels.Q8_0_TOTAL;
+            quantizeKind[kind] = true;
         }
         if (!anyNative) return true;
         if (inOff < 0 || inStride < 0 || inOff + (long) (tokens - 1) * inStride + cols > in.length) {
             throw new IndexOutOfBoundsException(ws[0].name + ": input rows out of bounds");
         }
         inSeg = segment(in);
-        for (int kind = 0; kind < 2; kind++) {
+        for (int i = 0; i < parts; i++) if (partNative[i] && ws[i].nativePacked()) partPacked[i] = ws[i].packed(pool);
+        for (int kind = 0; kind < KINDS; kind++) {
             if (!quantizeKind[kind]) continue;
             long stride = NativeKernels.activationBytes(kind, cols);
             if (quantized[kind].byteSize() < stride * tokens) {
@@ -203,7 +210,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     }
 
     private void quantizeTokens(int worker, int start, int end) {
-        for (int kind = 0; kind < 2; kind++) {
+        for (int kind = 0; kind < KINDS; kind++) {
             if (!quantizeKind[kind]) continue;
             NativeKernels.quantize(kind, inSeg, inOff + (long) start * inStride, inStride, end - start, ws[0].cols,
                     quantized[kind], start * quantizedStride[kind], quantizedStride[kind]);
@@ -236,6 +243,12 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     private void nativeRows(int part, int start, int end) {
         WeightMatrix w = ws[part];
+        if (partPacked[part] != null) {
+            int kind = NativeKernels.Q8_0_TOTAL;
+            NativeKernels.matmulPacked(w.type, partPacked[part], start, end, w.cols, quantized[kind], quantizedStride[kind], tokens,
+                    outSegs[part], outOffs[part] + start, outStrides[part]);
+            return;
+        }
         int kind = NativeKernels.activationKind(w.type);
         NativeKernels.matmul(w.type, w.data, start * w.rowBytes, w.rowBytes, end - start, w.cols, quantized[kind], quantizedStride[kind],
                 tokens, outSegs[part], outOffs[part] + start, outStrides[part]);

@@ -34,18 +34,20 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * another file. When anything is missing, {@link #available()} is false and {@link #unavailableReason()} says why.
  */
 public final class NativeKernels {
-    static final int VERSION = 2;
-    /** activation block kinds */
-    static final int Q8_0 = 0, Q8_K = 1;
+    static final int VERSION = 3;
+    /** activation block kinds: Q8_0_TOTAL is Q8_0 with the block's total instead of each four's, for interleaved weights */
+    static final int Q8_0 = 0, Q8_K = 1, Q8_0_TOTAL = 2;
     private static final String RESOURCE = "native/linux-x86_64/libjemma_kernels.so";
 
     private static final MethodHandle QUANTIZE;
     private static final MethodHandle MATMUL;
+    /** the interleaved weights' kernels: in the AVX-512 VNNI build only (null otherwise) */
+    private static final MethodHandle PACKED_BYTES, REPACK, MATMUL_PACKED;
     private static final String VARIANT;
     private static final String UNAVAILABLE;
 
     static {
-        MethodHandle q = null, m = null;
+        MethodHandle q = null, m = null, pb = null, rp = null, mp = null;
         String variant = null, why = null;
         try {
             Path lib = locate();
@@ -63,13 +65,25 @@ public final class NativeKernels {
             m = linker.downcallHandle(syms.findOrThrow(prefix + "matmul"),
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
                             ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), critical);
+            if (prefix.equals("jk_vnni_")) {
+                pb = linker.downcallHandle(syms.findOrThrow(prefix + "packed_bytes"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
+                rp = linker.downcallHandle(syms.findOrThrow(prefix + "repack"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                        critical);
+                mp = linker.downcallHandle(syms.findOrThrow(prefix + "matmul_packed"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT,
+                                ADDRESS, JAVA_LONG, JAVA_LONG), critical);
+            }
         } catch (Throwable e) {
-            q = m = null;
+            q = m = pb = rp = mp = null;
             variant = null;
             why = e.getMessage() != null ? e.getMessage() : e.toString();
         }
         QUANTIZE = q;
         MATMUL = m;
+        PACKED_BYTES = pb;
+        REPACK = rp;
+        MATMUL_PACKED = mp;
         VARIANT = variant;
         UNAVAILABLE = why;
     }
@@ -141,12 +155,69 @@ public final class NativeKernels {
      * no sign operations), Q8_K blocks as llama.cpp's (292 bytes).
      */
     static long activationBytes(int kind, int cols) {
-        return kind == Q8_0 ? cols / 32 * 68L : cols / 256 * 292L;
+        return switch (kind) {
+            case Q8_0 -> cols / 32 * 68L;
+            case Q8_0_TOTAL -> cols / 32 * 40L;
+            default -> cols / 256 * 292L;
+        };
+    }
+
+    /**
+     * Whether weights of this type are repacked for the native kernels: Q4_0, Q5_0 and Q8_0 in the AVX-512 VNNI
+     * build, sixteen rows interleaved so that one 512-bit multiply-add covers four columns of sixteen rows (the
+     * layout is in jemma_kernels.c). Their products then take activations of kind {@link #Q8_0_TOTAL}.
+     */
+    static boolean packs(GGMLType type) {
+        return MATMUL_PACKED != null && (type == GGMLType.Q4_0 || type == GGMLType.Q5_0 || type == GGMLType.Q8_0);
+    }
+
+    /** Bytes of the interleaved form of a rows × cols matrix of a type {@link #packs packed}. */
+    static long packedBytes(GGMLType type, int rows, int cols) {
+        long n;
+        try {
+            n = (long) PACKED_BYTES.invokeExact(type.id, rows, cols);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native packed_bytes failed", e);
+        }
+        if (n < 0) throw new UnsupportedTensorTypeException(type);
+        return n;
+    }
+
+    /**
+     * Writes groups g0 ≤ g &lt; g1 (sixteen rows each) of w's interleaved form into packed (sized by {@link #packedBytes}).
+     * A critical call (the weights may be a heap segment): callers keep each call to a few hundred KiB.
+     */
+    static void repack(WeightMatrix w, MemorySegment packed, int g0, int g1) {
+        if (g0 < 0 || g1 > (w.rows + 15) / 16 || packed.byteSize() < packedBytes(w.type, w.rows, w.cols)) {
+            throw new IndexOutOfBoundsException(w.name + ": repack out of bounds");
+        }
+        int rc;
+        try {
+            rc = (int) REPACK.invokeExact(w.type.id, w.data, 0L, w.rowBytes, w.rows, w.cols, packed, g0, g1);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native repack failed", e);
+        }
+        if (rc != 0) throw new UnsupportedTensorTypeException(w.type);
+    }
+
+    /**
+     * out[outOff + t·outStride + (r − r0)] = row r · token t of xq (kind {@link #Q8_0_TOTAL}), r0 ≤ r &lt; r1, t &lt; tokens,
+     * from the interleaved weights.
+     */
+    static void matmulPacked(GGMLType type, MemorySegment packed, int r0, int r1, int cols, MemorySegment xq, long xqStride, int tokens,
+                             MemorySegment out, long outOff, long outStride) {
+        int rc;
+        try {
+            rc = (int) MATMUL_PACKED.invokeExact(type.id, packed, r0, r1, cols, xq, xqStride, tokens, out, outOff, outStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native matmul_packed failed", e);
+        }
+        if (rc != 0) throw new UnsupportedTensorTypeException(type);
     }
 
     /**
      * Quantizes x[xOff + t·xStride ..][0, cols) for t &lt; tokens into out (token t at byte outOff + t·outStride).
-     * cols must be a multiple of the block (32 for Q8_0, 256 for Q8_K).
+     * cols must be a multiple of the block (32 for Q8_0 and Q8_0_TOTAL, 256 for Q8_K).
      */
     static void quantize(int kind, MemorySegment x, long xOff, long xStride, int tokens, int cols, MemorySegment out, long outOff,
                          long outStride) {

@@ -1,10 +1,15 @@
 package dev.jemma.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * A row-major weight matrix in its stored (possibly quantized) form: {@code rows} rows of {@code cols}
  * elements, row r at byte {@code r * rowBytes}. Row r is output neuron r: y[r] = dot(row r, x).
+ *
+ * <p>For the native kernels a matrix of a type they interleave ({@link NativeKernels#packs}) is repacked once, on
+ * its first native product, into off-heap memory freed with the matrix; from then on every native product of it
+ * reads that copy, so its results never depend on which call came first. Thread-safe.
  */
 public final class WeightMatrix {
     public final String name;
@@ -14,6 +19,8 @@ public final class WeightMatrix {
     public final long rowBytes;
     public final MemorySegment data;
     public final RowKernel kernel;
+    private volatile boolean keepLayout;
+    private volatile MemorySegment packed;
 
     public WeightMatrix(String name, GGMLType type, int rows, int cols, MemorySegment data) {
         this.name = name;
@@ -44,6 +51,39 @@ public final class WeightMatrix {
     public void dotRowsTokens(int row0, int n, float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                               float[] scratch) {
         kernel.dotRowsTokens(data, row0 * rowBytes, rowBytes, n, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
+    }
+
+    /**
+     * Keeps this matrix in its stored layout for the native kernels: for the token embedding, whose rows are also
+     * looked up, and the output head, a vocabulary's worth of rows of which a decode step reads each once (bound by
+     * memory, not arithmetic): a repacked copy would double its footprint for nothing.
+     */
+    public WeightMatrix keepStoredLayout() {
+        keepLayout = true;
+        return this;
+    }
+
+    /** Whether the native kernels take this matrix in their interleaved form. */
+    boolean nativePacked() {
+        return !keepLayout && NativeKernels.packs(type);
+    }
+
+    /** The interleaved form, made now if this is the first call (its sixteen-row groups split over the pool's workers). */
+    MemorySegment packed(WorkerPool pool) {
+        MemorySegment p = packed;
+        if (p != null) return p;
+        synchronized (this) {
+            if (packed == null) {
+                MemorySegment dst = Arena.ofAuto().allocate(NativeKernels.packedBytes(type, rows, cols), 64);
+                pool.run((rows + 15) / 16, (worker, g0, g1) -> {
+                    // short native calls: each is a critical one, which holds off the garbage collector
+                    int step = (int) Math.max(1, (256 << 10) / (16 * rowBytes));
+                    for (int g = g0; g < g1; g += step) NativeKernels.repack(this, dst, g, Math.min(g1, g + step));
+                });
+                packed = dst;
+            }
+            return packed;
+        }
     }
 
     public void dequantizeRow(int row, float[] out, int outOff) {

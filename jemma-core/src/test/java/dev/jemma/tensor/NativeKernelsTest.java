@@ -59,6 +59,19 @@ class NativeKernelsTest {
         return out.toArray(ValueLayout.JAVA_BYTE);
     }
 
+    /** Q8_0 blocks of 68 bytes as the 40-byte kind for interleaved weights: d, the 32 quants, −8 × all 32's sum. */
+    static byte[] withTotals(byte[] q8_0) {
+        int blocks = q8_0.length / 68;
+        MemorySegment in = MemorySegment.ofArray(q8_0), out = MemorySegment.ofArray(new byte[blocks * 40]);
+        for (int b = 0; b < blocks; b++) {
+            MemorySegment.copy(in, 68L * b, out, 40L * b, 36);
+            int total = 0;
+            for (int g = 0; g < 8; g++) total += in.get(ValueLayout.JAVA_INT_UNALIGNED, 68L * b + 36 + 4 * g);
+            out.set(ValueLayout.JAVA_INT_UNALIGNED, 40L * b + 36, total);
+        }
+        return out.toArray(ValueLayout.JAVA_BYTE);
+    }
+
     /** llama.cpp's Q8_K rule: the element of largest magnitude maps to −127; sums of each 16 quants. */
     static byte[] quantizeQ8_K(float[] x, int off, int cols) {
         MemorySegment out = MemorySegment.ofArray(new byte[cols / 256 * 292]);
@@ -93,9 +106,11 @@ class NativeKernelsTest {
         MemorySegment s = MemorySegment.ofArray(q);
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) {
-            x[i] = kind == NativeKernels.Q8_0
-                    ? s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 68L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 68L + 4 + i % 32)
-                    : s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 256 * 292L) * s.get(ValueLayout.JAVA_BYTE, i / 256 * 292L + 4 + i % 256);
+            x[i] = switch (kind) {
+                case NativeKernels.Q8_0 -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 68L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 68L + 4 + i % 32);
+                case NativeKernels.Q8_0_TOTAL -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 32 * 40L) * s.get(ValueLayout.JAVA_BYTE, i / 32 * 40L + 4 + i % 32);
+                default -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i / 256 * 292L) * s.get(ValueLayout.JAVA_BYTE, i / 256 * 292L + 4 + i % 256);
+            };
         }
         return x;
     }
@@ -135,12 +150,16 @@ class NativeKernelsTest {
         int tokens = 5, cols = 1024;
         float[] x = activations(tokens * cols + 7, rnd);
         try (Arena arena = Arena.ofConfined()) {
-            for (int kind = 0; kind < 2; kind++) {
+            for (int kind = 0; kind < 3; kind++) {
                 long stride = NativeKernels.activationBytes(kind, cols);
                 MemorySegment out = arena.allocate(stride * tokens + 3);
                 NativeKernels.quantize(kind, MemorySegment.ofArray(x), 7, cols, tokens, cols, out, 3, stride);
                 for (int t = 0; t < tokens; t++) {
-                    byte[] expected = kind == 0 ? quantizeQ8_0(x, 7 + t * cols, cols) : quantizeQ8_K(x, 7 + t * cols, cols);
+                    byte[] expected = switch (kind) {
+                        case NativeKernels.Q8_0 -> quantizeQ8_0(x, 7 + t * cols, cols);
+                        case NativeKernels.Q8_0_TOTAL -> withTotals(quantizeQ8_0(x, 7 + t * cols, cols));
+                        default -> quantizeQ8_K(x, 7 + t * cols, cols);
+                    };
                     byte[] got = out.asSlice(3 + t * stride, stride).toArray(ValueLayout.JAVA_BYTE);
                     assertArrayEquals(expected, got, "kind " + kind + " token " + t);
                 }
@@ -193,6 +212,62 @@ class NativeKernelsTest {
                         assertEquals(Float.floatToRawIntBits(all[t * rows + r0 + i]), Float.floatToRawIntBits(one[i]),
                                 type + " row " + (r0 + i) + " token " + t + " alone");
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The interleaved (sixteen-row) weights of the AVX-512 VNNI build: against the exact sum and the Java kernel as
+     * above, with a row count that leaves a partial group, and each (row, token) the same bits for any row range
+     * (ranges that cut groups too) and any token count.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0"})
+    void interleavedProductsAgreeWithTheExactSum(GGMLType type) {
+        Assumptions.assumeTrue(NativeKernels.packs(type), "no interleaved kernels in the " + NativeKernels.variant() + " build");
+        Random rnd = new Random(50 + type.id);
+        int rows = 37, cols = 2048, tokens = 11, kind = NativeKernels.Q8_0_TOTAL;
+        WeightMatrix w = new WeightMatrix("w", type, rows, cols, MemorySegment.ofArray(randomRows(type, rows, cols, rnd)));
+        assertTrue(w.nativePacked());
+        float[] x = activations(tokens * cols, rnd);
+        long stride = NativeKernels.activationBytes(kind, cols);
+        try (Arena arena = Arena.ofConfined(); WorkerPool pool = new WorkerPool(2)) {
+            MemorySegment packed = w.packed(pool);
+            assertEquals(NativeKernels.packedBytes(type, rows, cols), packed.byteSize());
+            MemorySegment xq = arena.allocate(stride * tokens);
+            NativeKernels.quantize(kind, MemorySegment.ofArray(x), 0, cols, tokens, cols, xq, 0, stride);
+            float[] all = new float[tokens * rows];
+            NativeKernels.matmulPacked(type, packed, 0, rows, cols, xq, stride, tokens, MemorySegment.ofArray(all), 0, rows);
+            float[] row = new float[cols];
+            for (int t = 0; t < tokens; t++) {
+                float[] xh = dequantizeActivations(kind, xq.asSlice(t * stride, stride).toArray(ValueLayout.JAVA_BYTE), cols);
+                for (int r = 0; r < rows; r++) {
+                    w.dequantizeRow(r, row, 0);
+                    double exact = 0, magnitude = 0, bound = 0;
+                    for (int i = 0; i < cols; i++) {
+                        exact += (double) row[i] * xh[i];
+                        magnitude += Math.abs((double) row[i] * xh[i]);
+                        bound += Math.abs((double) row[i]) * Math.abs(x[t * cols + i] - xh[i]);
+                    }
+                    float got = all[t * rows + r];
+                    assertEquals(exact, got, 1e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the exact integer sum");
+                    assertEquals(w.dot(r, x, t * cols), got, bound + 2e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs Java");
+                }
+            }
+            for (int[] range : new int[][] {{0, 5}, {5, 16}, {16, 37}, {3, 35}, {31, 37}, {36, 37}}) {
+                for (int n : new int[] {1, 3, 8, 9}) {
+                    int t0 = tokens - n, r0 = range[0], r1 = range[1];
+                    float[] part = new float[n * (r1 - r0) + 2];
+                    NativeKernels.matmulPacked(type, packed, r0, r1, cols, xq.asSlice(t0 * stride), stride, n, MemorySegment.ofArray(part), 1, r1 - r0);
+                    for (int t = 0; t < n; t++) {
+                        for (int r = r0; r < r1; r++) {
+                            assertEquals(Float.floatToRawIntBits(all[(t0 + t) * rows + r]), Float.floatToRawIntBits(part[1 + t * (r1 - r0) + r - r0]),
+                                    type + " rows [" + r0 + ", " + r1 + "), " + n + " tokens: row " + r + " token " + (t0 + t));
+                        }
+                    }
+                    assertEquals(0f, part[0], "nothing written before the range");
+                    assertEquals(0f, part[part.length - 1], "nothing written after the range");
                 }
             }
         }
