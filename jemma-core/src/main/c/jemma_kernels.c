@@ -554,24 +554,92 @@ int32_t JK(matmul)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
  *               nibbles are codes 4j..4j+3 and high nibbles codes 16+4j..; Q5_0 then 64 bytes, eight 64-bit masks:
  *               bit 4i+m of mask z is row i's fifth bit of code 4z+m
  *   Q8_0:       512 bytes, eight vectors of codes w + 128
+ * and per group of sixteen rows and super-block of 256 columns (against Q8_K activations):
+ *   Q4_K: 32 + 32 bytes of f16 d and dmin; 128 bytes of 6-bit scales and 128 of mins, [sub-block j][row i];
+ *         2048 bytes: for each 32-byte quarter p of the nibbles, eight vectors, lane i of vector z holding row i's
+ *         bytes 32p + 4z .. +3 (low nibbles: codes of sub-block 2p, high: of 2p + 1)
+ *   Q6_K: 32 bytes of f16 d; 512 bytes of the sixteen i8 scales as i16 pairs, [pair k][row i] (scales 2k, 2k + 1);
+ *         4096 bytes, the 6-bit codes 0..63 one per byte, lane i of vector z holding row i's codes 4z .. 4z + 3
  * Rows past the last are zero (scale 0). Every (row, token) sum is formed the same way whatever a call covers.
  */
 #define PACK_ROWS 16
+#define Q4_K_SC 64
+#define Q4_K_MIN 192
+#define Q4_K_QS 320
+#define Q6_K_SC 32
+#define Q6_K_CODES 544
 
 INLINE int32_t packed_block_bytes(int32_t type) {
     switch (type) {
         case T_Q4_0: return 32 + 256;
         case T_Q5_0: return 32 + 256 + 64;
         case T_Q8_0: return 32 + 512;
+        case T_Q4_K: return Q4_K_QS + 2048;
+        case T_Q6_K: return Q6_K_CODES + 4096;
         default: return -1;
     }
 }
 
+INLINE int32_t packed_block_cols(int32_t type) {
+    return type == T_Q4_K || type == T_Q6_K ? 256 : 32;
+}
+
 /* Bytes of the interleaved form of rows × cols weights of this type, or -1 for a type without one. */
 int64_t JK(packed_bytes)(int32_t type, int32_t rows, int32_t cols) {
-    int32_t pb = packed_block_bytes(type);
-    if (pb < 0 || cols % 32 != 0) return -1;
-    return (int64_t) ((rows + PACK_ROWS - 1) / PACK_ROWS) * (cols / 32) * pb;
+    int32_t pb = packed_block_bytes(type), bc = packed_block_cols(type);
+    if (pb < 0 || cols % bc != 0) return -1;
+    return (int64_t) ((rows + PACK_ROWS - 1) / PACK_ROWS) * (cols / bc) * pb;
+}
+
+/* Q6_K's 256 codes 0..63 of one block, in element order */
+static void q6_K_block_codes(const uint8_t *wb, uint8_t *q) {
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = wb + 64 * h, *qh = wb + 128 + 32 * h;
+        for (int l = 0; l < 32; l++) {
+            q[128 * h + l] = (uint8_t) ((ql[l] & 0xF) | ((qh[l] & 3) << 4));
+            q[128 * h + l + 32] = (uint8_t) ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+            q[128 * h + l + 64] = (uint8_t) ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+            q[128 * h + l + 96] = (uint8_t) ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+        }
+    }
+}
+
+static void repack_k(int32_t type, const uint8_t *w, int64_t rowBytes, int32_t rows, int32_t cols, uint8_t *out, int32_t g0,
+                     int32_t g1) {
+    int32_t pb = packed_block_bytes(type), nb = cols / 256;
+    for (int32_t g = g0; g < g1; g++) {
+        for (int32_t b = 0; b < nb; b++) {
+            uint8_t *dst = out + ((int64_t) g * nb + b) * pb;
+            memset(dst, 0, pb);
+            for (int i = 0; i < PACK_ROWS; i++) {
+                int32_t r = g * PACK_ROWS + i;
+                if (r >= rows) break;
+                if (type == T_Q4_K) {
+                    const uint8_t *src = w + r * rowBytes + (int64_t) b * 144;
+                    memcpy(dst + 2 * i, src, 2);
+                    memcpy(dst + 32 + 2 * i, src + 2, 2);
+                    uint8_t sc[8], m[8];
+                    q4_K_scales(src + 4, sc, m);
+                    for (int j = 0; j < 8; j++) {
+                        dst[Q4_K_SC + 16 * j + i] = sc[j];
+                        dst[Q4_K_MIN + 16 * j + i] = m[j];
+                    }
+                    for (int p = 0; p < 4; p++)
+                        for (int z = 0; z < 8; z++) memcpy(dst + Q4_K_QS + 64 * (8 * p + z) + 4 * i, src + 16 + 32 * p + 4 * z, 4);
+                } else {
+                    const uint8_t *src = w + r * rowBytes + (int64_t) b * 210;
+                    memcpy(dst + 2 * i, src + 208, 2);
+                    for (int k = 0; k < 8; k++) {
+                        int16_t pair[2] = {(int8_t) src[192 + 2 * k], (int8_t) src[192 + 2 * k + 1]};
+                        memcpy(dst + Q6_K_SC + 64 * k + 4 * i, pair, 4);
+                    }
+                    uint8_t q[256];
+                    q6_K_block_codes(src, q);
+                    for (int z = 0; z < 64; z++) memcpy(dst + Q6_K_CODES + 64 * z + 4 * i, q + 4 * z, 4);
+                }
+            }
+        }
+    }
 }
 
 /* Groups g0 ≤ g < g1 of w (rows × cols, row r at byte wOff + r·rowBytes) into their places in out. */
@@ -579,6 +647,10 @@ int32_t JK(repack)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
                    int32_t g0, int32_t g1) {
     int32_t pb = packed_block_bytes(type);
     if (pb < 0) return -1;
+    if (type == T_Q4_K || type == T_Q6_K) {
+        repack_k(type, w + wOff, rowBytes, rows, cols, out, g0, g1);
+        return 0;
+    }
     int32_t nb = cols / 32, bb = type == T_Q4_0 ? 18 : type == T_Q5_0 ? 22 : 34;
     w += wOff;
     for (int32_t g = g0; g < g1; g++) {
@@ -658,7 +730,87 @@ INLINE void group_tokens(int32_t type, const uint8_t *pg, int32_t nb, const uint
     }
 }
 
+/* Q4_K: one group's sixteen rows against T (≤ 4) tokens' Q8_K activations. Per sub-block of 32, eight multiply-adds
+ * give each row's Σ code·x, scaled by its 6-bit scale in integers; the mins meet the activations' sums of 16 in pairs. */
+INLINE void group_q4_K_tokens(const uint8_t *pg, int32_t nb, const uint8_t *x, int64_t xs, int T, __m512 *acc) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pg + (int64_t) b * packed_block_bytes(T_Q4_K);
+        __m512i isum[4], msum[4];
+        for (int t = 0; t < T; t++) isum[t] = msum[t] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *qv = pb + Q4_K_QS + 64 * 8 * (j >> 1);
+            __m512i c[8];
+            for (int z = 0; z < 8; z++) {
+                __m512i raw = _mm512_loadu_si512(qv + 64 * z);
+                c[z] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(raw, 4) : raw, low);
+            }
+            __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (pb + Q4_K_SC + 16 * j)));
+            for (int t = 0; t < T; t++) {
+                const uint8_t *xq = x + t * xs + (int64_t) b * Q8_K_BYTES + 4 + 32 * j;
+                __m512i s = _mm512_setzero_si512();
+                for (int z = 0; z < 8; z++) s = _mm512_dpbusd_epi32(s, c[z], _mm512_set1_epi32(i32_at(xq + 4 * z)));
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            /* min j as an i16 pair (m, m) against the sums of 16 (2j, 2j + 1) */
+            __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (pb + Q4_K_MIN + 16 * j)));
+            m = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
+            for (int t = 0; t < T; t++) {
+                const uint8_t *xb = x + t * xs + (int64_t) b * Q8_K_BYTES;
+                msum[t] = _mm512_dpwssd_epi32(msum[t], m, _mm512_set1_epi32(i32_at(xb + 260 + 4 * j)));
+            }
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) pb));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (pb + 32)));
+        for (int t = 0; t < T; t++) {
+            __m512 dx = _mm512_set1_ps(f32(x + t * xs + (int64_t) b * Q8_K_BYTES));
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, dx), _mm512_cvtepi32_ps(isum[t]), acc[t]);
+            acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, dx), _mm512_cvtepi32_ps(msum[t]), acc[t]);
+        }
+    }
+}
+
+/* Q6_K: codes 0..63 one per byte; per sub-block of 16, four multiply-adds and the row's i8 scale in integers; the
+ * codes' offset 32 comes off as 32·Σ scale·(sum of 16), the scales meeting the sums in i16 pairs. */
+INLINE void group_q6_K_tokens(const uint8_t *pg, int32_t nb, const uint8_t *x, int64_t xs, int T, __m512 *acc) {
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pg + (int64_t) b * packed_block_bytes(T_Q6_K);
+        __m512i isum[4], osum[4];
+        for (int t = 0; t < T; t++) isum[t] = osum[t] = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k++) {
+            __m512i pair = _mm512_loadu_si512(pb + Q6_K_SC + 64 * k);
+            for (int h = 0; h < 2; h++) {
+                int sub = 2 * k + h;
+                __m512i sc = h ? _mm512_srai_epi32(pair, 16) : _mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 16);
+                __m512i c[4];
+                for (int z = 0; z < 4; z++) c[z] = _mm512_loadu_si512(pb + Q6_K_CODES + 64 * (4 * sub + z));
+                for (int t = 0; t < T; t++) {
+                    const uint8_t *xq = x + t * xs + (int64_t) b * Q8_K_BYTES + 4 + 16 * sub;
+                    __m512i s = _mm512_setzero_si512();
+                    for (int z = 0; z < 4; z++) s = _mm512_dpbusd_epi32(s, c[z], _mm512_set1_epi32(i32_at(xq + 4 * z)));
+                    isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+                }
+            }
+            for (int t = 0; t < T; t++) {
+                const uint8_t *xb = x + t * xs + (int64_t) b * Q8_K_BYTES;
+                osum[t] = _mm512_dpwssd_epi32(osum[t], pair, _mm512_set1_epi32(i32_at(xb + 260 + 4 * k)));
+            }
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) pb));
+        for (int t = 0; t < T; t++) {
+            __m512 dx = _mm512_set1_ps(f32(x + t * xs + (int64_t) b * Q8_K_BYTES));
+            __m512i v = _mm512_sub_epi32(isum[t], _mm512_slli_epi32(osum[t], 5));
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, dx), _mm512_cvtepi32_ps(v), acc[t]);
+        }
+    }
+}
+
 #define PACKED_MAX_TOKENS 8
+#define PACKED_MAX_TOKENS_K 4
 
 /* rows r0 ≤ r < r1 of group g (lanes r − 16g) into out[t·os + r − rBase] */
 INLINE void store_group(const __m512 *acc, int T, int32_t g, int32_t r0, int32_t r1, int32_t rBase, float *out, int64_t os) {
@@ -676,7 +828,9 @@ INLINE void store_group(const __m512 *acc, int T, int32_t g, int32_t r0, int32_t
     __attribute__((noinline)) static void group_##N(int32_t type, const uint8_t *pg, int32_t nb, const uint8_t *x,    \
                                                     int64_t xs, int32_t g, int32_t r0, int32_t r1, float *o, int64_t os) { \
         __m512 acc[N];                                                                                                \
-        group_tokens(type, pg, nb, x, xs, N, acc);                                                                    \
+        if (type == T_Q4_K) group_q4_K_tokens(pg, nb, x, xs, N <= 4 ? N : 4, acc);                                    \
+        else if (type == T_Q6_K) group_q6_K_tokens(pg, nb, x, xs, N <= 4 ? N : 4, acc);                               \
+        else group_tokens(type, pg, nb, x, xs, N, acc);                                                               \
         store_group(acc, N, g, r0, r1, r0, o, os);                                                                    \
     }
 GROUP_N(1)
@@ -701,13 +855,14 @@ int32_t JK(matmul_packed)(int32_t type, const uint8_t *packed, int32_t r0, int32
     int32_t pbytes = packed_block_bytes(type);
     if (pbytes < 0) return -1;
     out += outOff;
-    int32_t nb = cols / 32;
+    int32_t nb = cols / packed_block_cols(type);
     int64_t groupBytes = (int64_t) nb * pbytes;
+    int32_t step = type == T_Q4_K || type == T_Q6_K ? PACKED_MAX_TOKENS_K : PACKED_MAX_TOKENS;
     int32_t g0 = r0 / PACK_ROWS, g1 = (r1 + PACK_ROWS - 1) / PACK_ROWS;
     /* a group of tokens whose activations stay in L1 (16 KiB), over groups of rows that stay in L2 (128 KiB) */
     int32_t tokenGroup = (int32_t) (16384 / (xqStride > 0 ? xqStride : 1));
-    if (tokenGroup < PACKED_MAX_TOKENS) tokenGroup = PACKED_MAX_TOKENS;
-    tokenGroup -= tokenGroup % PACKED_MAX_TOKENS;
+    if (tokenGroup < step) tokenGroup = step;
+    tokenGroup -= tokenGroup % step;
     int32_t chunk = (int32_t) (131072 / groupBytes);
     if (chunk < 1) chunk = 1;
     for (int32_t c0 = g0; c0 < g1; c0 += chunk) {
@@ -716,8 +871,8 @@ int32_t JK(matmul_packed)(int32_t type, const uint8_t *packed, int32_t r0, int32
             int32_t t1 = t0 + tokenGroup < tokens ? t0 + tokenGroup : tokens;
             for (int32_t g = c0; g < c1; g++) {
                 const uint8_t *pg = packed + g * groupBytes;
-                for (int32_t t = t0; t < t1; t += PACKED_MAX_TOKENS) {
-                    int32_t n = t1 - t < PACKED_MAX_TOKENS ? t1 - t : PACKED_MAX_TOKENS;
+                for (int32_t t = t0; t < t1; t += step) {
+                    int32_t n = t1 - t < step ? t1 - t : step;
                     GROUP_FNS[n](type, pg, nb, xq + t * xqStride, xqStride, g, r0, r1, out + t * outStride, outStride);
                 }
             }

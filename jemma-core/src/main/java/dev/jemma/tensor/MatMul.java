@@ -188,7 +188,7 @@ public final class MatMul implements WorkerPool.RangeTask {
             }
             outSegs[i] = segment(outs[i]);
             anyNative = true;
-            if (ws[i].nativePacked()) kind = NativeKernels.Q8_0_TOTAL;
+            if (ws[i].nativePacked()) kind = NativeKernels.packedActivationKind(ws[i].type);
             quantizeKind[kind] = true;
         }
         if (!anyNative) return true;
@@ -244,7 +244,7 @@ public final class MatMul implements WorkerPool.RangeTask {
     private void nativeRows(int part, int start, int end) {
         WeightMatrix w = ws[part];
         if (partPacked[part] != null) {
-            int kind = NativeKernels.Q8_0_TOTAL;
+            int kind = NativeKernels.packedActivationKind(w.type);
             NativeKernels.matmulPacked(w.type, partPacked[part], start, end, w.cols, quantized[kind], quantizedStride[kind], tokens,
                     outSegs[part], outOffs[part] + start, outStrides[part]);
             return;

@@ -163,12 +163,18 @@ public final class NativeKernels {
     }
 
     /**
-     * Whether weights of this type are repacked for the native kernels: Q4_0, Q5_0 and Q8_0 in the AVX-512 VNNI
-     * build, sixteen rows interleaved so that one 512-bit multiply-add covers four columns of sixteen rows (the
-     * layout is in jemma_kernels.c). Their products then take activations of kind {@link #Q8_0_TOTAL}.
+     * Whether weights of this type are repacked for the native kernels: Q4_0, Q5_0, Q8_0, Q4_K and Q6_K in the
+     * AVX-512 VNNI build, sixteen rows interleaved so that one 512-bit multiply-add covers four columns of sixteen
+     * rows (the layouts are in jemma_kernels.c). Their products take activations of kind
+     * {@link #packedActivationKind}.
      */
     static boolean packs(GGMLType type) {
-        return MATMUL_PACKED != null && (type == GGMLType.Q4_0 || type == GGMLType.Q5_0 || type == GGMLType.Q8_0);
+        return MATMUL_PACKED != null && supports(type);
+    }
+
+    /** The activation blocks interleaved weights of this type multiply with: Q8_0 with totals, or Q8_K. */
+    static int packedActivationKind(GGMLType type) {
+        return activationKind(type) == Q8_0 ? Q8_0_TOTAL : Q8_K;
     }
 
     /** Bytes of the interleaved form of a rows × cols matrix of a type {@link #packs packed}. */

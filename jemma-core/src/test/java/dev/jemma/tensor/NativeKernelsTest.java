@@ -223,11 +223,11 @@ class NativeKernelsTest {
      * (ranges that cut groups too) and any token count.
      */
     @ParameterizedTest
-    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0"})
+    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q6_K"})
     void interleavedProductsAgreeWithTheExactSum(GGMLType type) {
         Assumptions.assumeTrue(NativeKernels.packs(type), "no interleaved kernels in the " + NativeKernels.variant() + " build");
         Random rnd = new Random(50 + type.id);
-        int rows = 37, cols = 2048, tokens = 11, kind = NativeKernels.Q8_0_TOTAL;
+        int rows = 37, cols = 2048, tokens = 11, kind = NativeKernels.packedActivationKind(type);
         WeightMatrix w = new WeightMatrix("w", type, rows, cols, MemorySegment.ofArray(randomRows(type, rows, cols, rnd)));
         assertTrue(w.nativePacked());
         float[] x = activations(tokens * cols, rnd);
