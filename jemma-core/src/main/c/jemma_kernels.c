@@ -102,37 +102,49 @@ static void quantize_q8_0_row(const float *x, int32_t cols, uint8_t *out, int to
     }
 }
 
-/* round half to even, as llama.cpp's nearest_int */
-INLINE int32_t nearest(float f) {
-    return (int32_t) _mm_cvtss_si32(_mm_round_ss(_mm_setzero_ps(), _mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-}
-
-/* One token's cols activations as Q8_K blocks. */
+/* One token's cols activations as Q8_K blocks. The scale comes from the first element of largest magnitude. */
 static void quantize_q8_K_row(const float *x, int32_t cols, uint8_t *out) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
     for (int32_t b = 0; b < cols / 256; b++, x += 256, out += Q8_K_BYTES) {
-        float amax = 0.0f, max = 0.0f;
-        for (int j = 0; j < 256; j++) {
-            float a = x[j] < 0 ? -x[j] : x[j];
-            if (a > amax) {
-                amax = a;
-                max = x[j];
-            }
-        }
-        int8_t *q = (int8_t *) (out + 4);
-        int16_t sums[16];
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < 32; k++) m = _mm256_max_ps(m, _mm256_andnot_ps(signBit, _mm256_loadu_ps(x + 8 * k)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
         if (amax == 0.0f) {
             memset(out, 0, Q8_K_BYTES);
             continue;
         }
-        float iscale = -127.0f / max;
-        for (int j = 0; j < 256; j++) {
-            int32_t v = nearest(iscale * x[j]);
-            q[j] = (int8_t) (v < 127 ? v : 127);
+        __m256 a = _mm256_set1_ps(amax);
+        int at = 0;
+        for (int k = 0; k < 32; k++) {
+            int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(signBit, _mm256_loadu_ps(x + 8 * k)), a, _CMP_EQ_OQ));
+            if (hit) {
+                at = 8 * k + __builtin_ctz((unsigned) hit);
+                break;
+            }
         }
-        for (int g = 0; g < 16; g++) {
-            int32_t s = 0;
-            for (int j = 0; j < 16; j++) s += q[16 * g + j];
-            sums[g] = (int16_t) s;
+        float iscale = -127.0f / x[at];
+        __m256 s = _mm256_set1_ps(iscale);
+        const __m256i cap = _mm256_set1_epi32(127);
+        int16_t sums[16];
+        for (int g = 0; g < 8; g++) {
+            __m256i i[4];
+            for (int k = 0; k < 4; k++) {
+                /* the multiply in f32, then round half to even (the default rounding mode), as llama.cpp's nearest_int */
+                i[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 32 * g + 8 * k), s)), cap);
+            }
+            __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *) (out + 4 + 32 * g), p);
+            for (int half = 0; half < 2; half++) {
+                __m256i v = _mm256_add_epi32(i[2 * half], i[2 * half + 1]);
+                __m128i r = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+                r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4E));
+                r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xB1));
+                sums[2 * g + half] = (int16_t) _mm_cvtsi128_si32(r);
+            }
         }
         float d = 1.0f / iscale;
         memcpy(out, &d, 4);

@@ -22,17 +22,24 @@ final class Activations {
 
     /** One worker's key/value block and online-softmax state. */
     static final class AttentionScratch {
+        /** one key block's keys and values; each query's scores over it, then its softmax weights */
         final float[] keys, values, scores, max, sum;
         final int[] lastKey;
+        /** a key block's queries: index (into max and sum), offset of its q and output row, key range [from, to) */
+        final int[] query, qOff, from, to;
 
         AttentionScratch(GemmaConfig c) {
             keys = new float[Attention.KEY_BLOCK * c.headDim()];
             values = new float[Attention.KEY_BLOCK * c.headDim()];
-            scores = new float[Attention.KEY_BLOCK];
             int q = Attention.TOKEN_BLOCK * (c.heads() / c.kvHeads());
+            scores = new float[q * Attention.KEY_BLOCK];
             max = new float[q];
             sum = new float[q];
             lastKey = new int[Attention.TOKEN_BLOCK];
+            query = new int[q];
+            qOff = new int[q];
+            from = new int[q];
+            to = new int[q];
         }
 
         /** Another scratch's softmax state over other key and value blocks (for {@link ForwardWarmup}). */
@@ -43,6 +50,10 @@ final class Activations {
             max = other.max;
             sum = other.sum;
             lastKey = other.lastKey;
+            query = other.query;
+            qOff = other.qOff;
+            from = other.from;
+            to = other.to;
         }
     }
 

@@ -174,17 +174,21 @@ final class Attention implements WorkerPool.RangeTask {
                 int count = Math.min(KEY_BLOCK, hi - b0 + 1);
                 s.cache.readKeys(layer, kvHead, b0, count, w.keys);
                 s.cache.readValues(layer, kvHead, b0, count, w.values);
+                int n = 0;
                 for (int t = t0; t < t1; t++) {
                     int pos = firstPos + (t - t0);
                     int first = Math.max(b0, global ? 0 : pos - window + 1);
                     int last = Math.min(w.lastKey[t - t0], b0 + count - 1);
                     if (first > last) continue;
                     for (int hh = 0; hh < headsPerItem; hh++) {
-                        int qi = (t - t0) * headsPerItem + hh;
-                        int qOff = t * qd + (h0 + hh) * hd;
-                        accumulate(w, qi, q, qOff, att, qOff, first - b0, last - b0 + 1, scale, hd);
+                        w.query[n] = (t - t0) * headsPerItem + hh;
+                        w.qOff[n] = t * qd + (h0 + hh) * hd;
+                        w.from[n] = first - b0;
+                        w.to[n] = last - b0 + 1;
+                        n++;
                     }
                 }
+                attendBlock(w, n, q, att, scale, hd);
             }
             for (int t = t0; t < t1; t++) {
                 for (int hh = 0; hh < headsPerItem; hh++) {
@@ -209,54 +213,156 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     /**
-     * One query against key rows [from, to) of the block: scores, then the online-softmax update of
-     * its running max and sum, rescaling the output accumulated so far when the max grows.
+     * The block's queries (w.query, w.qOff, w.from, w.to for i &lt; n; output rows at the queries' offsets) against
+     * its key rows: scores, the online-softmax update of each query's running max and sum (rescaling its output when
+     * the max grows), then the output's weighted sum of value rows. Four queries share each pass over the values (a
+     * register tile of four queries by four vectors of output), so a value row is loaded once for four queries.
+     * Every output element is still the one query's own chain of FMAs in key order (a key outside a query's range
+     * adds 0·v, which changes no bits), so the result is what one query at a time gives: the same bits in any batch
+     * or chunk. (Scores stay one query by four keys: a four-by-four tile needs sixteen lane sums, which C2 would not
+     * inline there, and its boxed vectors made it slower.)
      */
-    static void accumulate(Activations.AttentionScratch w, int qi, float[] q, int qOff, float[] out, int oOff,
-                                   int from, int to, float scale, int hd) {
+    static void attendBlock(Activations.AttentionScratch w, int n, float[] q, float[] out, float scale, int hd) {
+        float[] sc = w.scores, keys = w.keys;
+        int i = 0;
+        for (; i < n; i++) {
+            int j = w.from[i], to = w.to[i], at = i * KEY_BLOCK;
+            for (; j + 4 <= to; j += 4) dot4(q, w.qOff[i], keys, j * hd, hd, sc, at + j, scale);
+            for (; j < to; j++) sc[at + j] = MatMul.dot(q, w.qOff[i], keys, j * hd, hd) * scale;
+        }
+        for (i = 0; i < n; i++) softmax(w, i, out, hd);
+        i = 0;
+        for (; i + 4 <= n; i += 4) values4(w, i, out, hd);
+        for (; i < n; i++) values1(w, i, out, 0, hd);
+    }
+
+    /**
+     * Query i's online-softmax step over its scores [from, to): the new max, its output and sum rescaled when the
+     * max grew, the scores replaced by exp(score − max), and 0 at the other keys of its tile's range.
+     */
+    private static void softmax(Activations.AttentionScratch w, int i, float[] out, int hd) {
         float[] sc = w.scores;
-        float[] keys = w.keys, values = w.values;
-        int j = from;
-        for (; j + 4 <= to; j += 4) dot4(q, qOff, keys, j * hd, hd, sc, j, scale);
-        for (; j < to; j++) sc[j] = MatMul.dot(q, qOff, keys, j * hd, hd) * scale;
+        int qi = w.query[i], at = i * KEY_BLOCK, from = w.from[i], to = w.to[i];
         float localMax = Float.NEGATIVE_INFINITY;
-        for (j = from; j < to; j++) localMax = Math.max(localMax, sc[j]);
+        for (int j = from; j < to; j++) localMax = Math.max(localMax, sc[at + j]);
         float oldMax = w.max[qi];
         float newMax = Math.max(oldMax, localMax);
         if (newMax > oldMax && oldMax != Float.NEGATIVE_INFINITY) {
             float correction = (float) Math.exp(oldMax - newMax);
             w.sum[qi] *= correction;
-            scale(out, oOff, hd, correction);
+            scale(out, w.qOff[i], hd, correction);
         }
         w.max[qi] = newMax;
-        w.sum[qi] += expInPlace(sc, from, to, newMax);
-        // out += Σ sc[j]·v[j], four value rows per pass so out is loaded and stored once per four
-        j = from;
-        for (; j + 4 <= to; j += 4) {
-            FloatVector w0 = FloatVector.broadcast(F, sc[j]), w1 = FloatVector.broadcast(F, sc[j + 1]);
-            FloatVector w2 = FloatVector.broadcast(F, sc[j + 2]), w3 = FloatVector.broadcast(F, sc[j + 3]);
-            int v0 = j * hd, v1 = v0 + hd, v2 = v1 + hd, v3 = v2 + hd;
-            int i = 0;
-            for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
-                FloatVector o = FloatVector.fromArray(F, out, oOff + i);
-                o = FloatVector.fromArray(F, values, v0 + i).fma(w0, o);
-                o = FloatVector.fromArray(F, values, v1 + i).fma(w1, o);
-                o = FloatVector.fromArray(F, values, v2 + i).fma(w2, o);
-                o = FloatVector.fromArray(F, values, v3 + i).fma(w3, o);
-                o.intoArray(out, oOff + i);
+        w.sum[qi] += expInPlace(sc, at + from, at + to, newMax);
+        Arrays.fill(sc, at, at + from, 0f);
+        Arrays.fill(sc, at + to, at + KEY_BLOCK, 0f);
+    }
+
+    /**
+     * Output rows of queries i..i+3 += Σ p_j·v_j over their tile's key range, four vectors of each row at a time in
+     * registers: per key, four loads of v and four broadcasts serve sixteen FMAs. Per element this is the one query's
+     * chain fma(v_j, p_j, o) in key order ({@link #values1}); keys outside its range add 0·v. The columns past the
+     * last whole vector take {@link #values1}'s scalar tail, query by query.
+     */
+    private static void values4(Activations.AttentionScratch w, int i, float[] out, int hd) {
+        float[] sc = w.scores, v = w.values;
+        int lo = Math.min(Math.min(w.from[i], w.from[i + 1]), Math.min(w.from[i + 2], w.from[i + 3]));
+        int hi = Math.max(Math.max(w.to[i], w.to[i + 1]), Math.max(w.to[i + 2], w.to[i + 3]));
+        int o0 = w.qOff[i], o1 = w.qOff[i + 1], o2 = w.qOff[i + 2], o3 = w.qOff[i + 3];
+        int p0 = i * KEY_BLOCK, p1 = p0 + KEY_BLOCK, p2 = p1 + KEY_BLOCK, p3 = p2 + KEY_BLOCK;
+        int L = F.length(), d = 0;
+        for (; d + 4 * L <= hd; d += 4 * L) {
+            FloatVector c00 = FloatVector.fromArray(F, out, o0 + d), c01 = FloatVector.fromArray(F, out, o0 + d + L);
+            FloatVector c02 = FloatVector.fromArray(F, out, o0 + d + 2 * L), c03 = FloatVector.fromArray(F, out, o0 + d + 3 * L);
+            FloatVector c10 = FloatVector.fromArray(F, out, o1 + d), c11 = FloatVector.fromArray(F, out, o1 + d + L);
+            FloatVector c12 = FloatVector.fromArray(F, out, o1 + d + 2 * L), c13 = FloatVector.fromArray(F, out, o1 + d + 3 * L);
+            FloatVector c20 = FloatVector.fromArray(F, out, o2 + d), c21 = FloatVector.fromArray(F, out, o2 + d + L);
+            FloatVector c22 = FloatVector.fromArray(F, out, o2 + d + 2 * L), c23 = FloatVector.fromArray(F, out, o2 + d + 3 * L);
+            FloatVector c30 = FloatVector.fromArray(F, out, o3 + d), c31 = FloatVector.fromArray(F, out, o3 + d + L);
+            FloatVector c32 = FloatVector.fromArray(F, out, o3 + d + 2 * L), c33 = FloatVector.fromArray(F, out, o3 + d + 3 * L);
+            for (int j = lo; j < hi; j++) {
+                int vo = j * hd + d;
+                FloatVector v0 = FloatVector.fromArray(F, v, vo), v1 = FloatVector.fromArray(F, v, vo + L);
+                FloatVector v2 = FloatVector.fromArray(F, v, vo + 2 * L), v3 = FloatVector.fromArray(F, v, vo + 3 * L);
+                FloatVector p = FloatVector.broadcast(F, sc[p0 + j]);
+                c00 = v0.fma(p, c00);
+                c01 = v1.fma(p, c01);
+                c02 = v2.fma(p, c02);
+                c03 = v3.fma(p, c03);
+                p = FloatVector.broadcast(F, sc[p1 + j]);
+                c10 = v0.fma(p, c10);
+                c11 = v1.fma(p, c11);
+                c12 = v2.fma(p, c12);
+                c13 = v3.fma(p, c13);
+                p = FloatVector.broadcast(F, sc[p2 + j]);
+                c20 = v0.fma(p, c20);
+                c21 = v1.fma(p, c21);
+                c22 = v2.fma(p, c22);
+                c23 = v3.fma(p, c23);
+                p = FloatVector.broadcast(F, sc[p3 + j]);
+                c30 = v0.fma(p, c30);
+                c31 = v1.fma(p, c31);
+                c32 = v2.fma(p, c32);
+                c33 = v3.fma(p, c33);
             }
-            for (; i < hd; i++) {
-                out[oOff + i] += sc[j] * values[v0 + i] + sc[j + 1] * values[v1 + i] + sc[j + 2] * values[v2 + i] + sc[j + 3] * values[v3 + i];
+            c00.intoArray(out, o0 + d);
+            c01.intoArray(out, o0 + d + L);
+            c02.intoArray(out, o0 + d + 2 * L);
+            c03.intoArray(out, o0 + d + 3 * L);
+            c10.intoArray(out, o1 + d);
+            c11.intoArray(out, o1 + d + L);
+            c12.intoArray(out, o1 + d + 2 * L);
+            c13.intoArray(out, o1 + d + 3 * L);
+            c20.intoArray(out, o2 + d);
+            c21.intoArray(out, o2 + d + L);
+            c22.intoArray(out, o2 + d + 2 * L);
+            c23.intoArray(out, o2 + d + 3 * L);
+            c30.intoArray(out, o3 + d);
+            c31.intoArray(out, o3 + d + L);
+            c32.intoArray(out, o3 + d + 2 * L);
+            c33.intoArray(out, o3 + d + 3 * L);
+        }
+        if (d < hd) {
+            for (int r = 0; r < 4; r++) values1(w, i + r, out, d, hd);
+        }
+    }
+
+    /**
+     * Output row of query i, columns [d0, hd), += Σ p_j·v_j over its own key range: whole vectors four keys per
+     * pass (the output loaded and stored once per four), each element the chain fma(v_j, p_j, o) in key order;
+     * the columns past the last whole vector in scalar, four keys per sum.
+     */
+    private static void values1(Activations.AttentionScratch w, int i, float[] out, int d0, int hd) {
+        float[] sc = w.scores, values = w.values;
+        int oOff = w.qOff[i], at = i * KEY_BLOCK, from = w.from[i], to = w.to[i];
+        int j = from;
+        int bound = d0 + (hd - d0) / F.length() * F.length();
+        for (; j + 4 <= to; j += 4) {
+            FloatVector w0 = FloatVector.broadcast(F, sc[at + j]), w1 = FloatVector.broadcast(F, sc[at + j + 1]);
+            FloatVector w2 = FloatVector.broadcast(F, sc[at + j + 2]), w3 = FloatVector.broadcast(F, sc[at + j + 3]);
+            int v0 = j * hd, v1 = v0 + hd, v2 = v1 + hd, v3 = v2 + hd;
+            int d = d0;
+            for (; d < bound; d += F.length()) {
+                FloatVector o = FloatVector.fromArray(F, out, oOff + d);
+                o = FloatVector.fromArray(F, values, v0 + d).fma(w0, o);
+                o = FloatVector.fromArray(F, values, v1 + d).fma(w1, o);
+                o = FloatVector.fromArray(F, values, v2 + d).fma(w2, o);
+                o = FloatVector.fromArray(F, values, v3 + d).fma(w3, o);
+                o.intoArray(out, oOff + d);
+            }
+            for (; d < hd; d++) {
+                out[oOff + d] += sc[at + j] * values[v0 + d] + sc[at + j + 1] * values[v1 + d] + sc[at + j + 2] * values[v2 + d]
+                        + sc[at + j + 3] * values[v3 + d];
             }
         }
         for (; j < to; j++) {
-            FloatVector b = FloatVector.broadcast(F, sc[j]);
+            FloatVector b = FloatVector.broadcast(F, sc[at + j]);
             int vo = j * hd;
-            int i = 0;
-            for (int bound = F.loopBound(hd); i < bound; i += F.length()) {
-                FloatVector.fromArray(F, values, vo + i).fma(b, FloatVector.fromArray(F, out, oOff + i)).intoArray(out, oOff + i);
+            int d = d0;
+            for (; d < bound; d += F.length()) {
+                FloatVector.fromArray(F, values, vo + d).fma(b, FloatVector.fromArray(F, out, oOff + d)).intoArray(out, oOff + d);
             }
-            for (; i < hd; i++) out[oOff + i] += sc[j] * values[vo + i];
+            for (; d < hd; d++) out[oOff + d] += sc[at + j] * values[vo + d];
         }
     }
 

@@ -49,9 +49,11 @@ final class ForwardWarmup implements Runnable {
             // Short rows (two vectors) keep each call cheap before C2 has compiled it: what tips a method into C2 is
             // its number of calls and loop turns, not their length.
             int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
-            int hd = 2 * lanes, half = hd / 2, keys = 2 * KEYS;
+            int hd = 4 * lanes, half = hd / 2, keys = 2 * KEYS;
             Activations.AttentionScratch scratch = new Activations.AttentionScratch(config);
-            float[] kBlock = new float[keys * hd], vBlock = new float[keys * hd], q = new float[hd], out = new float[hd];
+            // four queries (the attention's register tiles take four), the fifth alone
+            int queries = Math.min(5, scratch.max.length);
+            float[] kBlock = new float[keys * hd], vBlock = new float[keys * hd], q = new float[queries * hd], out = new float[queries * hd];
             float[] norm = new float[hd], x = new float[hd], y = new float[hd], cos = new float[half], sin = new float[half];
             float[] gate = new float[GELU_SPAN], up = new float[GELU_SPAN];
             for (int i = 0; i < kBlock.length; i++) {
@@ -77,11 +79,22 @@ final class ForwardWarmup implements Runnable {
                 }
                 Ops.rmsNorm(q, 0, q, 0, norm, hd, 1e-6f);
                 Attention.rope(q, 0, cos, sin, 0, half);
+                for (int i = 1; i < queries; i++) System.arraycopy(q, 0, q, i * hd, hd);
                 java.util.Arrays.fill(out, 0f);
-                small.max[0] = Float.NEGATIVE_INFINITY;
-                small.sum[0] = 0f;
-                Attention.accumulate(small, 0, q, 0, out, 0, 0, KEYS, 0.0625f, hd);
-                Attention.accumulate(small, 0, q, 0, out, 0, KEYS, keys, 0.0625f, hd);
+                for (int i = 0; i < queries; i++) {
+                    small.max[i] = Float.NEGATIVE_INFINITY;
+                    small.sum[i] = 0f;
+                    small.query[i] = i;
+                    small.qOff[i] = i * hd;
+                    small.from[i] = i == 1 ? 1 : 0;
+                    small.to[i] = KEYS;
+                }
+                Attention.attendBlock(small, queries, q, out, 0.0625f, hd);
+                for (int i = 0; i < queries; i++) {
+                    small.from[i] = KEYS;
+                    small.to[i] = keys;
+                }
+                Attention.attendBlock(small, queries, q, out, 0.0625f, hd);
                 Attention.scale(out, 0, hd, 1f / small.sum[0]);
                 Ops.rmsNorm(y, 0, x, 0, norm, hd, 1e-6f);
                 Ops.addInPlace(x, 0, y, 0, hd);
