@@ -66,7 +66,7 @@ final class KernelWarmup implements Runnable {
             float[] outs = new float[8];
             float[] x7 = new float[7 * maxCols], outs7 = new float[7 * 2], scratch = new float[RowKernel.SCRATCH_COLS * maxCols];
             for (int i = 0; i < x7.length; i++) x7[i] = (i % 11 - 5) * 0.01f;
-            float[] tileRows = new float[5 * maxCols], xT = new float[16 * maxCols], acc = new float[80];
+            float[] tileRows = new float[MatMul.TILE_ROWS * maxCols], xT = new float[16 * maxCols], acc = new float[16 * MatMul.TILE_ROWS];
             float sink = 0;
             for (int i = 0; i < CALLS_PER_TYPE && !stop; i++) {
                 for (WeightMatrix m : matrices) {

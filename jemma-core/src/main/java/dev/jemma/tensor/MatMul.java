@@ -31,10 +31,13 @@ public final class MatMul implements WorkerPool.RangeTask {
     static final int TILE_MIN_TOKENS = 8;
     /** Rows dequantized at once for the token tile: five tiles' worth, within PANEL_FLOATS when rows are narrow */
     private static final int TILE_PANEL_ROWS = 5 * TokenTile.ROWS;
+    /** rows of the prefill register tile (5, or 8 with 512-bit vectors) */
+    public static final int TILE_ROWS = TokenTile.ROWS;
 
     private final WorkerPool pool;
     private final float[][] rowScratch;
     private final float[][] tileAcc;
+    private final int[][] tileRowOffsets;
     private final WorkerPool.RangeTask transposeTask = this::transposeTokens;
     /** the activations in TokenTile's layout, for products of at least TILE_MIN_TOKENS tokens */
     private float[] xT = new float[0];
@@ -76,6 +79,7 @@ public final class MatMul implements WorkerPool.RangeTask {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][Math.max(Math.max(TokenTile.ROWS, RowKernel.SCRATCH_COLS) * maxCols, PANEL_FLOATS)];
         this.tileAcc = new float[pool.size()][TokenTile.ROWS * TokenTile.TOKENS];
+        this.tileRowOffsets = new int[pool.size()][TokenTile.ROWS];
     }
 
     /**
@@ -299,10 +303,11 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     /**
      * Rows [start, end) through the token tile: a panel of rows is dequantized, then each block of 16 tokens runs
-     * over it five rows at a time. A last group of fewer than five rows repeats its last row in the spare places.
+     * over it {@link TokenTile#ROWS} rows at a time. A last group of fewer rows repeats its last row in the spare places.
      */
     private void tiledRows(int worker, WeightMatrix w, float[] out, int outOff, int outStride, int start, int end) {
         float[] panel = rowScratch[worker], acc = tileAcc[worker];
+        int[] offs = tileRowOffsets[worker];
         int cols = w.cols, R = TokenTile.ROWS, T = TokenTile.TOKENS;
         int panelRows = Math.max(R, Math.min(TILE_PANEL_ROWS, PANEL_FLOATS / cols) / R * R);
         int groups = (tokens + T - 1) / T;
@@ -312,9 +317,8 @@ public final class MatMul implements WorkerPool.RangeTask {
             for (int g = 0; g < groups; g++) {
                 int xo = g * T * cols, valid = Math.min(T, tokens - g * T);
                 for (int i = 0; i < n; i += R) {
-                    TokenTile.tile(panel, i * cols, Math.min(i + 1, last) * cols, Math.min(i + 2, last) * cols,
-                            Math.min(i + 3, last) * cols, Math.min(i + 4, last) * cols,
-                            cols, xT, xo, acc);
+                    for (int ri = 0; ri < R; ri++) offs[ri] = Math.min(i + ri, last) * cols;
+                    TokenTile.tile(panel, offs, cols, xT, xo, acc);
                     int o = outOff + g * T * outStride + r + i;
                     for (int ri = 0, nr = Math.min(R, n - i); ri < nr; ri++) {
                         for (int j = 0; j < valid; j++) out[o + j * outStride + ri] = acc[T * ri + j];
@@ -404,11 +408,14 @@ public final class MatMul implements WorkerPool.RangeTask {
 
     /**
      * One pass of the token tile's code (transpose and tile) on caller-owned scratch, for the load-time JIT warm-up:
-     * x is {@code cols} activations, rows at least 5·cols floats, xT at least 16·cols, acc at least 80.
+     * x is {@code cols} activations, rows at least {@link #TILE_ROWS}·cols floats, xT at least 16·cols, acc at least
+     * 16·{@link #TILE_ROWS}.
      */
     public static float warmUpTile(float[] rows, float[] x, float[] xT, float[] acc, int cols) {
         TokenTile.transpose(x, 0, 0, TokenTile.TOKENS, cols, xT, 0, 1);
-        TokenTile.tile(rows, 0, cols, 2 * cols, 3 * cols, 4 * cols, cols, xT, 0, acc);
+        int[] offs = new int[TokenTile.ROWS];
+        for (int r = 0; r < offs.length; r++) offs[r] = r * cols;
+        TokenTile.tile(rows, offs, cols, xT, 0, acc);
         return acc[TokenTile.ROWS * TokenTile.TOKENS - 1];
     }
 

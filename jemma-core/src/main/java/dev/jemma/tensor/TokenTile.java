@@ -18,9 +18,16 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class TokenTile {
     static final int TOKENS = 16;
-    static final int ROWS = 5;
+    /**
+     * With 512-bit vectors the sixteen tokens fill one vector, and the tile is eight rows: per column one load and
+     * eight broadcasts (loads too) serve eight FMAs of sixteen lanes, where the 256-bit five-row form does ten FMAs
+     * of eight lanes for seven loads. Same sums: each is still one FMA chain over k.
+     */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.length() >= 16;
+    static final int ROWS = WIDE ? 8 : 5;
     private static final int BLOCK = 128;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
 
     private TokenTile() {
     }
@@ -45,10 +52,42 @@ final class TokenTile {
     }
 
     /**
-     * acc[16·i + j] = Σ_k w[p_i + k] · x_j[k] for the five rows at w[p0..], .., w[p4..] and the 16 tokens of the
+     * acc[16·i + j] = Σ_k w[p[i] + k] · x_j[k] for the {@link #ROWS} rows at w[p[i]..] and the 16 tokens of the
      * block at xT[xo..].
      */
-    static void tile(float[] w, int p0, int p1, int p2, int p3, int p4, int cols, float[] xT, int xo, float[] acc) {
+    static void tile(float[] w, int[] p, int cols, float[] xT, int xo, float[] acc) {
+        if (WIDE) tile8(w, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], cols, xT, xo, acc);
+        else tile5(w, p[0], p[1], p[2], p[3], p[4], cols, xT, xo, acc);
+    }
+
+    /** acc[16·i + j] for the eight rows at w[p_i..], sixteen tokens a vector. */
+    private static void tile8(float[] w, int p0, int p1, int p2, int p3, int p4, int p5, int p6, int p7, int cols, float[] xT, int xo,
+                              float[] acc) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int kb = 0; kb < cols; kb += BLOCK) {
+            for (int k = kb, ke = Math.min(cols, kb + BLOCK); k < ke; k++) {
+                FloatVector x = FloatVector.fromArray(F16, xT, xo + TOKENS * k);
+                a0 = x.fma(FloatVector.broadcast(F16, w[p0 + k]), a0);
+                a1 = x.fma(FloatVector.broadcast(F16, w[p1 + k]), a1);
+                a2 = x.fma(FloatVector.broadcast(F16, w[p2 + k]), a2);
+                a3 = x.fma(FloatVector.broadcast(F16, w[p3 + k]), a3);
+                a4 = x.fma(FloatVector.broadcast(F16, w[p4 + k]), a4);
+                a5 = x.fma(FloatVector.broadcast(F16, w[p5 + k]), a5);
+                a6 = x.fma(FloatVector.broadcast(F16, w[p6 + k]), a6);
+                a7 = x.fma(FloatVector.broadcast(F16, w[p7 + k]), a7);
+            }
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
+        a4.intoArray(acc, 64);
+        a5.intoArray(acc, 80);
+        a6.intoArray(acc, 96);
+        a7.intoArray(acc, 112);
+    }
+
+    private static void tile5(float[] w, int p0, int p1, int p2, int p3, int p4, int cols, float[] xT, int xo, float[] acc) {
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0;
         // An explicit inner loop over blocks of columns: with one flat loop, C2 without loop strip mining (the
