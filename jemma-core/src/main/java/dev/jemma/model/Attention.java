@@ -2,8 +2,10 @@ package dev.jemma.model;
 
 import dev.jemma.tensor.LaneSum;
 import dev.jemma.tensor.MatMul;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.WorkerPool;
 
@@ -21,10 +23,15 @@ import java.util.Arrays;
  */
 final class Attention implements WorkerPool.RangeTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** softmax's exp runs in double, as many lanes as the widest double vector: floats in half its width */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     /** Token rows one work item takes: enough queries to reuse each key block, items enough for all workers. */
     static final int TOKEN_BLOCK = 8;
     /** Key positions read (and dequantized) at once: K and V blocks stay in L2. */
     static final int KEY_BLOCK = 64;
+    /** queries and keys of a block whose score loops share L1 (8 and 16 rows: 24 KiB at head size 256) */
+    private static final int QUERY_GROUP = 8, KEY_SLICE = 16;
 
     private final GemmaConfig c;
     private final float[] invFreqLocal;
@@ -224,16 +231,28 @@ final class Attention implements WorkerPool.RangeTask {
      */
     static void attendBlock(Activations.AttentionScratch w, int n, float[] q, float[] out, float scale, int hd) {
         float[] sc = w.scores, keys = w.keys;
-        int i = 0;
-        for (; i < n; i++) {
-            int j = w.from[i], to = w.to[i], at = i * KEY_BLOCK;
-            for (; j + 4 <= to; j += 4) dot4(q, w.qOff[i], keys, j * hd, hd, sc, at + j, scale);
-            for (; j < to; j++) sc[at + j] = MatMul.dot(q, w.qOff[i], keys, j * hd, hd) * scale;
+        // Scores in cache-sized pieces: a group of queries' rows and a slice of keys stay in L1 while every query of
+        // the group meets every key of the slice (the whole block, 64 KiB of keys at head size 256, does not fit,
+        // and streaming it from L2 once per query bounded this loop). Each score is its own sum: the order is free.
+        for (int g = 0; g < n; g += QUERY_GROUP) {
+            int ge = Math.min(n, g + QUERY_GROUP);
+            for (int kb = 0; kb < KEY_BLOCK; kb += KEY_SLICE) {
+                for (int i = g; i < ge; i++) {
+                    int j = Math.max(w.from[i], kb), to = Math.min(w.to[i], kb + KEY_SLICE), at = i * KEY_BLOCK;
+                    for (; j + 4 <= to; j += 4) dot4(q, w.qOff[i], keys, j * hd, hd, sc, at + j, scale);
+                    for (; j < to; j++) sc[at + j] = MatMul.dot(q, w.qOff[i], keys, j * hd, hd) * scale;
+                }
+            }
         }
-        for (i = 0; i < n; i++) softmax(w, i, out, hd);
-        i = 0;
-        for (; i + 4 <= n; i += 4) values4(w, i, out, hd);
-        for (; i < n; i++) values1(w, i, out, 0, hd);
+        for (int i = 0; i < n; i++) softmax(w, i, out, hd);
+        // values four output vectors at a time for every group of four queries, so those columns of the value rows
+        // stay in L1 across the groups
+        int tile = 4 * F.length(), whole = hd / tile * tile, fours = n / 4 * 4;
+        for (int d = 0; d < whole; d += tile) {
+            for (int i = 0; i < fours; i += 4) values4(w, i, out, hd, d);
+        }
+        for (int i = 0; i < fours && whole < hd; i++) values1(w, i, out, whole, hd);
+        for (int i = fours; i < n; i++) values1(w, i, out, 0, hd);
     }
 
     /**
@@ -259,19 +278,18 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     /**
-     * Output rows of queries i..i+3 += Σ p_j·v_j over their tile's key range, four vectors of each row at a time in
-     * registers: per key, four loads of v and four broadcasts serve sixteen FMAs. Per element this is the one query's
-     * chain fma(v_j, p_j, o) in key order ({@link #values1}); keys outside its range add 0·v. The columns past the
-     * last whole vector take {@link #values1}'s scalar tail, query by query.
+     * Output rows of queries i..i+3, columns [d, d + 4 vectors), += Σ p_j·v_j over their key range, in registers:
+     * per key, four loads of v and four broadcasts serve sixteen FMAs. Per element this is the one query's chain
+     * fma(v_j, p_j, o) in key order ({@link #values1}); keys outside its range add 0·v.
      */
-    private static void values4(Activations.AttentionScratch w, int i, float[] out, int hd) {
+    private static void values4(Activations.AttentionScratch w, int i, float[] out, int hd, int d) {
         float[] sc = w.scores, v = w.values;
         int lo = Math.min(Math.min(w.from[i], w.from[i + 1]), Math.min(w.from[i + 2], w.from[i + 3]));
         int hi = Math.max(Math.max(w.to[i], w.to[i + 1]), Math.max(w.to[i + 2], w.to[i + 3]));
         int o0 = w.qOff[i], o1 = w.qOff[i + 1], o2 = w.qOff[i + 2], o3 = w.qOff[i + 3];
         int p0 = i * KEY_BLOCK, p1 = p0 + KEY_BLOCK, p2 = p1 + KEY_BLOCK, p3 = p2 + KEY_BLOCK;
-        int L = F.length(), d = 0;
-        for (; d + 4 * L <= hd; d += 4 * L) {
+        int L = F.length();
+        {
             FloatVector c00 = FloatVector.fromArray(F, out, o0 + d), c01 = FloatVector.fromArray(F, out, o0 + d + L);
             FloatVector c02 = FloatVector.fromArray(F, out, o0 + d + 2 * L), c03 = FloatVector.fromArray(F, out, o0 + d + 3 * L);
             FloatVector c10 = FloatVector.fromArray(F, out, o1 + d), c11 = FloatVector.fromArray(F, out, o1 + d + L);
@@ -321,9 +339,6 @@ final class Attention implements WorkerPool.RangeTask {
             c31.intoArray(out, o3 + d + L);
             c32.intoArray(out, o3 + d + 2 * L);
             c33.intoArray(out, o3 + d + 3 * L);
-        }
-        if (d < hd) {
-            for (int r = 0; r < 4; r++) values1(w, i + r, out, d, hd);
         }
     }
 
@@ -393,16 +408,21 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     /**
-     * sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum. Scalar Math.exp (a C2 intrinsic): the
-     * Vector API's EXP kept this method in C1 code with boxed vectors, four times slower in decode.
+     * sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum, added in key order. The difference is taken
+     * in f32 and its exp in double, rounded to f32, as {@code (float) Math.exp(sc[j] − max)}; whole vectors take the
+     * vector library's double exp (within an ulp or two of double, so the f32 results match but for ties a few
+     * double ulps wide, as the GELU's tanh), the rest Math.exp. At 16K tokens the scalar exp was a fifth of prefill.
      */
     private static float expInPlace(float[] sc, int from, int to, float max) {
-        float sum = 0;
-        for (int j = from; j < to; j++) {
-            float e = (float) Math.exp(sc[j] - max);
-            sc[j] = e;
-            sum += e;
+        int j = from;
+        for (int bound = from + F_HALF.loopBound(to - from); j < bound; j += F_HALF.length()) {
+            FloatVector x = FloatVector.fromArray(F_HALF, sc, j).sub(max);
+            DoubleVector e = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 0)).lanewise(VectorOperators.EXP);
+            ((FloatVector) e.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(sc, j);
         }
+        for (; j < to; j++) sc[j] = (float) Math.exp(sc[j] - max);
+        float sum = 0;
+        for (j = from; j < to; j++) sum += sc[j];
         return sum;
     }
 
