@@ -19,7 +19,7 @@ final class ForwardWarmup implements Runnable {
     /** keys per attention call: two passes of four and a remainder, as a short prompt's blocks have */
     private static final int KEYS = 11;
     /** GELU elements per call: a short range keeps the interpreted first calls cheap */
-    private static final int GELU_SPAN = 16;
+    private static final int GELU_SPAN = 64;
 
     private final GemmaConfig config;
     private final Thread thread;
@@ -49,23 +49,16 @@ final class ForwardWarmup implements Runnable {
             // Short rows (two vectors) keep each call cheap before C2 has compiled it: what tips a method into C2 is
             // its number of calls and loop turns, not their length.
             int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
-            int hd = 2 * lanes, half = hd / 2, keys = 2 * KEYS;
+            int hd = 4 * lanes, half = hd / 2, keys = 2 * KEYS;
             Activations.AttentionScratch scratch = new Activations.AttentionScratch(config);
-            // one query per round; every fourth round also five queries of four vectors (the values' register tile
-            // takes four queries and four vectors of columns; the fifth query goes alone)
-            int queries = Math.min(5, scratch.max.length), wide = 4 * lanes;
-            float[] kBlock = new float[keys * hd], vBlock = new float[keys * hd], q = new float[hd], out = new float[hd];
-            float[] kWide = new float[keys * wide], vWide = new float[keys * wide], qWide = new float[queries * wide];
-            float[] outWide = new float[queries * wide];
+            // four queries (the attention's register tiles take four), the fifth alone
+            int queries = Math.min(5, scratch.max.length);
+            float[] kBlock = new float[keys * hd], vBlock = new float[keys * hd], q = new float[queries * hd], out = new float[queries * hd];
             float[] norm = new float[hd], x = new float[hd], y = new float[hd], cos = new float[half], sin = new float[half];
             float[] gate = new float[GELU_SPAN], up = new float[GELU_SPAN];
             for (int i = 0; i < kBlock.length; i++) {
                 kBlock[i] = (i % 13 - 6) * 0.01f;
                 vBlock[i] = (i % 7 - 3) * 0.02f;
-            }
-            for (int i = 0; i < kWide.length; i++) {
-                kWide[i] = (i % 11 - 5) * 0.01f;
-                vWide[i] = (i % 5 - 2) * 0.02f;
             }
             java.util.Arrays.fill(norm, 1.01f);
             for (int i = 0; i < half; i++) {
@@ -75,7 +68,6 @@ final class ForwardWarmup implements Runnable {
             KVCache cache = new KVCache(config, 2 * Attention.KEY_BLOCK, Attention.TOKEN_BLOCK, KVType.F32);
             float[] kv = new float[config.kvDim()];
             Activations.AttentionScratch small = new Activations.AttentionScratch(scratch, kBlock, vBlock);
-            Activations.AttentionScratch four = new Activations.AttentionScratch(scratch, kWide, vWide);
             for (int round = 0; round < ROUNDS && !stop; round++) {
                 for (int i = 0; i < hd; i++) {
                     q[i] = ((i + round) % 9 - 4) * 0.05f;
@@ -87,14 +79,23 @@ final class ForwardWarmup implements Runnable {
                 }
                 Ops.rmsNorm(q, 0, q, 0, norm, hd, 1e-6f);
                 Attention.rope(q, 0, cos, sin, 0, half);
+                for (int i = 1; i < queries; i++) System.arraycopy(q, 0, q, i * hd, hd);
                 java.util.Arrays.fill(out, 0f);
-                attend(small, 1, q, out, hd, keys);
-                Attention.scale(out, 0, hd, 1f / small.sum[0]);
-                if ((round & 15) == 0) {
-                    for (int i = 0; i < qWide.length; i++) qWide[i] = q[i % hd];
-                    java.util.Arrays.fill(outWide, 0f);
-                    attend(four, queries, qWide, outWide, wide, keys);
+                for (int i = 0; i < queries; i++) {
+                    small.max[i] = Float.NEGATIVE_INFINITY;
+                    small.sum[i] = 0f;
+                    small.query[i] = i;
+                    small.qOff[i] = i * hd;
+                    small.from[i] = i == 1 ? 1 : 0;
+                    small.to[i] = KEYS;
                 }
+                Attention.attendBlock(small, queries, q, out, 0.0625f, hd);
+                for (int i = 0; i < queries; i++) {
+                    small.from[i] = KEYS;
+                    small.to[i] = keys;
+                }
+                Attention.attendBlock(small, queries, q, out, 0.0625f, hd);
+                Attention.scale(out, 0, hd, 1f / small.sum[0]);
                 Ops.rmsNorm(y, 0, x, 0, norm, hd, 1e-6f);
                 Ops.addInPlace(x, 0, y, 0, hd);
                 Ops.geluTanhMul(gate, up, 0, GELU_SPAN);
@@ -108,23 +109,5 @@ final class ForwardWarmup implements Runnable {
         } catch (RuntimeException | Error e) {
             // only an optimization
         }
-    }
-
-    /** n queries (rows of hd in q and out) over two blocks of keys, the first KEYS and the rest, as a short prompt's. */
-    private static void attend(Activations.AttentionScratch s, int n, float[] q, float[] out, int hd, int keys) {
-        for (int i = 0; i < n; i++) {
-            s.max[i] = Float.NEGATIVE_INFINITY;
-            s.sum[i] = 0f;
-            s.query[i] = i;
-            s.qOff[i] = i * hd;
-            s.from[i] = i == 1 ? 1 : 0;
-            s.to[i] = KEYS;
-        }
-        Attention.attendBlock(s, n, q, out, 0.0625f, hd);
-        for (int i = 0; i < n; i++) {
-            s.from[i] = KEYS;
-            s.to[i] = keys;
-        }
-        Attention.attendBlock(s, n, q, out, 0.0625f, hd);
     }
 }
