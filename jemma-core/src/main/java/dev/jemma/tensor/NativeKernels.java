@@ -25,8 +25,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The optional native kernel library (C source in jemma-core/src/main/c, compiled by the Maven build when the
  * machine has a C compiler), called through FFM. It holds leaf kernels only: activation quantization to Q8_0 /
  * Q8_K blocks and integer row-by-token products for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K weights, in an AVX2 and an
- * AVX-512 VNNI build (two rows per 512-bit vector) that give the same bits. Threads, buffers and everything else
- * stay in Java.
+ * AVX-512 VNNI build. The VNNI build also multiplies weights repacked into sixteen-row interleaved groups
+ * ({@link #packs}); its row kernels give the AVX2 build's bits, its interleaved ones their own (each the same for
+ * every call shape). Threads, buffers and everything else stay in Java.
  *
  * <p>The calls are "critical" downcalls, so they take Java arrays directly (no copies) and must be short: one
  * call covers one worker's rows of one product. The library is found as a class-path resource; from a jar it is
