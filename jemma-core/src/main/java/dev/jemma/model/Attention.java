@@ -5,7 +5,6 @@ import dev.jemma.tensor.MatMul;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import dev.jemma.tensor.WorkerPool;
 
@@ -23,9 +22,6 @@ import java.util.Arrays;
  */
 final class Attention implements WorkerPool.RangeTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** softmax's exp runs in double, as many lanes as the widest double vector: floats in half its width */
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     /** Token rows one work item takes: enough queries to reuse each key block, items enough for all workers. */
     static final int TOKEN_BLOCK = 8;
     /** Key positions read (and dequantized) at once: K and V blocks stay in L2. */
@@ -289,57 +285,55 @@ final class Attention implements WorkerPool.RangeTask {
         int o0 = w.qOff[i], o1 = w.qOff[i + 1], o2 = w.qOff[i + 2], o3 = w.qOff[i + 3];
         int p0 = i * KEY_BLOCK, p1 = p0 + KEY_BLOCK, p2 = p1 + KEY_BLOCK, p3 = p2 + KEY_BLOCK;
         int L = F.length();
-        {
-            FloatVector c00 = FloatVector.fromArray(F, out, o0 + d), c01 = FloatVector.fromArray(F, out, o0 + d + L);
-            FloatVector c02 = FloatVector.fromArray(F, out, o0 + d + 2 * L), c03 = FloatVector.fromArray(F, out, o0 + d + 3 * L);
-            FloatVector c10 = FloatVector.fromArray(F, out, o1 + d), c11 = FloatVector.fromArray(F, out, o1 + d + L);
-            FloatVector c12 = FloatVector.fromArray(F, out, o1 + d + 2 * L), c13 = FloatVector.fromArray(F, out, o1 + d + 3 * L);
-            FloatVector c20 = FloatVector.fromArray(F, out, o2 + d), c21 = FloatVector.fromArray(F, out, o2 + d + L);
-            FloatVector c22 = FloatVector.fromArray(F, out, o2 + d + 2 * L), c23 = FloatVector.fromArray(F, out, o2 + d + 3 * L);
-            FloatVector c30 = FloatVector.fromArray(F, out, o3 + d), c31 = FloatVector.fromArray(F, out, o3 + d + L);
-            FloatVector c32 = FloatVector.fromArray(F, out, o3 + d + 2 * L), c33 = FloatVector.fromArray(F, out, o3 + d + 3 * L);
-            for (int j = lo; j < hi; j++) {
-                int vo = j * hd + d;
-                FloatVector v0 = FloatVector.fromArray(F, v, vo), v1 = FloatVector.fromArray(F, v, vo + L);
-                FloatVector v2 = FloatVector.fromArray(F, v, vo + 2 * L), v3 = FloatVector.fromArray(F, v, vo + 3 * L);
-                FloatVector p = FloatVector.broadcast(F, sc[p0 + j]);
-                c00 = v0.fma(p, c00);
-                c01 = v1.fma(p, c01);
-                c02 = v2.fma(p, c02);
-                c03 = v3.fma(p, c03);
-                p = FloatVector.broadcast(F, sc[p1 + j]);
-                c10 = v0.fma(p, c10);
-                c11 = v1.fma(p, c11);
-                c12 = v2.fma(p, c12);
-                c13 = v3.fma(p, c13);
-                p = FloatVector.broadcast(F, sc[p2 + j]);
-                c20 = v0.fma(p, c20);
-                c21 = v1.fma(p, c21);
-                c22 = v2.fma(p, c22);
-                c23 = v3.fma(p, c23);
-                p = FloatVector.broadcast(F, sc[p3 + j]);
-                c30 = v0.fma(p, c30);
-                c31 = v1.fma(p, c31);
-                c32 = v2.fma(p, c32);
-                c33 = v3.fma(p, c33);
-            }
-            c00.intoArray(out, o0 + d);
-            c01.intoArray(out, o0 + d + L);
-            c02.intoArray(out, o0 + d + 2 * L);
-            c03.intoArray(out, o0 + d + 3 * L);
-            c10.intoArray(out, o1 + d);
-            c11.intoArray(out, o1 + d + L);
-            c12.intoArray(out, o1 + d + 2 * L);
-            c13.intoArray(out, o1 + d + 3 * L);
-            c20.intoArray(out, o2 + d);
-            c21.intoArray(out, o2 + d + L);
-            c22.intoArray(out, o2 + d + 2 * L);
-            c23.intoArray(out, o2 + d + 3 * L);
-            c30.intoArray(out, o3 + d);
-            c31.intoArray(out, o3 + d + L);
-            c32.intoArray(out, o3 + d + 2 * L);
-            c33.intoArray(out, o3 + d + 3 * L);
+        FloatVector c00 = FloatVector.fromArray(F, out, o0 + d), c01 = FloatVector.fromArray(F, out, o0 + d + L);
+        FloatVector c02 = FloatVector.fromArray(F, out, o0 + d + 2 * L), c03 = FloatVector.fromArray(F, out, o0 + d + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(F, out, o1 + d), c11 = FloatVector.fromArray(F, out, o1 + d + L);
+        FloatVector c12 = FloatVector.fromArray(F, out, o1 + d + 2 * L), c13 = FloatVector.fromArray(F, out, o1 + d + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(F, out, o2 + d), c21 = FloatVector.fromArray(F, out, o2 + d + L);
+        FloatVector c22 = FloatVector.fromArray(F, out, o2 + d + 2 * L), c23 = FloatVector.fromArray(F, out, o2 + d + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(F, out, o3 + d), c31 = FloatVector.fromArray(F, out, o3 + d + L);
+        FloatVector c32 = FloatVector.fromArray(F, out, o3 + d + 2 * L), c33 = FloatVector.fromArray(F, out, o3 + d + 3 * L);
+        for (int j = lo; j < hi; j++) {
+            int vo = j * hd + d;
+            FloatVector v0 = FloatVector.fromArray(F, v, vo), v1 = FloatVector.fromArray(F, v, vo + L);
+            FloatVector v2 = FloatVector.fromArray(F, v, vo + 2 * L), v3 = FloatVector.fromArray(F, v, vo + 3 * L);
+            FloatVector p = FloatVector.broadcast(F, sc[p0 + j]);
+            c00 = v0.fma(p, c00);
+            c01 = v1.fma(p, c01);
+            c02 = v2.fma(p, c02);
+            c03 = v3.fma(p, c03);
+            p = FloatVector.broadcast(F, sc[p1 + j]);
+            c10 = v0.fma(p, c10);
+            c11 = v1.fma(p, c11);
+            c12 = v2.fma(p, c12);
+            c13 = v3.fma(p, c13);
+            p = FloatVector.broadcast(F, sc[p2 + j]);
+            c20 = v0.fma(p, c20);
+            c21 = v1.fma(p, c21);
+            c22 = v2.fma(p, c22);
+            c23 = v3.fma(p, c23);
+            p = FloatVector.broadcast(F, sc[p3 + j]);
+            c30 = v0.fma(p, c30);
+            c31 = v1.fma(p, c31);
+            c32 = v2.fma(p, c32);
+            c33 = v3.fma(p, c33);
         }
+        c00.intoArray(out, o0 + d);
+        c01.intoArray(out, o0 + d + L);
+        c02.intoArray(out, o0 + d + 2 * L);
+        c03.intoArray(out, o0 + d + 3 * L);
+        c10.intoArray(out, o1 + d);
+        c11.intoArray(out, o1 + d + L);
+        c12.intoArray(out, o1 + d + 2 * L);
+        c13.intoArray(out, o1 + d + 3 * L);
+        c20.intoArray(out, o2 + d);
+        c21.intoArray(out, o2 + d + L);
+        c22.intoArray(out, o2 + d + 2 * L);
+        c23.intoArray(out, o2 + d + 3 * L);
+        c30.intoArray(out, o3 + d);
+        c31.intoArray(out, o3 + d + L);
+        c32.intoArray(out, o3 + d + 2 * L);
+        c33.intoArray(out, o3 + d + 3 * L);
     }
 
     /**
@@ -415,10 +409,10 @@ final class Attention implements WorkerPool.RangeTask {
      */
     private static float expInPlace(float[] sc, int from, int to, float max) {
         int j = from;
-        for (int bound = from + F_HALF.loopBound(to - from); j < bound; j += F_HALF.length()) {
-            FloatVector x = FloatVector.fromArray(F_HALF, sc, j).sub(max);
-            DoubleVector e = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 0)).lanewise(VectorOperators.EXP);
-            ((FloatVector) e.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(sc, j);
+        for (int bound = from + Ops.F_HALF.loopBound(to - from); j < bound; j += Ops.F_HALF.length()) {
+            FloatVector x = FloatVector.fromArray(Ops.F_HALF, sc, j).sub(max);
+            DoubleVector e = ((DoubleVector) x.convertShape(VectorOperators.F2D, Ops.D, 0)).lanewise(VectorOperators.EXP);
+            ((FloatVector) e.convertShape(VectorOperators.D2F, Ops.F_HALF, 0)).intoArray(sc, j);
         }
         for (; j < to; j++) sc[j] = (float) Math.exp(sc[j] - max);
         float sum = 0;

@@ -11,9 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
-    /** the GELU's tanh runs in double, as many lanes as the widest double vector: floats in half its width */
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /**
+     * Functions taken in double (the GELU's tanh, softmax's exp): as many lanes as the widest double vector, the
+     * floats in half its width.
+     */
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private Ops() {}
 

@@ -167,6 +167,31 @@ class NativeKernelsTest {
         }
     }
 
+    /**
+     * all[t·rows + r] (w's rows times the tokens quantized into xq) against the exact sum over the dequantized weights
+     * and activations, within f32 rounding (a few units in the last place of the magnitude), and against the Java
+     * kernel on the unquantized activations x, within the bound the activation quantization allows.
+     */
+    static void assertExactAndNearJava(WeightMatrix w, int kind, float[] x, MemorySegment xq, long stride, int tokens, float[] all) {
+        int rows = w.rows, cols = w.cols;
+        float[] row = new float[cols];
+        for (int t = 0; t < tokens; t++) {
+            float[] xh = dequantizeActivations(kind, xq.asSlice(t * stride, stride).toArray(ValueLayout.JAVA_BYTE), cols);
+            for (int r = 0; r < rows; r++) {
+                w.dequantizeRow(r, row, 0);
+                double exact = 0, magnitude = 0, bound = 0;
+                for (int i = 0; i < cols; i++) {
+                    exact += (double) row[i] * xh[i];
+                    magnitude += Math.abs((double) row[i] * xh[i]);
+                    bound += Math.abs((double) row[i]) * Math.abs(x[t * cols + i] - xh[i]);
+                }
+                float got = all[t * rows + r];
+                assertEquals(exact, got, 1e-5 * magnitude + 1e-30, w.type + " row " + r + " token " + t + " vs the exact integer sum");
+                assertEquals(w.dot(r, x, t * cols), got, bound + 2e-5 * magnitude + 1e-30, w.type + " row " + r + " token " + t + " vs the Java kernel");
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q6_K"})
     void productsAgreeWithTheJavaKernels(GGMLType type) {
@@ -182,25 +207,7 @@ class NativeKernelsTest {
             NativeKernels.quantize(kind, MemorySegment.ofArray(x), 0, cols, tokens, cols, xq, 0, stride);
             float[] all = new float[tokens * rows];
             NativeKernels.matmul(type, w.data, 0, w.rowBytes, rows, cols, xq, stride, tokens, MemorySegment.ofArray(all), 0, rows);
-            float[] row = new float[cols];
-            for (int t = 0; t < tokens; t++) {
-                byte[] q = xq.asSlice(t * stride, stride).toArray(ValueLayout.JAVA_BYTE);
-                float[] xh = dequantizeActivations(kind, q, cols);
-                for (int r = 0; r < rows; r++) {
-                    w.dequantizeRow(r, row, 0);
-                    double exact = 0, magnitude = 0, bound = 0;
-                    for (int i = 0; i < cols; i++) {
-                        exact += (double) row[i] * xh[i];
-                        magnitude += Math.abs((double) row[i] * xh[i]);
-                        bound += Math.abs((double) row[i]) * Math.abs(x[t * cols + i] - xh[i]);
-                    }
-                    float got = all[t * rows + r];
-                    // f32 scale products and block sums: a few units in the last place of the magnitude
-                    assertEquals(exact, got, 1e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the exact integer sum");
-                    float java = w.dot(r, x, t * cols);
-                    assertEquals(java, got, bound + 2e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the Java kernel");
-                }
-            }
+            assertExactAndNearJava(w, kind, x, xq, stride, tokens, all);
             // each (row, token) the same bits whatever the call covers
             for (int t = 0; t < tokens; t++) {
                 for (int r0 = 0; r0 < rows; r0 += 5) {
@@ -239,22 +246,7 @@ class NativeKernelsTest {
             NativeKernels.quantize(kind, MemorySegment.ofArray(x), 0, cols, tokens, cols, xq, 0, stride);
             float[] all = new float[tokens * rows];
             NativeKernels.matmulPacked(type, packed, 0, rows, cols, xq, stride, tokens, MemorySegment.ofArray(all), 0, rows);
-            float[] row = new float[cols];
-            for (int t = 0; t < tokens; t++) {
-                float[] xh = dequantizeActivations(kind, xq.asSlice(t * stride, stride).toArray(ValueLayout.JAVA_BYTE), cols);
-                for (int r = 0; r < rows; r++) {
-                    w.dequantizeRow(r, row, 0);
-                    double exact = 0, magnitude = 0, bound = 0;
-                    for (int i = 0; i < cols; i++) {
-                        exact += (double) row[i] * xh[i];
-                        magnitude += Math.abs((double) row[i] * xh[i]);
-                        bound += Math.abs((double) row[i]) * Math.abs(x[t * cols + i] - xh[i]);
-                    }
-                    float got = all[t * rows + r];
-                    assertEquals(exact, got, 1e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs the exact integer sum");
-                    assertEquals(w.dot(r, x, t * cols), got, bound + 2e-5 * magnitude + 1e-30, type + " row " + r + " token " + t + " vs Java");
-                }
-            }
+            assertExactAndNearJava(w, kind, x, xq, stride, tokens, all);
             for (int[] range : new int[][] {{0, 5}, {5, 16}, {16, 37}, {3, 35}, {31, 37}, {36, 37}}) {
                 for (int n : new int[] {1, 3, 8, 9}) {
                     int t0 = tokens - n, r0 = range[0], r1 = range[1];
