@@ -19,6 +19,8 @@ final class Activations {
     /** a view re-pointed per call: the logits' destination */
     final Rows logitRows = view();
     AttentionScratch[] attention;
+    /** each worker's scratch for {@link Ops#geluTanhMul} */
+    final double[][] geluScratch;
 
     /** One worker's key/value block and online-softmax state. */
     static final class AttentionScratch {
@@ -27,6 +29,8 @@ final class Activations {
         final int[] lastKey;
         /** a key block's queries: index (into max and sum), offset of its q and output row, key range [from, to) */
         final int[] query, qOff, from, to;
+        /** one query's exponents, for {@link Attention}'s softmax */
+        final double[] expScratch = new double[Attention.KEY_BLOCK];
 
         AttentionScratch(GemmaConfig c) {
             keys = new float[Attention.KEY_BLOCK * c.headDim()];
@@ -41,20 +45,6 @@ final class Activations {
             from = new int[q];
             to = new int[q];
         }
-
-        /** Another scratch's softmax state over other key and value blocks (for {@link ForwardWarmup}). */
-        AttentionScratch(AttentionScratch other, float[] keys, float[] values) {
-            this.keys = keys;
-            this.values = values;
-            scores = other.scores;
-            max = other.max;
-            sum = other.sum;
-            lastKey = other.lastKey;
-            query = other.query;
-            qOff = other.qOff;
-            from = other.from;
-            to = other.to;
-        }
     }
 
     Activations(GemmaConfig c, int workers) {
@@ -62,6 +52,7 @@ final class Activations {
         this.workers = workers;
         attention = new AttentionScratch[workers];
         for (int w = 0; w < workers; w++) attention[w] = new AttentionScratch(c);
+        geluScratch = new double[workers][Ops.GELU_CHUNK];
         ensure(1);
     }
 

@@ -2,7 +2,6 @@ package dev.jemma.model;
 
 import dev.jemma.tensor.LaneSum;
 import dev.jemma.tensor.MatMul;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -268,7 +267,7 @@ final class Attention implements WorkerPool.RangeTask {
             scale(out, w.qOff[i], hd, correction);
         }
         w.max[qi] = newMax;
-        w.sum[qi] += expInPlace(sc, at + from, at + to, newMax);
+        w.sum[qi] += expInPlace(sc, at + from, at + to, newMax, w.expScratch);
         Arrays.fill(sc, at, at + from, 0f);
         Arrays.fill(sc, at + to, at + KEY_BLOCK, 0f);
     }
@@ -402,21 +401,18 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     /**
-     * sc[j] = exp(sc[j] − max) for j in [from, to); returns their sum, added in key order. The difference is taken
-     * in f32 and its exp in double, rounded to f32, as {@code (float) Math.exp(sc[j] − max)}; whole vectors take the
-     * vector library's double exp (within an ulp or two of double, so the f32 results match but for ties a few
-     * double ulps wide, as the GELU's tanh), the rest Math.exp. At 16K tokens the scalar exp was a fifth of prefill.
+     * sc[j] = exp(sc[j] − max) for j in [from, to) (at most {@link #KEY_BLOCK}); returns their sum, added in key
+     * order. The difference is taken in f32 and its exp in double ({@link Ops#expNonPositive}), rounded to f32: the
+     * f32 of Math.exp but for ties. Plain loops, so the bits do not depend on whether the JIT has compiled them, and
+     * C2 vectorizes the exp (at 16K tokens the scalar Math.exp was a fifth of prefill).
      */
-    private static float expInPlace(float[] sc, int from, int to, float max) {
-        int j = from;
-        for (int bound = from + Ops.F_HALF.loopBound(to - from); j < bound; j += Ops.F_HALF.length()) {
-            FloatVector x = FloatVector.fromArray(Ops.F_HALF, sc, j).sub(max);
-            DoubleVector e = ((DoubleVector) x.convertShape(VectorOperators.F2D, Ops.D, 0)).lanewise(VectorOperators.EXP);
-            ((FloatVector) e.convertShape(VectorOperators.D2F, Ops.F_HALF, 0)).intoArray(sc, j);
-        }
-        for (; j < to; j++) sc[j] = (float) Math.exp(sc[j] - max);
+    private static float expInPlace(float[] sc, int from, int to, float max, double[] scratch) {
+        int n = to - from;
+        for (int j = 0; j < n; j++) scratch[j] = sc[from + j] - max;
+        for (int j = 0; j < n; j++) scratch[j] = Ops.expNonPositive(scratch[j]);
+        for (int j = 0; j < n; j++) sc[from + j] = (float) scratch[j];
         float sum = 0;
-        for (j = from; j < to; j++) sum += sc[j];
+        for (int j = from; j < to; j++) sum += sc[j];
         return sum;
     }
 

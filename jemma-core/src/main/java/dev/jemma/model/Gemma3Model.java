@@ -9,6 +9,7 @@ import dev.jemma.tensor.Arithmetic;
 import dev.jemma.tensor.Kernels;
 import dev.jemma.tensor.MatMul;
 import dev.jemma.tensor.Rows;
+import dev.jemma.tensor.WeightMatrix;
 import dev.jemma.tensor.WorkerPool;
 import dev.jemma.tokenizer.Tokenizer;
 
@@ -66,6 +67,7 @@ public final class Gemma3Model implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(pool, Math.max(Math.max(config.hidden(), config.ffn()), config.qDim()));
         matmul.kernels(kernels);
+        if (kernels == Kernels.NATIVE) WeightMatrix.reservePacked(weights.layerMatrices());
         this.attention = new Attention(config);
         this.act = new Activations(config, pool.size());
         this.adaptRows = new AdaptRows(pool.size());
@@ -110,11 +112,9 @@ public final class Gemma3Model implements AutoCloseable {
             throw e;
         }
         Trace.mark("GGUF opened");
-        ForwardWarmup forwardWarmup = null;
         try {
             GemmaConfig config = GemmaConfig.fromGGUF(file.metadata());
             check.accept(config);
-            forwardWarmup = ForwardWarmup.start(config);
             if (inMemory) {
                 try {
                     file.loadIntoMemory();
@@ -137,7 +137,6 @@ public final class Gemma3Model implements AutoCloseable {
                 if (warmup != null) warmup.stop();
             }
         } catch (RuntimeException e) {
-            if (forwardWarmup != null) forwardWarmup.stop();
             file.close();
             throw e;
         }
@@ -435,7 +434,8 @@ public final class Gemma3Model implements AutoCloseable {
                         Ops.addInPlace(x, t * h, o, t * h, h);
                         Ops.rmsNorm(xb, t * h, x, t * h, w.ffnNorm(), h, eps);
                     }
-                    case GELU -> Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), t * c.ffn(), (t + 1) * c.ffn());
+                    case GELU -> Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), t * c.ffn(), (t + 1) * c.ffn(),
+                            act.geluScratch[worker]);
                     case AFTER_FFN -> {
                         Ops.rmsNorm(o, t * h, o, t * h, w.postFfnNorm(), h, eps);
                         Ops.addInPlace(x, t * h, o, t * h, h);

@@ -44,6 +44,13 @@ public final class GemmaWeights {
         this.vocabRows = emb.rows;
     }
 
+    /** The layers' weight matrices, layer after layer in the order a forward pass uses them. */
+    public java.util.List<WeightMatrix> layerMatrices() {
+        java.util.List<WeightMatrix> all = new java.util.ArrayList<>(7 * layers.length);
+        for (Layer l : layers) java.util.Collections.addAll(all, l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down());
+        return all;
+    }
+
     /**
      * Weights held elsewhere, such as a trainer's f32 copy that it updates in place between forward passes.
      * Shapes are checked against the config.

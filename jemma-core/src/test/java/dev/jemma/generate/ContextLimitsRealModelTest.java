@@ -21,6 +21,7 @@ class ContextLimitsRealModelTest {
     @AfterAll
     static void close() {
         if (model != null) model.close();
+        model = null; // the test JVM goes on to other classes: let the model's heap go
     }
 
     static int[] counting(int tokens) {

@@ -29,6 +29,7 @@ class PrefixCacheRealModelTest {
     @AfterAll
     static void close() {
         if (model != null) model.close();
+        model = null; // the test JVM goes on to other classes: let the model's heap go
     }
 
     static List<ChatMessage> ask(String question) {

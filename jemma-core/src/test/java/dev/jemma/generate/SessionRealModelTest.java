@@ -25,6 +25,7 @@ class SessionRealModelTest {
     @AfterAll
     static void close() {
         if (jemma != null) jemma.close();
+        jemma = null; // the test JVM goes on to other classes: let the model's heap go
     }
 
     @Test

@@ -40,6 +40,7 @@ class RealModelConformanceTest {
     @AfterAll
     static void close() {
         if (model != null) model.close();
+        model = null; // the test JVM goes on to other classes: let the model's heap go
     }
 
     static int[] ints(JsonNode a) {
