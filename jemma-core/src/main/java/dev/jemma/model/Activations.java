@@ -29,8 +29,6 @@ final class Activations {
         final int[] lastKey;
         /** a key block's queries: index (into max and sum), offset of its q and output row, key range [from, to) */
         final int[] query, qOff, from, to;
-        /** one query's exponents, for {@link Attention}'s softmax */
-        final double[] expScratch = new double[Attention.KEY_BLOCK];
 
         AttentionScratch(GemmaConfig c) {
             keys = new float[Attention.KEY_BLOCK * c.headDim()];

@@ -2,6 +2,7 @@ package dev.jemma.model;
 
 import dev.jemma.tensor.LaneSum;
 import dev.jemma.tensor.MatMul;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -267,9 +268,7 @@ final class Attention implements WorkerPool.RangeTask {
             scale(out, w.qOff[i], hd, correction);
         }
         w.max[qi] = newMax;
-        w.sum[qi] += expInPlace(sc, at + from, at + to, newMax, w.expScratch);
-        Arrays.fill(sc, at, at + from, 0f);
-        Arrays.fill(sc, at + to, at + KEY_BLOCK, 0f);
+        w.sum[qi] += expInPlace(sc, at, from, to, newMax);
     }
 
     /**
@@ -401,18 +400,24 @@ final class Attention implements WorkerPool.RangeTask {
     }
 
     /**
-     * sc[j] = exp(sc[j] − max) for j in [from, to) (at most {@link #KEY_BLOCK}); returns their sum, added in key
-     * order. The difference is taken in f32 and its exp in double ({@link Ops#expNonPositive}), rounded to f32: the
-     * f32 of Math.exp but for ties. Plain loops, so the bits do not depend on whether the JIT has compiled them, and
-     * C2 vectorizes the exp (at 16K tokens the scalar Math.exp was a fifth of prefill).
+     * sc[at + j] = exp(sc[at + j] − max) for j in [from, to), 0 for the block's other keys; returns the sum of the
+     * exps, added in key order. The difference is taken in f32 and its exp in double ({@link Ops#expNonPositive}),
+     * rounded to f32: the f32 of Math.exp but for ties. Whole vectors take {@link Ops#expNonPositive(DoubleVector)},
+     * the same operations lane by lane, so the bits are those of the scalar form whether or not the JIT has
+     * compiled the vector code (at 16K tokens the scalar Math.exp was a fifth of prefill).
      */
-    private static float expInPlace(float[] sc, int from, int to, float max, double[] scratch) {
-        int n = to - from;
-        for (int j = 0; j < n; j++) scratch[j] = sc[from + j] - max;
-        for (int j = 0; j < n; j++) scratch[j] = Ops.expNonPositive(scratch[j]);
-        for (int j = 0; j < n; j++) sc[from + j] = (float) scratch[j];
+    private static float expInPlace(float[] sc, int at, int from, int to, float max) {
+        int j = at + from, end = at + to;
+        for (int bound = j + Ops.F_HALF.loopBound(to - from); j < bound; j += Ops.F_HALF.length()) {
+            FloatVector x = FloatVector.fromArray(Ops.F_HALF, sc, j).sub(max);
+            DoubleVector e = Ops.expNonPositive((DoubleVector) x.convertShape(VectorOperators.F2D, Ops.D, 0));
+            ((FloatVector) e.convertShape(VectorOperators.D2F, Ops.F_HALF, 0)).intoArray(sc, j);
+        }
+        for (; j < end; j++) sc[j] = (float) Ops.expNonPositive(sc[j] - max);
+        Arrays.fill(sc, at, at + from, 0f);
+        Arrays.fill(sc, end, at + KEY_BLOCK, 0f);
         float sum = 0;
-        for (int j = from; j < to; j++) sum += sc[j];
+        for (j = at + from; j < end; j++) sum += sc[j];
         return sum;
     }
 

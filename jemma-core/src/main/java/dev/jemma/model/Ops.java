@@ -1,13 +1,19 @@
 package dev.jemma.model;
 
 import dev.jemma.tensor.LaneSum;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Element-wise steps of the forward pass, all in f32. */
 final class Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
+    /** doubles as many as the widest vector holds, and floats in half its width: f32 values taken in double */
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private Ops() {}
 
@@ -98,6 +104,23 @@ final class Ops {
         p *= p;
         p *= p;
         p *= p;
+        return p;
+    }
+
+    /** {@link #expNonPositive(double)} in every lane: the same operations in the same order, so the same bits. */
+    static DoubleVector expNonPositive(DoubleVector x) {
+        DoubleVector r = x.lanewise(VectorOperators.MAX, -110.0).mul(1.0 / 1024);
+        DoubleVector p = r.mul(1.0 / 3628800).add(1.0 / 362880);
+        p = r.mul(p).add(1.0 / 40320);
+        p = r.mul(p).add(1.0 / 5040);
+        p = r.mul(p).add(1.0 / 720);
+        p = r.mul(p).add(1.0 / 120);
+        p = r.mul(p).add(1.0 / 24);
+        p = r.mul(p).add(1.0 / 6);
+        p = r.mul(p).add(1.0 / 2);
+        p = r.mul(p).add(1.0);
+        p = r.mul(p).add(1.0);
+        for (int k = 0; k < 10; k++) p = p.mul(p);
         return p;
     }
 }

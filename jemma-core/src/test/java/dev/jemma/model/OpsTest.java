@@ -80,4 +80,21 @@ class OpsTest {
         assertTrue(differ <= 10, differ + " of " + n + " differ from Math.exp's f32");
         assertTrue(Double.isNaN(Ops.expNonPositive(Double.NaN)));
     }
+
+    /** The vector form of the exp gives the scalar form's bits in every lane (the attention mixes the two). */
+    @Test
+    void vectorExpIsTheScalarExpToTheBit() {
+        Random rnd = new Random(17);
+        int lanes = Ops.D.length();
+        double[] x = new double[lanes * 20_000], got = new double[x.length];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (-rnd.nextDouble() * (i % 3 == 0 ? 2 : 130));
+        double[] special = {0.0, -0.0, -110.0, -110.5, Double.NEGATIVE_INFINITY, Double.NaN, -1e-30};
+        System.arraycopy(special, 0, x, 0, special.length);
+        for (int i = 0; i < x.length; i += lanes) {
+            Ops.expNonPositive(jdk.incubator.vector.DoubleVector.fromArray(Ops.D, x, i)).intoArray(got, i);
+        }
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Double.doubleToRawLongBits(Ops.expNonPositive(x[i])), Double.doubleToRawLongBits(got[i]), "exp(" + x[i] + ")");
+        }
+    }
 }
