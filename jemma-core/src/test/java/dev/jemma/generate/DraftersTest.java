@@ -55,11 +55,15 @@ class DraftersTest {
         assertEquals(3, b.take(6)); // 7 rows → 4
         b.verified(7, 7);
         assertEquals(15, b.limit());
-        b.verified(15, 0); // nothing kept: back to one
+        b.verified(15, 5); // a rejection with most drafts kept so far (15 of 25): back to three
+        assertEquals(3, b.limit());
+        b.verified(3, 0); // 15 of 28
+        assertEquals(3, b.limit());
+        b.verified(7, 0); // 15 of 35: fewer than half kept, back to one
         assertEquals(1, b.limit());
         b.verified(1, 0);
         assertEquals(1, b.limit());
-        b.verified(7, 4);
+        b.verified(7, 4); // three or more kept in the pass
         assertEquals(3, b.limit());
         assertEquals(0, b.take(0));
     }
