@@ -28,6 +28,13 @@ final class Attention implements WorkerPool.RangeTask {
     static final int KEY_BLOCK = 64;
     /** queries and keys of a block whose score loops share L1 (8 and 16 rows: 24 KiB at head size 256) */
     private static final int QUERY_GROUP = 8, KEY_SLICE = 16;
+    /**
+     * Queries from this position on take softmax's exp in vector lanes, earlier ones in scalar code: the same bits
+     * (see {@link #expInPlace}), but the vector code runs a hundred times slower until C2 has compiled it, which a
+     * short prompt's first prefill would pay in full for a handful of exps (20 tokens: ~0.05 s of a ~0.85 s first
+     * token); at long contexts, where the exps add up, it is compiled once and then pays.
+     */
+    static final int VECTOR_EXP_FROM = 1024;
 
     private final GemmaConfig c;
     private final float[] invFreqLocal;
@@ -191,7 +198,7 @@ final class Attention implements WorkerPool.RangeTask {
                         n++;
                     }
                 }
-                attendBlock(w, n, q, att, scale, hd);
+                attendBlock(w, n, q, att, scale, hd, firstPos >= VECTOR_EXP_FROM);
             }
             for (int t = t0; t < t1; t++) {
                 for (int hh = 0; hh < headsPerItem; hh++) {
@@ -225,7 +232,7 @@ final class Attention implements WorkerPool.RangeTask {
      * or chunk. (Scores stay one query by four keys: a four-by-four tile needs sixteen lane sums, which C2 would not
      * inline there, and its boxed vectors made it slower.)
      */
-    static void attendBlock(Activations.AttentionScratch w, int n, float[] q, float[] out, float scale, int hd) {
+    static void attendBlock(Activations.AttentionScratch w, int n, float[] q, float[] out, float scale, int hd, boolean vectorExp) {
         float[] sc = w.scores, keys = w.keys;
         // Scores in cache-sized pieces: a group of queries' rows and a slice of keys stay in L1 while every query of
         // the group meets every key of the slice (the whole block, 64 KiB of keys at head size 256, does not fit,
@@ -240,7 +247,7 @@ final class Attention implements WorkerPool.RangeTask {
                 }
             }
         }
-        for (int i = 0; i < n; i++) softmax(w, i, out, hd);
+        for (int i = 0; i < n; i++) softmax(w, i, out, hd, vectorExp);
         // values four output vectors at a time for every group of four queries, so those columns of the value rows
         // stay in L1 across the groups
         int tile = 4 * F.length(), whole = hd / tile * tile, fours = n / 4 * 4;
@@ -255,7 +262,7 @@ final class Attention implements WorkerPool.RangeTask {
      * Query i's online-softmax step over its scores [from, to): the new max, its output and sum rescaled when the
      * max grew, the scores replaced by exp(score − max), and 0 at the other keys of its tile's range.
      */
-    private static void softmax(Activations.AttentionScratch w, int i, float[] out, int hd) {
+    private static void softmax(Activations.AttentionScratch w, int i, float[] out, int hd, boolean vectorExp) {
         float[] sc = w.scores;
         int qi = w.query[i], at = i * KEY_BLOCK, from = w.from[i], to = w.to[i];
         float localMax = Float.NEGATIVE_INFINITY;
@@ -268,7 +275,7 @@ final class Attention implements WorkerPool.RangeTask {
             scale(out, w.qOff[i], hd, correction);
         }
         w.max[qi] = newMax;
-        w.sum[qi] += expInPlace(sc, at, from, to, newMax);
+        w.sum[qi] += expInPlace(sc, at, from, to, newMax, vectorExp);
     }
 
     /**
@@ -402,16 +409,19 @@ final class Attention implements WorkerPool.RangeTask {
     /**
      * sc[at + j] = exp(sc[at + j] − max) for j in [from, to), 0 for the block's other keys; returns the sum of the
      * exps, added in key order. The difference is taken in f32 and its exp in double ({@link Ops#expNonPositive}),
-     * rounded to f32: the f32 of Math.exp but for ties. Whole vectors take {@link Ops#expNonPositive(DoubleVector)},
-     * the same operations lane by lane, so the bits are those of the scalar form whether or not the JIT has
-     * compiled the vector code (at 16K tokens the scalar Math.exp was a fifth of prefill).
+     * rounded to f32: the f32 of Math.exp but for ties. With {@code vector}, whole vectors take
+     * {@link Ops#expNonPositive(DoubleVector)}, the same operations lane by lane: the bits are the same either way,
+     * and do not depend on whether the JIT has compiled the code (the Vector API's own exp does differ between its
+     * interpreted and compiled forms). At 16K tokens the exp in scalar code was a fifth of prefill.
      */
-    private static float expInPlace(float[] sc, int at, int from, int to, float max) {
+    private static float expInPlace(float[] sc, int at, int from, int to, float max, boolean vector) {
         int j = at + from, end = at + to;
-        for (int bound = j + Ops.F_HALF.loopBound(to - from); j < bound; j += Ops.F_HALF.length()) {
-            FloatVector x = FloatVector.fromArray(Ops.F_HALF, sc, j).sub(max);
-            DoubleVector e = Ops.expNonPositive((DoubleVector) x.convertShape(VectorOperators.F2D, Ops.D, 0));
-            ((FloatVector) e.convertShape(VectorOperators.D2F, Ops.F_HALF, 0)).intoArray(sc, j);
+        if (vector) {
+            for (int bound = j + Ops.F_HALF.loopBound(to - from); j < bound; j += Ops.F_HALF.length()) {
+                FloatVector x = FloatVector.fromArray(Ops.F_HALF, sc, j).sub(max);
+                DoubleVector e = Ops.expNonPositive((DoubleVector) x.convertShape(VectorOperators.F2D, Ops.D, 0));
+                ((FloatVector) e.convertShape(VectorOperators.D2F, Ops.F_HALF, 0)).intoArray(sc, j);
+            }
         }
         for (; j < end; j++) sc[j] = (float) Ops.expNonPositive(sc[j] - max);
         Arrays.fill(sc, at, at + from, 0f);
