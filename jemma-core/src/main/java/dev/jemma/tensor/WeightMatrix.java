@@ -78,19 +78,29 @@ public final class WeightMatrix {
      * each small matrix up to a huge page.
      */
     public static void reservePacked(java.util.List<WeightMatrix> matrices) {
+        java.util.List<WeightMatrix> todo = new java.util.ArrayList<>();
         long total = 0;
-        for (WeightMatrix m : matrices) if (m.nativePacked()) total += align(NativeKernels.packedBytes(m.type, m.rows, m.cols));
+        for (WeightMatrix m : matrices) {
+            if (m.nativePacked() && m.unplaced()) {
+                todo.add(m);
+                total += align(NativeKernels.packedBytes(m.type, m.rows, m.cols));
+            }
+        }
         if (total == 0) return;
         MemorySegment block = ZeroedMemory.allocateForStreaming(Arena.ofAuto(), total);
         long at = 0;
-        for (WeightMatrix m : matrices) {
-            if (!m.nativePacked()) continue;
+        for (WeightMatrix m : todo) {
             long bytes = NativeKernels.packedBytes(m.type, m.rows, m.cols);
             synchronized (m) {
                 if (m.packed == null && m.packedHome == null) m.packedHome = block.asSlice(at, bytes);
             }
             at += align(bytes);
         }
+    }
+
+    /** Whether neither the interleaved form nor a place for it exists yet (a matrix two models share gets one). */
+    private synchronized boolean unplaced() {
+        return packed == null && packedHome == null;
     }
 
     private static long align(long bytes) {
