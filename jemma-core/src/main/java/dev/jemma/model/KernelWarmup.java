@@ -39,11 +39,7 @@ final class KernelWarmup implements Runnable {
         if (!Boolean.parseBoolean(System.getProperty("jemma.warmup", "true"))) return null;
         Map<GGMLType, WeightMatrix> byType = new LinkedHashMap<>();
         byType.put(w.output.type, w.output);
-        for (GemmaWeights.Layer l : w.layers) {
-            for (WeightMatrix m : new WeightMatrix[] {l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
-                byType.putIfAbsent(m.type, m);
-            }
-        }
+        for (WeightMatrix m : w.layerMatrices()) byType.putIfAbsent(m.type, m);
         if (kernels == Kernels.NATIVE) byType.keySet().removeIf(NativeKernels::supports);
         if (byType.isEmpty()) return null;
         KernelWarmup k = new KernelWarmup(byType.values().toArray(new WeightMatrix[0]));

@@ -69,7 +69,8 @@ final class Ops {
      * tanh in double from its own exp: e^(2u) − 1 by Taylor series at 2u/256 (|2u/256| ≤ 0.16, degree 11:
      * truncation below 1e-18) and eight squarings in the form a ↦ a(a + 2), which keep the relative precision of
      * small values; then tanh = a / (a + 2). Within ~1e-13 of the true value (relative), so rounded to f32 it is
-     * Math.tanh's f32 but for ties; |u| is clamped at 20, past which tanh is 1 in double.
+     * Math.tanh's f32 but for ties; |u| is clamped at 20, past which tanh is 1 in double. (Training's f32
+     * {@link dev.jemma.tensor.VectorMath#exp} is JIT-independent too, but its ~2 ulp of f32 would move these results.)
      */
     static double tanh(double u) {
         double r = Math.max(-20.0, Math.min(20.0, u)) * (2.0 / 256);
