@@ -102,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         JemmaServer server = JemmaServer.start(config, () -> {
-            Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kvType(kv).mmproj(mmproj);
+            Jemma.Builder b = Jemma.builder().model(path).threads(model.threads).kernels(model.kernels()).kvType(kv).mmproj(mmproj);
             speculation.applyTo(b);
             if (adapterMemoryMiB != null) b.adapterMemory(adapterMemoryMiB << 20);
             if (chat != null) {
@@ -122,8 +122,8 @@ final class ServeCommand implements Callable<Integer> {
                         + (a.globalScale() != 0 ? ", applied to the base at " + a.globalScale() : "") + ")");
             }
             int ctx = j.context().contextLength();
-            Log.info(String.format("loaded %s in %.0f ms (%d threads, ctx %d, %d slots, queue %d)", path.getFileName(),
-                    (System.nanoTime() - t0) / 1e6, model.threads, ctx, parallel, queue));
+            Log.info(String.format("loaded %s in %.0f ms (%d threads, %s kernels, ctx %d, %d slots, queue %d)", path.getFileName(),
+                    (System.nanoTime() - t0) / 1e6, model.threads, j.model().kernels().describe(), ctx, parallel, queue));
             // loading leaves the tokenizer's build garbage behind; one collection now lets G1 (the launcher's collector
             // for serve) give that heap back before the first request
             System.gc();

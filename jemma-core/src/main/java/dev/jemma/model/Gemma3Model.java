@@ -67,7 +67,7 @@ public final class Gemma3Model implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(pool, Math.max(Math.max(config.hidden(), config.ffn()), config.qDim()));
         matmul.kernels(kernels);
-        if (kernels == Kernels.NATIVE) WeightMatrix.reservePacked(weights.layerMatrices());
+        if (kernels == Kernels.NATIVE) WeightMatrix.reservePacked(weights.productMatrices());
         this.attention = new Attention(config);
         this.act = new Activations(config, pool.size());
         this.adaptRows = new AdaptRows(pool.size());

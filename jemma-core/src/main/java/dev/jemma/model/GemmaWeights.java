@@ -37,11 +37,18 @@ public final class GemmaWeights {
     public final int vocabRows;
 
     private GemmaWeights(WeightMatrix emb, WeightMatrix out, float[] outNorm, Layer[] layers) {
-        this.tokenEmbedding = emb.keepStoredLayout();
-        this.output = out.keepStoredLayout();
+        this.tokenEmbedding = emb;
+        this.output = out;
         this.outputNorm = outNorm;
         this.layers = layers;
         this.vocabRows = emb.rows;
+    }
+
+    /** The matrices a forward pass multiplies by: the layers', in the order it uses them, then the output head. */
+    public java.util.List<WeightMatrix> productMatrices() {
+        java.util.List<WeightMatrix> all = layerMatrices();
+        all.add(output);
+        return all;
     }
 
     /** The layers' weight matrices, layer after layer in the order a forward pass uses them. */

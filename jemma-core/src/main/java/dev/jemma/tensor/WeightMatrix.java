@@ -9,7 +9,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>For the native kernels a matrix of a type they interleave ({@link NativeKernels#packs}) is repacked once, on
  * its first native product, into off-heap memory freed with the matrix; from then on every native product of it
- * reads that copy, so its results never depend on which call came first. Thread-safe.
+ * reads that copy, so its results never depend on which call came first. That includes the tied output head, whose
+ * rows are also looked up as token embeddings: {@link #dequantizeRow} reads the stored layout, a row or two a step.
+ * Where the stored form is a mapping of the file, its pages are handed back to the page cache once the copy exists
+ * ({@link MemorySegment#unload}): the process then holds each matrix once, and the few pages a lookup or a Java
+ * kernel reads again fault back in from the cache. Thread-safe.
  */
 public final class WeightMatrix {
     public final String name;
@@ -19,7 +23,6 @@ public final class WeightMatrix {
     public final long rowBytes;
     public final MemorySegment data;
     public final RowKernel kernel;
-    private volatile boolean keepLayout;
     private volatile MemorySegment packed;
     /** where {@link #packed} goes when made, if {@link #reservePacked} gave this matrix a place */
     private MemorySegment packedHome;
@@ -55,19 +58,9 @@ public final class WeightMatrix {
         kernel.dotRowsTokens(data, row0 * rowBytes, rowBytes, n, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
     }
 
-    /**
-     * Keeps this matrix in its stored layout for the native kernels: for the token embedding, whose rows are also
-     * looked up, and the output head, a vocabulary's worth of rows of which a decode step reads each once (bound by
-     * memory, not arithmetic): a repacked copy would double its footprint for nothing.
-     */
-    public WeightMatrix keepStoredLayout() {
-        keepLayout = true;
-        return this;
-    }
-
     /** Whether the native kernels take this matrix in their interleaved form. */
     boolean nativePacked() {
-        return !keepLayout && NativeKernels.packs(type);
+        return NativeKernels.packs(type);
     }
 
     /**
@@ -123,8 +116,19 @@ public final class WeightMatrix {
                 });
                 packed = dst;
                 packedHome = null;
+                releaseStoredPages();
             }
             return packed;
+        }
+    }
+
+    /** The stored form's pages, if it is a mapping of the file: only the rare lookup reads them from now on. */
+    private void releaseStoredPages() {
+        if (!data.isMapped()) return;
+        try {
+            data.unload();
+        } catch (RuntimeException e) {
+            // the file closed under us, or the platform cannot: the pages then simply stay
         }
     }
 

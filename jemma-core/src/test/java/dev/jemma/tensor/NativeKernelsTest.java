@@ -316,4 +316,59 @@ class NativeKernelsTest {
             assertThrows(IndexOutOfBoundsException.class, () -> mm.apply(w, Rows.of(new float[cols * 2 - 1], 0, cols), Rows.of(new float[8], 0, 4), 2, Arithmetic.FAST));
         }
     }
+
+    /**
+     * A matrix read from a mapping of its file: once its interleaved copy exists the process no longer holds the
+     * stored pages (they go back to the page cache), its products read the copy, and a row looked up afterwards
+     * still reads the file's bytes.
+     */
+    @Test
+    void aMappedMatrixHandsItsStoredPagesBackOnceInterleaved(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        Assumptions.assumeTrue(NativeKernels.packs(GGMLType.Q8_0), "no interleaved kernels in the " + NativeKernels.variant() + " build");
+        int rows = 16 * 1024, cols = 1024;
+        byte[] bytes = randomRows(GGMLType.Q8_0, rows, cols, new Random(77));
+        java.nio.file.Path file = tmp.resolve("w.bin");
+        java.nio.file.Files.write(file, bytes);
+        try (Arena arena = Arena.ofShared();
+             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
+             WorkerPool pool = new WorkerPool(2)) {
+            MemorySegment mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
+            WeightMatrix w = new WeightMatrix("w", GGMLType.Q8_0, rows, cols, mapped);
+            float[] before = new float[cols], after = new float[cols];
+            for (int r = 0; r < rows; r++) w.dequantizeRow(r, before, 0); // every stored page resident
+            long residentBefore = residentKiB(file);
+            assertTrue(residentBefore >= bytes.length / 1024 * 9 / 10, residentBefore + " KiB resident of " + bytes.length / 1024);
+
+            MatMul mm = new MatMul(pool, cols);
+            mm.kernels(Kernels.NATIVE);
+            float[] x = activations(cols, new Random(78)), out = new float[rows];
+            mm.apply(w, Rows.of(x, 0, cols), Rows.of(out, 0, rows), 1, Arithmetic.FAST);
+            long residentAfter = residentKiB(file);
+            assertTrue(residentAfter < bytes.length / 1024 / 10, residentAfter + " KiB still resident of " + bytes.length / 1024);
+
+            float[] again = new float[rows];
+            mm.apply(w, Rows.of(x, 0, cols), Rows.of(again, 0, rows), 1, Arithmetic.FAST);
+            assertArrayEquals(out, again);
+            assertTrue(residentKiB(file) < bytes.length / 1024 / 10, "a product reads the interleaved copy, not the mapping");
+            w.dequantizeRow(rows - 1, after, 0);
+            WeightMatrix heap = new WeightMatrix("h", GGMLType.Q8_0, rows, cols, MemorySegment.ofArray(bytes));
+            heap.dequantizeRow(rows - 1, before, 0);
+            assertArrayEquals(before, after, "a lookup after the hand-back reads the file's bytes");
+        }
+    }
+
+    /** The resident KiB of this process's mappings of the file (/proc/self/smaps). */
+    static long residentKiB(java.nio.file.Path file) throws java.io.IOException {
+        String name = file.toRealPath().toString();
+        long kib = 0;
+        boolean in = false;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps"))) {
+            if (line.matches("[0-9a-f]+-[0-9a-f]+ .*")) {
+                in = line.endsWith(name);
+            } else if (in && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib;
+    }
 }
