@@ -575,6 +575,10 @@ int32_t JK(matmul)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
  * Rows past the last are zero (scale 0). Every (row, token) sum is formed the same way whatever a call covers.
  */
 #define PACK_ROWS 16
+/* The interleaved weights are read as one stream, group after group, yet the hardware's prefetchers alone left
+ * decoding well short of the bus: 2 KiB of software prefetch ahead took the synthetic 1B Q4_0's tg64 from 31.6 to
+ * 40 t/s and the real 270M's 4-row verification pass from 270 to 325 t/s (1 KiB and 4 KiB ahead: a little less). */
+#define PACKED_PREFETCH_AHEAD 2048
 #define Q4_K_SC 64
 #define Q4_K_MIN 192
 #define Q4_K_QS 320
@@ -729,6 +733,7 @@ INLINE void group_tokens(int32_t type, const uint8_t *pg, int32_t nb, const uint
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *pb = pg + (int64_t) b * pbytes;
+        for (int l = 0; l < pbytes; l += 64) _mm_prefetch((const char *) pb + PACKED_PREFETCH_AHEAD + l, _MM_HINT_T0);
         __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) pb));
         __m512i c[8];
         packed_codes(type, pb, c);
@@ -749,6 +754,7 @@ INLINE void group_q4_K_tokens(const uint8_t *pg, int32_t nb, const uint8_t *x, i
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *pb = pg + (int64_t) b * packed_block_bytes(T_Q4_K);
+        for (int l = 0; l < packed_block_bytes(T_Q4_K); l += 64) _mm_prefetch((const char *) pb + PACKED_PREFETCH_AHEAD + l, _MM_HINT_T0);
         __m512i isum[4], msum[4];
         for (int t = 0; t < T; t++) isum[t] = msum[t] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
@@ -791,6 +797,7 @@ INLINE void group_q6_K_tokens(const uint8_t *pg, int32_t nb, const uint8_t *x, i
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *pb = pg + (int64_t) b * packed_block_bytes(T_Q6_K);
+        for (int l = 0; l < packed_block_bytes(T_Q6_K); l += 64) _mm_prefetch((const char *) pb + PACKED_PREFETCH_AHEAD + l, _MM_HINT_T0);
         __m512i isum[4], osum[4];
         for (int t = 0; t < T; t++) isum[t] = osum[t] = _mm512_setzero_si512();
         for (int k = 0; k < 8; k++) {
