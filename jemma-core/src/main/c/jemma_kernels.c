@@ -740,8 +740,14 @@ INLINE void group_tokens(int32_t type, const uint8_t *pg, int32_t nb, const uint
         for (int t = 0; t < T; t++) {
             const uint8_t *xb = x + t * xs + (int64_t) b * Q8_0S_BYTES;
             /* −(8 << shift)·Σx: where the codes' multiply-adds start */
-            __m512i s = _mm512_set1_epi32((int32_t) ((uint32_t) i32_at(xb + 36) << shift));
-            for (int z = 0; z < 8; z++) s = _mm512_dpbusd_epi32(s, c[z], _mm512_set1_epi32(i32_at(xb + 4 + 4 * z)));
+            /* two chains of four multiply-adds, not one of eight: the integer sums are exact either way, and the
+             * shorter chains let a block's products overlap the next block's loads */
+            __m512i s = _mm512_set1_epi32((int32_t) ((uint32_t) i32_at(xb + 36) << shift)), s1 = _mm512_setzero_si512();
+            for (int z = 0; z < 8; z += 2) {
+                s = _mm512_dpbusd_epi32(s, c[z], _mm512_set1_epi32(i32_at(xb + 4 + 4 * z)));
+                s1 = _mm512_dpbusd_epi32(s1, c[z + 1], _mm512_set1_epi32(i32_at(xb + 8 + 4 * z)));
+            }
+            s = _mm512_add_epi32(s, s1);
             acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(f32(xb))), _mm512_cvtepi32_ps(s), acc[t]);
         }
     }

@@ -403,7 +403,8 @@ public final class Gemma3Model implements AutoCloseable {
 
     /**
      * The element-wise steps between the products (norms, residual additions, GELU), split by tokens across the pool
-     * from {@link #MIN_TOKENS} tokens on. Each token's arithmetic is its own, so the split changes no bit.
+     * from {@link #MIN_TOKENS} tokens on; below that GELU, a few microseconds a token and layer, is split within
+     * tokens and the rest runs on the calling thread. Each element's arithmetic is its own, so no split changes a bit.
      */
     private final class TokenSteps implements WorkerPool.RangeTask {
         static final int ATTENTION_NORM = 0, AFTER_ATTENTION = 1, GELU = 2, AFTER_FFN = 3, OUTPUT_NORM = 4;
@@ -415,10 +416,25 @@ public final class Gemma3Model implements AutoCloseable {
         void run(int step, GemmaWeights.Layer w, int n) {
             this.step = step;
             this.w = w;
-            if (n < MIN_TOKENS) run(0, 0, n);
-            else pool.run(n, this);
+            if (n >= MIN_TOKENS) pool.run(n, this);
+            else if (step == GELU) pool.run(n * geluChunks(), geluTask); // the one step long enough to split within a token
+            else run(0, 0, n);
             this.w = null;
         }
+
+        /** each token's GELU in pieces of {@link Ops#GELU_CHUNK}, for the pool to share when tokens are few */
+        private int geluChunks() {
+            return (config.ffn() + Ops.GELU_CHUNK - 1) / Ops.GELU_CHUNK;
+        }
+
+        private final WorkerPool.RangeTask geluTask = (worker, start, end) -> {
+            int ffn = config.ffn(), geluChunks = geluChunks();
+            for (int i = start; i < end; i++) {
+                int t = i / geluChunks, from = t * ffn + (i % geluChunks) * Ops.GELU_CHUNK;
+                Ops.geluTanhMul(act.gateRows.data(), act.upRows.data(), from, Math.min(from + Ops.GELU_CHUNK, (t + 1) * ffn),
+                        act.geluScratch[worker]);
+            }
+        };
 
         @Override
         public void run(int worker, int start, int end) {

@@ -27,6 +27,7 @@ public final class WorkerPool implements AutoCloseable {
     /** the calling thread while it sleeps in {@link #run} waiting for the workers, else null */
     private volatile Thread waiter;
     private static final int WAIT_SPINS = 4000;
+    private static final int IDLE_SPINS = 20000;
 
     public WorkerPool(int size) {
         if (size < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + size);
@@ -92,7 +93,7 @@ public final class WorkerPool implements AutoCloseable {
         while (!closed) {
             int spins = 0;
             while (epoch == seen && !closed) {
-                if (++spins < 2000) Thread.onSpinWait();
+                if (++spins < IDLE_SPINS) Thread.onSpinWait();
                 else LockSupport.parkNanos(200_000);
             }
             if (closed) return;
