@@ -46,6 +46,9 @@ final class ChatCommand implements Callable<Integer> {
              SpeculationOptions drafts = speculation;
              Session s = new Session(m, context.config(m.config, truncate), null, null,
                      v == null ? Gemma3Model.DEFAULT_CHUNK : Math.max(Gemma3Model.DEFAULT_CHUNK, v.tokensPerImage()))) {
+            // the head's interleaved copy would cost the first answer more than it saves; kept stored with or without
+            // drafts, so that --draft-* never changes an answer's bits
+            m.keepOutputHeadStored();
             s.setSystem(system);
             s.speculation(drafts.open(m, model.threads()));
             // with images the conversation is kept here (image places in its messages) and rendered whole each

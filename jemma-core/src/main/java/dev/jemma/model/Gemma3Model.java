@@ -161,6 +161,17 @@ public final class Gemma3Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Has the native kernels read the output head in its stored layout, as long as they have not interleaved it yet:
+     * for a one-shot run, whose first prompt would otherwise make the head's interleaved copy (on the real 270M 75–250
+     * ms of a 2-core machine's first token). Decode steps and, more, speculative verification passes are slower on
+     * the stored head. Returns whether it stays stored; no effect on the Java kernels. Shared with the models made
+     * from this one by {@link #withWeights} only where they share the head.
+     */
+    public boolean keepOutputHeadStored() {
+        return weights.output.keepStoredLayout();
+    }
+
     /** What the products run: {@link Kernels#JAVA} or {@link Kernels#NATIVE}. */
     public Kernels kernels() {
         return matmul.kernels();

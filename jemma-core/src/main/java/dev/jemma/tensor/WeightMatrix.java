@@ -23,6 +23,7 @@ public final class WeightMatrix {
     public final long rowBytes;
     public final MemorySegment data;
     public final RowKernel kernel;
+    private volatile boolean keepLayout;
     private volatile MemorySegment packed;
     /** where {@link #packed} goes when made, if {@link #reservePacked} gave this matrix a place */
     private MemorySegment packedHome;
@@ -58,9 +59,20 @@ public final class WeightMatrix {
         kernel.dotRowsTokens(data, row0 * rowBytes, rowBytes, n, x, xOff, xStride, tokens, cols, out, outOff, outStride, scratch);
     }
 
+    /**
+     * Keeps this matrix in its stored layout for the native kernels, if they have not interleaved it yet (returns
+     * whether it now stays stored: once a copy exists its products keep reading it, so that no result depends on
+     * which call came first). For the output head of a one-shot run: its interleaved copy, a vocabulary of rows,
+     * would be made in the first prompt's time.
+     */
+    public synchronized boolean keepStoredLayout() {
+        if (packed == null) keepLayout = true;
+        return keepLayout;
+    }
+
     /** Whether the native kernels take this matrix in their interleaved form. */
     boolean nativePacked() {
-        return NativeKernels.packs(type);
+        return !keepLayout && NativeKernels.packs(type);
     }
 
     /**
@@ -106,6 +118,7 @@ public final class WeightMatrix {
         if (p != null) return p;
         synchronized (this) {
             if (packed == null) {
+                if (keepLayout) throw new IllegalStateException(name + " is kept in its stored layout");
                 // every byte is written below: no need for zeros (an arena would write them first, serially)
                 MemorySegment dst = packedHome != null ? packedHome
                         : ZeroedMemory.allocate(Arena.ofAuto(), NativeKernels.packedBytes(type, rows, cols));

@@ -357,6 +357,41 @@ class NativeKernelsTest {
         }
     }
 
+    /**
+     * A matrix kept in its stored layout (a one-shot run's output head) takes the row kernels, bit for bit; once a
+     * matrix has its interleaved copy it can no longer be kept stored, so its results never change with the call.
+     */
+    @Test
+    void aMatrixKeptStoredTakesTheRowKernelsAndAnInterleavedOneStaysInterleaved() {
+        Assumptions.assumeTrue(NativeKernels.packs(GGMLType.Q8_0), "no interleaved kernels in the " + NativeKernels.variant() + " build");
+        Random rnd = new Random(91);
+        int rows = 48, cols = 256, tokens = 3, kind = NativeKernels.activationKind(GGMLType.Q8_0);
+        byte[] bytes = randomRows(GGMLType.Q8_0, rows, cols, rnd);
+        float[] x = activations(tokens * cols, rnd);
+        try (Arena arena = Arena.ofConfined(); WorkerPool pool = new WorkerPool(2)) {
+            WeightMatrix kept = new WeightMatrix("kept", GGMLType.Q8_0, rows, cols, MemorySegment.ofArray(bytes));
+            assertTrue(kept.keepStoredLayout());
+            assertFalse(kept.nativePacked());
+            MatMul mm = new MatMul(pool, cols);
+            mm.kernels(Kernels.NATIVE);
+            float[] out = new float[tokens * rows];
+            mm.apply(kept, Rows.of(x, 0, cols), Rows.of(out, 0, rows), tokens, Arithmetic.FAST);
+            long stride = NativeKernels.activationBytes(kind, cols);
+            MemorySegment xq = arena.allocate(stride * tokens);
+            NativeKernels.quantize(kind, MemorySegment.ofArray(x), 0, cols, tokens, cols, xq, 0, stride);
+            float[] rowsOut = new float[tokens * rows];
+            NativeKernels.matmul(GGMLType.Q8_0, kept.data, 0, kept.rowBytes, rows, cols, xq, stride, tokens, MemorySegment.ofArray(rowsOut), 0, rows);
+            assertArrayEquals(rowsOut, out);
+
+            WeightMatrix packed = new WeightMatrix("packed", GGMLType.Q8_0, rows, cols, MemorySegment.ofArray(bytes));
+            float[] first = new float[tokens * rows], again = new float[tokens * rows];
+            mm.apply(packed, Rows.of(x, 0, cols), Rows.of(first, 0, rows), tokens, Arithmetic.FAST);
+            assertFalse(packed.keepStoredLayout(), "an interleaved matrix stays interleaved");
+            mm.apply(packed, Rows.of(x, 0, cols), Rows.of(again, 0, rows), tokens, Arithmetic.FAST);
+            assertArrayEquals(first, again);
+        }
+    }
+
     /** The resident KiB of this process's mappings of the file (/proc/self/smaps). */
     static long residentKiB(java.nio.file.Path file) throws java.io.IOException {
         String name = file.toRealPath().toString();
