@@ -2,7 +2,8 @@
  * The memory roofline's other measure (scripts/bench-roofline.sh): read bandwidth from C, where software prefetch
  * can be issued, which the JVM cannot. THREADS threads each sum their contiguous share of a MIB MiB buffer
  * (2 MiB-aligned, advised for huge pages, written once first) with the widest vector loads the compiler targets,
- * prefetching 0, 1, 2 or 4 KiB ahead; the best of REPS passes per distance, and the best distance, are reported.
+ * prefetching into L1 0, 1, 2 or 4 KiB ahead, alone or with a second prefetch into L2 4 or 8 KiB ahead (as the
+ * interleaved kernels do); the best of REPS passes per setting, and the best setting, are reported.
  * stdout: the best rate in bytes per second; stderr: each distance's best.
  * Build: cc -O2 -march=native -pthread scripts/read-bandwidth.c -o read-bandwidth
  * Usage: read-bandwidth [THREADS] [MIB] [REPS]
@@ -19,7 +20,7 @@
 
 static const uint8_t *buffer;
 static size_t share;
-static int ahead;
+static int ahead, far;
 static pthread_barrier_t start, done;
 static volatile double sums[256]; /* one per thread: the sums are kept, so the reads are not optimised away */
 
@@ -28,6 +29,7 @@ static double sum(const uint8_t *p, size_t n) {
     __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
     for (size_t i = 0; i < n; i += 256) {
         if (ahead) for (int l = 0; l < 256; l += 64) _mm_prefetch((const char *) p + i + ahead + l, _MM_HINT_T0);
+        if (far) for (int l = 0; l < 256; l += 64) _mm_prefetch((const char *) p + i + far + l, _MM_HINT_T1);
         a = _mm512_add_ps(a, _mm512_load_ps(p + i));
         b = _mm512_add_ps(b, _mm512_load_ps(p + i + 64));
         c = _mm512_add_ps(c, _mm512_load_ps(p + i + 128));
@@ -38,6 +40,7 @@ static double sum(const uint8_t *p, size_t n) {
     __m256 a = _mm256_setzero_ps(), b = a, c = a, d = a;
     for (size_t i = 0; i < n; i += 128) {
         if (ahead) for (int l = 0; l < 128; l += 64) _mm_prefetch((const char *) p + i + ahead + l, _MM_HINT_T0);
+        if (far) for (int l = 0; l < 128; l += 64) _mm_prefetch((const char *) p + i + far + l, _MM_HINT_T1);
         a = _mm256_add_ps(a, _mm256_load_ps((const float *) (p + i)));
         b = _mm256_add_ps(b, _mm256_load_ps((const float *) (p + i + 32)));
         c = _mm256_add_ps(c, _mm256_load_ps((const float *) (p + i + 64)));
@@ -75,21 +78,22 @@ int main(int argc, char **argv) {
     }
     size_t bytes = mib << 20;
     share = bytes / threads / 4096 * 4096;
-    uint8_t *b = aligned_alloc(2 << 20, bytes + 8192);
+    uint8_t *b = aligned_alloc(2 << 20, bytes + 16384);
     if (b == NULL) {
         fprintf(stderr, "read-bandwidth: cannot allocate %zu MiB\n", mib);
         return 1;
     }
     madvise(b, bytes, MADV_HUGEPAGE);
-    memset(b, 1, bytes + 8192);
+    memset(b, 1, bytes + 16384);
     pthread_barrier_init(&start, NULL, threads + 1);
     pthread_barrier_init(&done, NULL, threads + 1);
     pthread_t t[256];
     for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, worker, (void *) (size_t) i);
-    static const int distances[] = {0, 1024, 2048, 4096};
+    static const int settings[][2] = {{0, 0}, {1024, 0}, {2048, 0}, {4096, 0}, {1024, 4096}, {2048, 4096}, {2048, 8192}};
     double best = 0;
-    for (int k = 0; k < 4; k++) {
-        ahead = distances[k];
+    for (int k = 0; k < (int) (sizeof settings / sizeof settings[0]); k++) {
+        ahead = settings[k][0];
+        far = settings[k][1];
         double bestHere = 0;
         for (int r = 0; r <= reps; r++) { /* pass 0 warms up */
             buffer = b;
@@ -99,7 +103,7 @@ int main(int argc, char **argv) {
             double rate = share * threads / (now() - t0);
             if (r > 0 && rate > bestHere) bestHere = rate;
         }
-        fprintf(stderr, "prefetch %4d B ahead: %.2f GB/s\n", ahead, bestHere / 1e9);
+        fprintf(stderr, "prefetch %4d B ahead, into L2 %4d B ahead: %.2f GB/s\n", ahead, far, bestHere / 1e9);
         if (bestHere > best) best = bestHere;
     }
     buffer = NULL;
