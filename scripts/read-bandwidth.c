@@ -4,7 +4,7 @@
  * (2 MiB-aligned, advised for huge pages, written once first) with the widest vector loads the compiler targets,
  * prefetching into L1 0, 1, 2 or 4 KiB ahead, alone or with a second prefetch into L2 4 or 8 KiB ahead (as the
  * interleaved kernels do); the best of REPS passes per setting, and the best setting, are reported.
- * stdout: the best rate in bytes per second; stderr: each distance's best.
+ * stdout: the best rate in bytes per second; stderr: each setting's best.
  * Build: cc -O2 -march=native -pthread scripts/read-bandwidth.c -o read-bandwidth
  * Usage: read-bandwidth [THREADS] [MIB] [REPS]
  */

@@ -703,6 +703,7 @@ int32_t JK(repack)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
     return 0;
 }
 
+/* a block's lines, 2 KiB ahead into L1 and 4 KiB ahead into L2 */
 INLINE void prefetch_block(const uint8_t *pb, int32_t pbytes) {
     for (int l = 0; l < pbytes; l += 64) {
         _mm_prefetch((const char *) pb + PACKED_PREFETCH_AHEAD + l, _MM_HINT_T0);
@@ -949,4 +950,3 @@ int32_t JK(matmul_packed)(int32_t type, const uint8_t *packed, int32_t r0, int32
     return 0;
 }
 #endif
-
