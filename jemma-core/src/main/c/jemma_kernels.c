@@ -581,8 +581,8 @@ int32_t JK(matmul)(int32_t type, const uint8_t *w, int64_t wOff, int64_t rowByte
 #define PACKED_PREFETCH_AHEAD 2048
 /* A second prefetch, into L2, further ahead, for the Q4_0, Q5_0 and Q8_0 kernels. Their per-block arithmetic keeps a
  * core from issuing its loads as fast as a plain read does; with lines already on their way to L2 one core's Q4_0
- * decode went from 16.4-17.1 to 18.1-18.6 GB/s in a C harness (a plain read: 19.5; 8 and 16 KiB ahead: the same or
- * less). A plain read gains nothing from it (scripts/read-bandwidth.c tries it too). */
+ * decode went from 16.1-16.9 to 17.9-18.3 GB/s (scripts/packed-kernel-bandwidth.c, 340 MB; a plain read: 19.2; 8 and
+ * 16 KiB ahead: no better). A plain read gains nothing from it (scripts/read-bandwidth.c tries it too). */
 #define PACKED_PREFETCH_FAR 4096
 #define Q4_K_SC 64
 #define Q4_K_MIN 192
@@ -711,7 +711,7 @@ INLINE void prefetch_block(const uint8_t *pb, int32_t pbytes) {
     }
 }
 
-/* the eight vectors of codes of one packed block (Q4_0: 0..15, Q5_0: 0..31, Q8_0: 0..255) */
+/* the eight vectors of codes of one packed Q5_0 (0..31) or Q8_0 (0..255) block */
 INLINE void packed_codes(int32_t type, const uint8_t *pb, __m512i c[8]) {
     if (type == T_Q8_0) {
         for (int z = 0; z < 8; z++) c[z] = _mm512_loadu_si512(pb + 32 + 64 * z);
@@ -739,10 +739,11 @@ INLINE int32_t i32_at(const uint8_t *p) {
     return v;
 }
 
-/* One group's sixteen rows against T tokens' Q8_0-with-total activations; acc[t] holds token t's sixteen sums. */
+/* Q5_0 or Q8_0: one group's sixteen rows against T tokens' Q8_0-with-total activations; acc[t] holds token t's
+ * sixteen sums. */
 INLINE void group_tokens(int32_t type, const uint8_t *pg, int32_t nb, const uint8_t *x, int64_t xs, int T, __m512 *acc) {
     const int32_t pbytes = packed_block_bytes(type);
-    const int shift = type == T_Q4_0 ? 0 : type == T_Q5_0 ? 1 : 4; /* code offset 8 << shift */
+    const int shift = type == T_Q5_0 ? 1 : 4; /* code offset 8 << shift (Q4_0 has group_q4_0_tokens) */
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t *pb = pg + (int64_t) b * pbytes;
