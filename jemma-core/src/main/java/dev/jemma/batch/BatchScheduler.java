@@ -365,12 +365,15 @@ public final class BatchScheduler implements AutoCloseable {
         if (end != null) finish(j, end, null);
     }
 
-    /** Ends a job: frees its slot, then tells its listener. */
+    /** Ends a job: counts its outcome, frees its slot, then tells its listener. */
     private void finish(Job j, FinishReason reason, RuntimeException error) {
         if (j.slot < 0 || slots[j.slot] != j) return;
         // a failed or cancelled prompt may have left part of itself in the cache: forget it all
         if (j.reuse != null && (error != null || j.phase != Job.Phase.DECODE)) j.reuse.abandon();
         j.reuse = null;
+        // counted before the slot is freed, so metrics that show the slot free already count how it ended
+        (error == null ? counters.completed : error instanceof GenerationCancelledException ? counters.cancelled : counters.failed)
+                .incrementAndGet();
         lock.lock();
         try {
             slots[j.slot] = null;
@@ -379,13 +382,8 @@ public final class BatchScheduler implements AutoCloseable {
             lock.unlock();
         }
         j.slot = -1;
-        if (error != null) {
-            (error instanceof GenerationCancelledException ? counters.cancelled : counters.failed).incrementAndGet();
-            j.fail(error);
-        } else {
-            counters.completed.incrementAndGet();
-            j.complete(reason);
-        }
+        if (error != null) j.fail(error);
+        else j.complete(reason);
     }
 
     /** Cancels every request and frees every KV cache. */
